@@ -1,0 +1,238 @@
+"""Stateless activation and loss functions with their derivatives.
+
+Every activation ``f`` comes with ``f_grad(x)``, the elementwise derivative
+``f'(x)`` evaluated at the *input*. ``nn`` builds its layers from these pairs and
+the notebooks plot them. All functions are stable at the extremes (inputs of
+±1e4 give finite values and raise no floating-point warnings) and keep the
+input's dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+__all__ = [
+    "identity", "identity_grad",
+    "step", "step_grad",
+    "sigmoid", "sigmoid_grad",
+    "tanh", "tanh_grad",
+    "relu", "relu_grad",
+    "leaky_relu", "leaky_relu_grad",
+    "elu", "elu_grad",
+    "gelu", "gelu_grad",
+    "silu", "silu_grad",
+    "softplus", "softplus_grad",
+    "softmax", "log_softmax", "softmax_jacobian", "sigmoid_jacobian",
+    "mse", "bce_with_logits", "cross_entropy",
+    "ACTIVATIONS",
+]
+
+
+# --- activations -----------------------------------------------------------------
+
+def identity(x):
+    """``f(x) = x``."""
+    return np.asarray(x)
+
+
+def identity_grad(x):
+    """``f'(x) = 1``."""
+    return np.ones_like(x)
+
+
+def step(x):
+    """Heaviside step ``f(x) = 1 if x > 0 else 0`` (the perceptron's activation)."""
+    x = np.asarray(x)
+    return (x > 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def step_grad(x):
+    """``f'(x) = 0`` wherever it exists (everywhere but 0): no gradient flows through a step."""
+    return np.zeros_like(x, dtype=np.result_type(x, np.float32))
+
+
+def sigmoid(x):
+    """``σ(x) = 1 / (1 + e^{-x})``; SciPy's ``expit`` never overflows."""
+    return special.expit(x)
+
+
+def sigmoid_grad(x):
+    """``σ'(x) = σ(x)(1 − σ(x)) ≤ 1/4``, the maximum at x = 0."""
+    s = special.expit(x)
+    return s * (1 - s)
+
+
+def tanh(x):
+    """``tanh(x) = 2σ(2x) − 1``."""
+    return np.tanh(x)
+
+
+def tanh_grad(x):
+    """``tanh'(x) = 1 − tanh²(x) ≤ 1``, the maximum at x = 0."""
+    t = np.tanh(x)
+    return 1 - t * t
+
+
+def relu(x):
+    """``max(0, x)``."""
+    return np.maximum(x, 0)
+
+
+def relu_grad(x):
+    """1 for x > 0, else 0; at the kink x = 0 we use the subgradient 0 (as PyTorch does)."""
+    x = np.asarray(x)
+    return (x > 0).astype(x.dtype)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """``x`` for x > 0, ``negative_slope * x`` otherwise."""
+    return np.where(x > 0, x, negative_slope * x)
+
+
+def leaky_relu_grad(x, negative_slope=0.01):
+    """1 for x > 0, ``negative_slope`` otherwise."""
+    x = np.asarray(x)
+    return np.where(x > 0, 1.0, negative_slope).astype(x.dtype)
+
+
+def elu(x, alpha=1.0):
+    """``x`` for x > 0, ``alpha (e^x − 1)`` otherwise (Clevert et al., 2016)."""
+    x = np.asarray(x)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def elu_grad(x, alpha=1.0):
+    """1 for x > 0, ``alpha e^x`` otherwise."""
+    x = np.asarray(x)
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+def gelu(x, approximate="none"):
+    """Gaussian error linear unit ``x Φ(x)`` (Hendrycks & Gimpel, 2016).
+
+    ``approximate="tanh"`` uses ``0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³)))``.
+    """
+    x = np.asarray(x)
+    if approximate == "none":
+        return x * special.ndtr(x)
+    if approximate == "tanh":
+        xc = np.clip(x, -1e3, 1e3)  # x³ overflows float32 near 1e13; tanh is flat far earlier
+        return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (xc + _GELU_C * xc**3)))
+    raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
+
+
+def gelu_grad(x, approximate="none"):
+    """``Φ(x) + x φ(x)`` (exact), or the derivative of the tanh approximation."""
+    x = np.asarray(x)
+    if approximate == "none":
+        pdf = np.exp(-0.5 * np.minimum(x * x, 1e4)) / math.sqrt(2 * math.pi)
+        return special.ndtr(x) + x * pdf
+    if approximate == "tanh":
+        xc = np.clip(x, -1e3, 1e3)
+        t = np.tanh(_SQRT_2_OVER_PI * (xc + _GELU_C * xc**3))
+        dinner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_C * xc * xc)
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner
+    raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x):
+    """Sigmoid-weighted linear unit (swish) ``x σ(x)``."""
+    return x * special.expit(x)
+
+
+def silu_grad(x):
+    """``σ(x) + x σ(x)(1 − σ(x))``."""
+    s = special.expit(x)
+    return s + x * s * (1 - s)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """``(1/β) log(1 + e^{βx})``, linear above ``βx > threshold`` (as ``torch.nn.Softplus``)."""
+    x = np.asarray(x)
+    bx = beta * x
+    return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta)
+
+
+def softplus_grad(x, beta=1.0, threshold=20.0):
+    """``σ(βx)``, or 1 above the threshold."""
+    x = np.asarray(x)
+    bx = beta * x
+    return np.where(bx > threshold, 1.0, special.expit(bx)).astype(np.result_type(x, np.float32))
+
+
+# --- softmax family --------------------------------------------------------------
+
+def softmax(z, axis=-1):
+    """``exp(z_i) / Σ_j exp(z_j)`` along ``axis``, shifted by the max so it never overflows."""
+    z = np.asarray(z)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax(z, axis=-1):
+    """``z_i − log Σ_j exp(z_j)``, computed without forming the (underflowing) softmax."""
+    z = np.asarray(z)
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def softmax_jacobian(z):
+    """Jacobian of softmax for one vector ``z`` of shape ``(K,)``: ``diag(s) − s sᵀ``, shape ``(K, K)``."""
+    s = softmax(np.asarray(z, dtype=np.float64).reshape(-1))
+    return np.diag(s) - np.outer(s, s)
+
+
+def sigmoid_jacobian(z):
+    """Jacobian of the elementwise sigmoid for a vector ``z``: diagonal ``diag(σ(z)(1 − σ(z)))``."""
+    return np.diag(sigmoid_grad(np.asarray(z, dtype=np.float64).reshape(-1)))
+
+
+# --- losses (value and gradient w.r.t. the prediction) ---------------------------
+
+def mse(pred, target):
+    """Mean squared error ``mean((pred − target)²)`` and its gradient ``2 (pred − target) / n``."""
+    diff = pred - target
+    return float(np.mean(diff * diff)), diff * (2.0 / diff.size)
+
+
+def bce_with_logits(logits, target):
+    """Binary cross-entropy on logits ``z`` with targets ``y ∈ [0, 1]``.
+
+    ``loss = mean(softplus(z) − y z) = mean(max(z, 0) − y z + log(1 + e^{−|z|}))`` is the
+    stable form of ``−[y log σ(z) + (1 − y) log(1 − σ(z))]``; its gradient is
+    ``(σ(z) − y) / n``.
+    """
+    loss = np.maximum(logits, 0) - target * logits + np.log1p(np.exp(-np.abs(logits)))
+    return float(np.mean(loss)), (special.expit(logits) - target) / logits.size
+
+
+def cross_entropy(logits, target_probs):
+    """Softmax cross-entropy for logits ``(N, C)`` and target distributions ``(N, C)``.
+
+    ``loss = −mean_i Σ_c p_ic log softmax(z_i)_c``; gradient ``(softmax(z) − p) / N``.
+    """
+    logp = log_softmax(logits, axis=1)
+    n = logits.shape[0]
+    return float(-(target_probs * logp).sum() / n), (np.exp(logp) - target_probs) / n
+
+
+ACTIVATIONS = {
+    "identity": (identity, identity_grad),
+    "step": (step, step_grad),
+    "sigmoid": (sigmoid, sigmoid_grad),
+    "tanh": (tanh, tanh_grad),
+    "relu": (relu, relu_grad),
+    "leaky_relu": (leaky_relu, leaky_relu_grad),
+    "elu": (elu, elu_grad),
+    "gelu": (gelu, gelu_grad),
+    "silu": (silu, silu_grad),
+    "softplus": (softplus, softplus_grad),
+}
+"""Name → (function, derivative), for plots and widgets."""

@@ -1,0 +1,270 @@
+"""Gradient checking: compare an analytic gradient with central differences.
+
+The central difference ``(f(x + ε e_i) − f(x − ε e_i)) / 2ε`` has truncation error
+``O(ε²)`` and round-off error ``O(u |f| / ε)`` (``u`` the unit round-off), so in
+float64 with ``ε = 1e-6`` both are around 1e-10 and a correct analytic gradient
+agrees to a relative error of about 1e-7 or better. In float32 (``u ≈ 6e-8``) the
+round-off alone is about 0.1, which is why everything here insists on float64.
+
+The workflow follows the CS231n assignments (``gradient_check.py``): a random
+upstream gradient ``dy`` turns an array-valued layer into the scalar
+``sum(module(x) * dy)``, whose gradient is exactly what ``backward(dy)`` returns.
+A random ``dy`` matters: with ``dy = 1`` the input gradient of a normalization
+layer is exactly zero, so a check with ones proves nothing.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gdcourse.nn.module import Module, Parameter
+from gdcourse.validate import as_rng, check_positive
+
+__all__ = [
+    "numerical_gradient",
+    "numerical_input_gradient",
+    "relative_error",
+    "check_module",
+    "GradCheckReport",
+]
+
+
+def _check_float64(x, name):
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy.ndarray, got {type(x).__name__}")
+    if x.dtype != np.float64:
+        raise ValueError(
+            f"{name}: expected dtype float64, got {x.dtype}; central differences in lower "
+            "precision are dominated by round-off, convert with .astype(np.float64)"
+        )
+
+
+def numerical_gradient(f, x, eps=1e-6):
+    """Central-difference gradient of a scalar function ``f`` at ``x``.
+
+    ``grad_i = (f(x + eps e_i) − f(x − eps e_i)) / (2 eps)``.
+
+    Parameters
+    ----------
+    f : callable
+        Called as ``f(x)`` with ``x`` perturbed in place; returns a scalar.
+    x : ndarray, float64, any shape
+        Perturbed one entry at a time and restored exactly afterwards.
+    eps : float
+
+    Returns
+    -------
+    ndarray, the shape of ``x``.
+    """
+    return _central_differences(lambda: _scalar(f(x)), x, eps, lambda plus, minus: plus - minus)
+
+
+def numerical_input_gradient(f, x, dy, eps=1e-6):
+    """Central-difference gradient of ``sum(f(x) * dy)`` with respect to ``x``.
+
+    For an array-valued ``f`` this is the vector-Jacobian product ``Jᵀ dy``, the
+    quantity a layer's ``backward(dy)`` returns. ``dy`` has the shape of ``f(x)``.
+    The two outputs are subtracted before they are weighted and summed,
+    ``sum((f(x + eps e_i) − f(x − eps e_i)) dy) / (2 eps)``: outputs that do not depend
+    on ``x_i`` then cancel exactly instead of adding round-off.
+    """
+    dy = np.asarray(dy, dtype=np.float64)
+
+    def output():
+        y = np.array(f(x), dtype=np.float64)  # a copy: f may return (a view of) x itself
+        if y.shape != dy.shape:
+            raise ValueError(f"dy: expected the shape of f(x), {y.shape}, got {dy.shape}")
+        return y
+
+    return _central_differences(output, x, eps, lambda plus, minus: np.sum((plus - minus) * dy))
+
+
+def _central_differences(evaluate, x, eps, difference):
+    """``difference(evaluate() at x + eps e_i, evaluate() at x − eps e_i) / (2 eps)`` for every i."""
+    _check_float64(x, "x")
+    check_positive(eps, "eps")
+    grad = np.zeros_like(x)
+    flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)
+    if x.size and not np.shares_memory(flat_x, x):
+        raise ValueError("x: expected an array whose entries can be perturbed in place (a contiguous view)")
+    for i in range(flat_x.size):
+        original = flat_x[i]
+        flat_x[i] = original + eps
+        plus = evaluate()
+        flat_x[i] = original - eps
+        minus = evaluate()
+        flat_x[i] = original
+        flat_grad[i] = difference(plus, minus) / (2 * eps)
+    return grad
+
+
+def _scalar(value):
+    if np.ndim(value) != 0:
+        raise ValueError(f"f: expected a scalar return value, got shape {np.shape(value)}")
+    return float(value)
+
+
+def relative_error(a, b, floor=1e-12):
+    """Worst elementwise relative error ``max_i |a_i − b_i| / max(|a_i| + |b_i|, floor)``.
+
+    The form of the CS231n notebooks: symmetric in ``a`` and ``b`` and at most 1.
+    The ``floor`` keeps entries where both are (nearly) zero from dividing by zero:
+    there the absolute difference, divided by ``floor``, is what counts. Empty
+    arrays give 0.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a, b: expected the same shape, got {a.shape} and {b.shape}")
+    check_positive(floor, "floor")
+    if a.size == 0:
+        return 0.0
+    scale = np.maximum(np.abs(a) + np.abs(b), floor)
+    return float(np.max(np.abs(a - b) / scale))
+
+
+@dataclass
+class GradCheckReport:
+    """Worst relative errors found by :func:`check_module`.
+
+    ``input_error`` is for dL/dx; ``param_errors`` maps each parameter's path in the
+    module (``"layers.0.weight"``) to the error of its gradient.
+    """
+
+    module: str
+    input_error: float
+    param_errors: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def worst(self) -> float:
+        """The largest of all the errors."""
+        return max([self.input_error, *self.param_errors.values()])
+
+    def __str__(self):
+        width = max([5, *(len(name) for name in self.param_errors)])
+        lines = [f"gradient check of {self.module}: worst relative error {self.worst:.2e}",
+                 f"  {'input':<{width}}  {self.input_error:.2e}"]
+        lines += [f"  {name:<{width}}  {err:.2e}" for name, err in self.param_errors.items()]
+        return "\n".join(lines)
+
+
+def check_module(module, x, dy=None, rng=None, eps=1e-6) -> GradCheckReport:
+    """Compare ``module.backward`` with central differences of ``sum(module(x) * dy)``.
+
+    Parameters
+    ----------
+    module : Module, in train or eval mode, with float64 parameters
+    x : ndarray, float64, the module's input shape
+    dy : ndarray of the output's shape, optional
+        Upstream gradient; drawn from a standard normal with ``rng`` if omitted.
+    rng : int seed or numpy Generator, optional
+    eps : float
+        Step of the central differences.
+
+    How the module is treated:
+
+    * Its gradients are zeroed, then one forward and one backward give the analytic
+      gradients (left in ``.grad`` afterwards).
+    * Every numerical forward starts from the state the module had on entry: running
+      statistics, counters and the ``rng`` of stochastic layers (saved through
+      ``rng.bit_generator.state``) are restored before each pass, so ``Dropout`` draws
+      the same mask every time and ``BatchNorm1d`` does not drift.
+    * Parameter values are perturbed in place and restored exactly; at the end the
+      module is left as after one ordinary forward on ``x``.
+    """
+    if not isinstance(module, Module):
+        raise TypeError(f"module: expected a gdcourse.nn.Module, got {type(module).__name__}")
+    _check_float64(x, "x")
+    named = _named_parameters(module)
+    for name, p in named:
+        if p.dtype != np.float64:
+            raise ValueError(f"parameter {name!r}: expected dtype float64, got {p.dtype}")
+    start_state = _save_state(module)
+
+    module.zero_grad()
+    y = module(x.copy())
+    if dy is None:
+        dy = as_rng(rng).standard_normal(np.shape(y))
+    dy = np.asarray(dy, dtype=np.float64)
+    if dy.shape != np.shape(y):
+        raise ValueError(f"dy: expected the output shape {np.shape(y)}, got {dy.shape}")
+    dx = module.backward(dy.copy())
+    analytic = {name: p.grad.copy() for name, p in named}
+
+    def output(xx):
+        _restore_state(module, start_state)
+        return module(xx)
+
+    x_work = x.copy()
+    input_error = relative_error(dx, numerical_input_gradient(output, x_work, dy, eps))
+    param_errors = {}
+    for name, p in named:
+        numeric = numerical_input_gradient(lambda _: output(x_work), p.value, dy, eps)
+        param_errors[name] = relative_error(analytic[name], numeric)
+
+    _restore_state(module, start_state)
+    module(x.copy())
+    return GradCheckReport(type(module).__name__, input_error, param_errors)
+
+
+def _named_parameters(module):
+    """``[(path, Parameter)]`` in the order of ``module.parameters()``, paths like ``layers.0.weight``."""
+    found, seen, stack = [], set(), [("", module)]
+    while stack:
+        prefix, m = stack.pop()
+        children = []
+        for attr, v in vars(m).items():
+            if isinstance(v, Parameter) and id(v) not in seen:
+                seen.add(id(v))
+                found.append((prefix + attr, v))
+            elif isinstance(v, Module):
+                children.append((f"{prefix}{attr}.", v))
+            elif isinstance(v, (list, tuple)):
+                children += [(f"{prefix}{attr}.{i}.", c) for i, c in enumerate(v) if isinstance(c, Module)]
+        stack.extend(reversed(children))
+    order = {id(p): i for i, p in enumerate(module.parameters())}
+    return sorted(found, key=lambda item: order[id(item[1])])
+
+
+def _modules(module):
+    """The module and all its sub-modules."""
+    out, stack = [], [module]
+    while stack:
+        m = stack.pop()
+        out.append(m)
+        stack.extend(m.children())
+    return out
+
+
+def _save_state(module):
+    """Copies of the state a forward pass may change: public arrays, numbers and rng states."""
+    saved = []
+    for m in _modules(module):
+        state = {}
+        for attr, v in vars(m).items():
+            if attr.startswith("_") or isinstance(v, bool):
+                continue
+            if isinstance(v, np.ndarray):
+                state[attr] = v.copy()
+            elif isinstance(v, numbers.Number):
+                state[attr] = v
+            elif isinstance(v, np.random.Generator):
+                state[attr] = v.bit_generator.state
+        saved.append((m, state))
+    return saved
+
+
+def _restore_state(module, saved):
+    for m, state in saved:
+        for attr, v in state.items():
+            current = getattr(m, attr)
+            if isinstance(current, np.random.Generator):
+                current.bit_generator.state = v
+            elif isinstance(current, np.ndarray) and current.shape == v.shape and current.dtype == v.dtype:
+                current[...] = v  # in place: outside references to running stats stay valid
+            elif isinstance(v, np.ndarray):
+                setattr(m, attr, v.copy())
+            else:
+                setattr(m, attr, v)

@@ -1,0 +1,223 @@
+"""Loss functions: ``forward(pred, target) -> float`` (mean over the batch) and
+``backward() -> dL/dpred`` (same shape as ``pred``).
+
+Every loss is the mean over all its terms, so its gradient carries a ``1/n``;
+the math matches the ``torch.nn`` losses of the same name (``reduction="mean"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from gdcourse import functional as F
+from gdcourse.validate import check_labels, check_positive, check_unit_interval
+
+__all__ = ["Loss", "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss"]
+
+
+class Loss:
+    """Base class: subclasses implement ``forward`` (storing what ``backward`` needs in
+    ``self._cache``) and ``backward``."""
+
+    def __init__(self):
+        self._cache = None
+
+    def __call__(self, pred, target):
+        return self.forward(pred, target)
+
+    def _saved(self):
+        if self._cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward was called before forward: compute the loss first"
+            )
+        return self._cache
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+def _check_pair(pred, target, loss):
+    if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
+        got = getattr(pred, "dtype", type(pred).__name__)
+        raise ValueError(f"{loss}: expected pred to be a floating-point array, got {got}")
+    target = np.asarray(target)
+    if target.shape != pred.shape:
+        raise ValueError(f"{loss}: expected target of shape {pred.shape} (the shape of pred), got {target.shape}")
+    if pred.size == 0:
+        raise ValueError(f"{loss}: expected a non-empty batch, got pred of shape {pred.shape}")
+    return target.astype(pred.dtype, copy=False)
+
+
+class MSELoss(Loss):
+    """``L = mean((pred − target)²)``; ``dL/dpred = 2 (pred − target) / n``."""
+
+    def forward(self, pred, target):
+        target = _check_pair(pred, target, "MSELoss")
+        diff = pred - target
+        self._cache = diff
+        return float(np.vdot(diff, diff)) / diff.size
+
+    def backward(self):
+        diff = self._saved()
+        return diff * np.asarray(2.0 / diff.size, dtype=diff.dtype)
+
+
+class L1Loss(Loss):
+    """``L = mean(|pred − target|)``; ``dL/dpred = sign(pred − target) / n`` (0 at ties)."""
+
+    def forward(self, pred, target):
+        target = _check_pair(pred, target, "L1Loss")
+        diff = pred - target
+        self._cache = diff
+        return float(np.abs(diff).mean())
+
+    def backward(self):
+        diff = self._saved()
+        return np.sign(diff) / diff.size
+
+
+class HuberLoss(Loss):
+    """Quadratic near zero, linear beyond ``delta`` (Huber, 1964)::
+
+        ℓ(r) = r²/2                 if |r| ≤ δ
+               δ (|r| − δ/2)        otherwise
+
+    ``dℓ/dr = clip(r, −δ, δ)``: outliers pull with a bounded force.
+    """
+
+    def __init__(self, delta=1.0):
+        super().__init__()
+        self.delta = check_positive(delta, "delta")
+
+    def forward(self, pred, target):
+        target = _check_pair(pred, target, "HuberLoss")
+        r = pred - target
+        self._cache = r
+        a = np.abs(r)
+        d = self.delta
+        return float(np.where(a <= d, 0.5 * r * r, d * (a - 0.5 * d)).mean())
+
+    def backward(self):
+        r = self._saved()
+        return np.clip(r, -self.delta, self.delta) / r.size
+
+    def __repr__(self):
+        return f"HuberLoss(delta={self.delta})"
+
+
+_LOG_FLOOR = -100.0  # torch's BCELoss clamps log terms at -100, so p = 0 or 1 gives a finite loss
+
+
+class BCELoss(Loss):
+    """Binary cross-entropy on probabilities ``p ∈ [0, 1]``::
+
+        L = −mean(y log p + (1 − y) log(1 − p))
+        dL/dp = (p − y) / (p (1 − p)) / n
+
+    Log terms are clamped at −100 and the denominator at 1e-12 (as PyTorch does),
+    so p = 0 or 1 stays finite. Prefer :class:`BCEWithLogitsLoss` on logits.
+    """
+
+    def forward(self, pred, target):
+        target = _check_pair(pred, target, "BCELoss")
+        if pred.min() < 0 or pred.max() > 1:
+            raise ValueError(
+                f"BCELoss: expected probabilities in [0, 1], got values from {pred.min()} to {pred.max()}; "
+                "pass logits to BCEWithLogitsLoss instead"
+            )
+        floor = np.exp(_LOG_FLOOR)
+        log_p = np.maximum(np.log(np.maximum(pred, floor)), _LOG_FLOOR)
+        log_1mp = np.maximum(np.log(np.maximum(1 - pred, floor)), _LOG_FLOOR)
+        self._cache = (pred, target)
+        return float(-(target * log_p + (1 - target) * log_1mp).mean())
+
+    def backward(self):
+        p, y = self._saved()
+        return (p - y) / np.maximum(p * (1 - p), 1e-12) / p.size
+
+
+class BCEWithLogitsLoss(Loss):
+    """Binary cross-entropy on logits ``z`` (numerically stable)::
+
+        L = mean(max(z, 0) − y z + log(1 + e^{−|z|}))
+        dL/dz = (σ(z) − y) / n
+    """
+
+    def forward(self, pred, target):
+        target = _check_pair(pred, target, "BCEWithLogitsLoss")
+        self._cache = (pred, target)
+        loss, _ = F.bce_with_logits(pred, target)
+        return loss
+
+    def backward(self):
+        z, y = self._saved()
+        return (special.expit(z) - y) / z.size
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax cross-entropy on logits ``z (N, C)``.
+
+    ``target`` is either integer labels ``(N,)`` (*sparse* categorical) or rows of
+    class probabilities ``(N, C)`` such as one-hot vectors (*categorical*); the two
+    give the same loss for the same classes. ``label_smoothing=ε`` mixes the target
+    with the uniform distribution: ``(1 − ε) y + ε / C``.
+
+    ``L = −(1/N) Σ_i Σ_c y_ic log softmax(z_i)_c``, ``dL/dz = (softmax(z) − y) / N``.
+    """
+
+    def __init__(self, label_smoothing=0.0):
+        super().__init__()
+        self.label_smoothing = check_unit_interval(label_smoothing, "label_smoothing")
+
+    def forward(self, pred, target):
+        if not isinstance(pred, np.ndarray) or pred.ndim != 2 or pred.dtype.kind != "f":
+            raise ValueError(
+                f"CrossEntropyLoss: expected logits of shape (N, C) and float dtype, got "
+                f"{getattr(pred, 'shape', type(pred).__name__)} {getattr(pred, 'dtype', '')}"
+            )
+        n, c = pred.shape
+        if n == 0:
+            raise ValueError("CrossEntropyLoss: expected a non-empty batch, got 0 rows")
+        target = np.asarray(target)
+        log_p = F.log_softmax(pred, axis=1)
+        if target.ndim == 1:
+            labels = check_labels(target, "target", c)
+            if len(labels) != n:
+                raise ValueError(f"CrossEntropyLoss: expected {n} labels (one per row of logits), got {len(labels)}")
+            picked = log_p[np.arange(n), labels]
+            eps = self.label_smoothing
+            loss = -((1 - eps) * picked.sum() + eps * log_p.mean(axis=1).sum()) / n
+        else:
+            probs = self._check_probabilities(target, (n, c))
+            loss = -(probs * log_p).sum() / n
+            labels = probs
+        self._cache = (log_p, labels)
+        return float(loss)
+
+    def _check_probabilities(self, target, shape):
+        if target.shape != shape:
+            raise ValueError(
+                f"CrossEntropyLoss: expected target labels (N,) or probabilities {shape}, got {target.shape}"
+            )
+        if target.min() < 0 or not np.allclose(target.sum(axis=1), 1.0, atol=1e-6):
+            raise ValueError("CrossEntropyLoss: expected target rows of non-negative probabilities summing to 1")
+        eps = self.label_smoothing
+        return (1 - eps) * target + eps / shape[1] if eps else target
+
+    def backward(self):
+        log_p, labels = self._saved()
+        n, c = log_p.shape
+        grad = np.exp(log_p)
+        if labels.ndim == 1:
+            eps = self.label_smoothing
+            if eps:
+                grad -= eps / c
+            grad[np.arange(n), labels] -= 1 - eps
+        else:
+            grad -= labels
+        grad *= np.asarray(1.0 / n, dtype=grad.dtype)
+        return grad
+
+    def __repr__(self):
+        return f"CrossEntropyLoss(label_smoothing={self.label_smoothing})"

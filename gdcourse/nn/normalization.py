@@ -1,0 +1,124 @@
+"""Batch normalization and layer normalization, with ``torch.nn`` semantics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gdcourse.nn.module import Module, Parameter
+from gdcourse.validate import check_positive, check_positive_int, check_unit_interval
+
+__all__ = ["BatchNorm1d", "LayerNorm"]
+
+
+def _normalize_backward(dxhat, xhat, inv_std, axis):
+    """dL/dx of ``xhat = (x − mean) / sqrt(var + eps)`` with mean and biased var over ``axis``.
+
+    ``dx = inv_std · (dxhat − mean(dxhat) − xhat · mean(dxhat · xhat))``
+    """
+    mean_dxhat = dxhat.mean(axis=axis, keepdims=True)
+    mean_dxhat_xhat = (dxhat * xhat).mean(axis=axis, keepdims=True)
+    return inv_std * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat)
+
+
+def _check_features(x, num_features, layer):
+    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != num_features:
+        shape = getattr(x, "shape", type(x).__name__)
+        raise ValueError(f"{layer}: expected input x of shape (N, {num_features}), got {shape}")
+
+
+class BatchNorm1d(Module):
+    """Batch normalization over the batch axis (Ioffe & Szegedy, 2015). ``x: (N, C)``.
+
+    Training: ``y = gamma (x − μ_B)/sqrt(σ²_B + eps) + beta`` with the batch mean and
+    the *biased* batch variance; the running statistics move by
+    ``r ← (1 − momentum) r + momentum · stat``, the running variance using the
+    *unbiased* batch variance (``N/(N−1)`` σ²_B). ``momentum=None`` keeps a
+    cumulative average instead. Evaluation uses the running statistics, so the
+    output of one sample does not depend on the rest of the batch.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float64):
+        super().__init__()
+        self.num_features = check_positive_int(num_features, "num_features")
+        self.eps = check_positive(eps, "eps")
+        self.momentum = None if momentum is None else check_unit_interval(momentum, "momentum")
+        self.gamma = Parameter(np.ones(self.num_features, dtype=dtype), "gamma")
+        self.beta = Parameter(np.zeros(self.num_features, dtype=dtype), "beta")
+        self.running_mean = np.zeros(self.num_features, dtype=dtype)
+        self.running_var = np.ones(self.num_features, dtype=dtype)
+        self.num_batches_tracked = 0
+
+    def forward(self, x):
+        _check_features(x, self.num_features, "BatchNorm1d")
+        if self.training:
+            n = x.shape[0]
+            if n < 2:
+                raise ValueError(
+                    f"BatchNorm1d: expected a batch of at least 2 samples in training mode "
+                    f"(the batch variance of one sample is 0), got {n}"
+                )
+            mean = x.mean(axis=0)
+            var = x.var(axis=0)
+            self._update_running(mean, var * (n / (n - 1)))
+        else:
+            mean, var = self.running_mean, self.running_var
+        inv_std = 1.0 / np.sqrt(var + self.eps)
+        xhat = (x - mean) * inv_std
+        self._cache = (xhat, inv_std, self.training)
+        return self.gamma.value * xhat + self.beta.value
+
+    def _update_running(self, mean, unbiased_var):
+        self.num_batches_tracked += 1
+        m = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
+        self.running_mean *= 1 - m
+        self.running_mean += m * mean
+        self.running_var *= 1 - m
+        self.running_var += m * unbiased_var
+
+    def backward(self, dy, input_grad=True):
+        xhat, inv_std, was_training = self._saved()
+        self.gamma.grad += (dy * xhat).sum(axis=0)
+        self.beta.grad += dy.sum(axis=0)
+        dxhat = dy * self.gamma.value
+        if not was_training:  # mean and var are constants in eval mode
+            return dxhat * inv_std
+        return _normalize_backward(dxhat, xhat, inv_std, axis=0)
+
+    def extra_repr(self):
+        return f"num_features={self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class LayerNorm(Module):
+    """Layer normalization over the last axis (Ba, Kiros & Hinton, 2016). ``x: (..., C)``.
+
+    Each sample is normalized by its own mean and biased variance over its
+    ``C`` features, so training and evaluation behave identically and the batch
+    size does not matter.
+    """
+
+    def __init__(self, num_features, eps=1e-5, dtype=np.float64):
+        super().__init__()
+        self.num_features = check_positive_int(num_features, "num_features")
+        self.eps = check_positive(eps, "eps")
+        self.gamma = Parameter(np.ones(self.num_features, dtype=dtype), "gamma")
+        self.beta = Parameter(np.zeros(self.num_features, dtype=dtype), "beta")
+
+    def forward(self, x):
+        if not isinstance(x, np.ndarray) or x.ndim < 1 or x.shape[-1] != self.num_features:
+            shape = getattr(x, "shape", type(x).__name__)
+            raise ValueError(f"LayerNorm: expected input x of shape (..., {self.num_features}), got {shape}")
+        mean = x.mean(axis=-1, keepdims=True)
+        inv_std = 1.0 / np.sqrt(x.var(axis=-1, keepdims=True) + self.eps)
+        xhat = (x - mean) * inv_std
+        self._cache = (xhat, inv_std)
+        return self.gamma.value * xhat + self.beta.value
+
+    def backward(self, dy, input_grad=True):
+        xhat, inv_std = self._saved()
+        batch_axes = tuple(range(dy.ndim - 1))
+        self.gamma.grad += (dy * xhat).sum(axis=batch_axes)
+        self.beta.grad += dy.sum(axis=batch_axes)
+        return _normalize_backward(dy * self.gamma.value, xhat, inv_std, axis=-1)
+
+    def extra_repr(self):
+        return f"num_features={self.num_features}, eps={self.eps}"

@@ -1,0 +1,561 @@
+"""The terminal interface of ``gdcourse practice``: line-based, keyboard-driven, 80×24.
+
+Every screen (header, text, prompt) fits 24 rows of 78 columns: text is wrapped
+with :mod:`textwrap` and long answers are shown page by page. Input is read one
+line at a time (``input()``), so it works in any terminal, over ssh, in tmux and
+from a script. Each grade or answer is committed to the store as soon as it is
+given, so Ctrl-C (exit status 130) or end of input (status 0) loses nothing.
+
+On a real terminal the screen is cleared between cards and the mock interview's
+clock ticks live in the top-right corner (a thread rewrites it once a second,
+saving and restoring the cursor); elsewhere the elapsed time is printed with each
+prompt instead.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+import sys
+import textwrap
+import threading
+
+from gdcourse.bank import TOPICS
+from gdcourse.practice.session import (
+    FOLLOW_UP_THRESHOLD,
+    REPEAT_BELOW,
+    FlashcardSession,
+    MockInterview,
+    TestSession,
+    format_seconds,
+)
+from gdcourse.practice.sm2 import GRADE_MEANINGS
+
+__all__ = [
+    "Console",
+    "QuitSession",
+    "run_flashcards",
+    "run_mock",
+    "run_test",
+    "paginate",
+    "show_stats",
+    "wrap_markdown",
+]
+
+WIDTH = 78
+HEIGHT = 24
+EXIT_INTERRUPTED = 130
+
+
+class QuitSession(Exception):
+    """The user typed q."""
+
+
+# ---------------------------------------------------------------------- text layout
+_LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _hard_wrap(line: str, width: int) -> list[str]:
+    return [line[i:i + width] for i in range(0, len(line), width)] or [""]
+
+
+def wrap_markdown(text: str, width: int = WIDTH) -> list[str]:
+    """Wrap Markdown text to ``width`` columns, keeping its structure readable.
+
+    Paragraphs are re-flowed, list items keep a hanging indent, fenced code is
+    kept as it is (cut at ``width``), blank lines separate blocks (never two in a row).
+    """
+    lines: list[str] = []
+    block: list[str] = []  # lines of the current paragraph or list item
+    indent = ""            # hanging indent of the current list item
+    in_code = False
+
+    def flush():
+        nonlocal block, indent
+        if block:
+            first = block[0]
+            match = _LIST_ITEM.match(first)
+            joined = " ".join(part.strip() for part in block)
+            if match:
+                hang = " " * len(match.group(0))
+                lines.extend(textwrap.wrap(joined, width, initial_indent=match.group(1),
+                                           subsequent_indent=hang, break_on_hyphens=False) or [""])
+            else:
+                lines.extend(textwrap.wrap(joined, width, break_on_hyphens=False) or [""])
+        block, indent = [], ""
+
+    for raw in text.strip("\n").splitlines():
+        line = raw.rstrip()
+        if _FENCE.match(line):
+            flush()
+            in_code = not in_code
+            lines.extend(_hard_wrap(line, width))
+            continue
+        if in_code:
+            lines.extend(_hard_wrap(line, width))
+            continue
+        if not line.strip():
+            flush()
+            if lines and lines[-1] != "":
+                lines.append("")
+            continue
+        if _LIST_ITEM.match(line) or line.lstrip().startswith("#"):
+            flush()
+            block = [line]
+            if line.lstrip().startswith("#"):
+                flush()
+            continue
+        block.append(line)
+    flush()
+    while lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _wrap(text: str, width: int, indent: str = "", hang: str | None = None) -> list[str]:
+    return textwrap.wrap(text, width, initial_indent=indent,
+                         subsequent_indent=indent if hang is None else hang, break_on_hyphens=False) or [""]
+
+
+# ---------------------------------------------------------------------- console
+class Console:
+    """Line-based terminal I/O with paging.
+
+    Parameters
+    ----------
+    input_fn : callable() -> str, optional
+        Reads one line (default: the built-in ``input``). Tests pass a function
+        that returns scripted lines and raises ``EOFError``/``KeyboardInterrupt``.
+    out : text stream, optional
+        Where screens go (default ``sys.stdout``).
+    width, height : int
+        Usable columns (78 leaves a margin on an 80-column terminal) and rows.
+    live : bool, optional
+        Clear between screens and tick the interview clock in place; default:
+        whether ``out`` is a terminal.
+    """
+
+    def __init__(self, input_fn=None, out=None, *, width: int = WIDTH, height: int = HEIGHT, live=None):
+        self.out = out or sys.stdout
+        self._input = input_fn
+        self.width, self.height = width, height
+        if live is None:
+            live = bool(getattr(self.out, "isatty", lambda: False)())
+        self.live = live
+        self.lock = threading.Lock()
+
+    def write(self, text: str = "") -> None:
+        with self.lock:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def lines(self, lines) -> None:
+        with self.lock:
+            self.out.write("".join(line + "\n" for line in lines))
+            self.out.flush()
+
+    def ask(self, prompt: str) -> str:
+        """Show ``prompt``, read a line; EOFError and KeyboardInterrupt propagate."""
+        if self._input is None and self.out is sys.stdout:
+            return builtins.input(prompt).strip()
+        with self.lock:
+            self.out.write(prompt)
+            self.out.flush()
+        reader = self._input or builtins.input
+        return reader().strip()
+
+    def clear(self) -> None:
+        if self.live:
+            with self.lock:
+                self.out.write("\033[H\033[2J")
+                self.out.flush()
+
+    def rule(self) -> str:
+        return "-" * self.width
+
+    def screen(self, header: str, body: list[str], prompt: str) -> str:
+        """Show a header, a body (paged when needed) and a prompt; return the answer.
+
+        A page holds ``height - 4`` body lines: the header, the rule and the prompt
+        take three rows and one stays free for a message, so nothing scrolls off a
+        24-row terminal. Between pages: Enter for the next page, ``s`` to skip to
+        the last page, ``q`` to quit.
+        """
+        pages = paginate(body, max(3, self.height - 4))
+        number = 0
+        while number < len(pages) - 1:
+            self.clear()
+            self.lines([_fit(header, self.width), self.rule(), *pages[number]])
+            reply = self.ask(f"-- more ({number + 1}/{len(pages)}): Enter next page, s skip to the end, "
+                             f"q quit -- ").lower()
+            if reply == "q":
+                raise QuitSession
+            number = len(pages) - 1 if reply == "s" else number + 1
+        self.clear()
+        self.lines([_fit(header, self.width), self.rule(), *pages[-1]])
+        return self.ask(prompt)
+
+
+def paginate(lines: list[str], per_page: int) -> list[list[str]]:
+    """Split ``lines`` into pages of at most ``per_page`` lines.
+
+    A page ends after a blank line when one falls in its second half, so a
+    heading is not cut from its text; blank lines at the top of a page are dropped.
+    """
+    pages, rest = [], list(lines)
+    while len(rest) > per_page:
+        cut = per_page
+        blanks = [i for i in range(per_page // 2, per_page) if rest[i] == ""]
+        if blanks:
+            cut = blanks[-1] + 1
+        pages.append(rest[:cut])
+        rest = rest[cut:]
+        while rest and rest[0] == "":
+            rest.pop(0)
+    pages.append(rest)
+    return pages
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _header(left: str, right: str, width: int) -> str:
+    left = _fit(left, width - len(right) - 1)
+    return left + " " * (width - len(left) - len(right)) + right
+
+
+# ---------------------------------------------------------------------- flashcards
+def _card_header(session: FlashcardSession, card, width: int) -> str:
+    graded = {card_id for card_id, _, _ in session.graded}
+    total = len(graded | {c.entry.id for c in session._queue})
+    number = len(graded | {card.entry.id})
+    entry = card.entry
+    return _header(f"Flashcards | {entry.id} | {entry.topic} | {entry.level} | {card.reason}",
+                   f"card {number}/{total}", width)
+
+
+def _answer_lines(entry, width: int) -> list[str]:
+    lines = ["Answer:"] + wrap_markdown(entry.answer, width) + ["", "Key points:"]
+    for number, point in enumerate(entry.key_points, start=1):
+        lines += _wrap(point, width, indent=f"  {number}. ", hang="     ")
+    if entry.formula:
+        lines += ["", "Formula:"] + _wrap(entry.formula, width, indent="  ")
+    if entry.common_mistake:
+        lines += ["", "Common mistake:"] + _wrap(entry.common_mistake, width, indent="  ")
+    return lines
+
+
+GRADE_PROMPT = "Grade 0-5 (0 blank .. 3 hard .. 5 perfect; ? help, q quit): "
+
+
+def run_flashcards(session: FlashcardSession, console: Console) -> int:
+    """Show each card, reveal, read a grade; return the exit status."""
+    status: list[str] = []
+    if session.finished:
+        when = f"; next review on {session.next_due}" if session.next_due else ""
+        console.write(f"Nothing to review: no card is due and there are no new cards for these filters{when}.")
+        return 0
+    console.write(f"Flashcards: {session.due_count} due, {session.new_count} new. Each grade is saved at once.")
+    try:
+        while not session.finished:
+            card = session.current
+            header = _card_header(session, card, console.width)
+            prompt_lines = status + _wrap(card.entry.prompt, console.width)
+            reply = console.screen(header, prompt_lines + ["", "Enter: show the answer | q: quit"], "> ").lower()
+            if reply == "q":
+                raise QuitSession
+            session.reveal()
+            body = _wrap(card.entry.prompt, console.width) + [""] + _answer_lines(card.entry, console.width) + [""]
+            grade = _read_grade(console, header, body)
+            state = session.grade(grade)
+            status = _graded_lines(card, grade, state, console.width)
+    except QuitSession:
+        return _end_flashcards(session, console, "quit", 0)
+    except EOFError:
+        return _end_flashcards(session, console, "interrupted", 0)
+    except KeyboardInterrupt:
+        return _end_flashcards(session, console, "interrupted", EXIT_INTERRUPTED)
+    return _end_flashcards(session, console, "finished", 0)
+
+
+def _graded_lines(card, grade: int, state, width: int) -> list[str]:
+    if card.reason == "repeat":
+        text = f"Saved {card.entry.id}: repeat graded {grade} (the schedule keeps today's first grade)"
+    else:
+        text = f"Saved {card.entry.id}: grade {grade}; next review {state.due} (in {state.interval} d)"
+    if grade < REPEAT_BELOW:
+        text += "; it comes back once more at the end of this session"
+    return _wrap(text + ".", width) + [""]
+
+
+def _read_grade(console: Console, header: str, body: list[str]) -> int:
+    reply = console.screen(header, body, GRADE_PROMPT)
+    while True:
+        if reply.lower() == "q":
+            raise QuitSession
+        if reply in {"0", "1", "2", "3", "4", "5"}:
+            return int(reply)
+        if reply == "?":
+            console.lines(f"  {grade}: {meaning}" for grade, meaning in GRADE_MEANINGS.items())
+        else:
+            console.write("Please type a grade from 0 to 5 (or ? for help, q to quit).")
+        reply = console.ask(GRADE_PROMPT)
+
+
+def _end_flashcards(session: FlashcardSession, console: Console, status: str, code: int) -> int:
+    session.close(status)
+    summary = session.summary()
+    console.write("")
+    verb = "Done" if status == "finished" else "Stopped"
+    console.write(f"{verb}: {summary['cards']} card(s) graded, {summary['passed']} passed; "
+                  f"{len(session.graded)} grade(s) saved in {session.store.path}.")
+    return code
+
+
+# ---------------------------------------------------------------------- mock interview
+class _LiveClock:
+    """Rewrite the interview clock in the top-right corner once a second (terminals only)."""
+
+    def __init__(self, console: Console, interview: MockInterview, interval: float = 1.0):
+        self.console, self.interview, self.interval = console, interview, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gdcourse-clock", daemon=True)
+
+    def start(self) -> _LiveClock:
+        if self.console.live:
+            self._thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            text = f"{self.interview.timer_text():>20}"
+            column = self.console.width - len(text) + 1
+            with self.console.lock:
+                self.console.out.write(f"\0337\033[1;{column}H{text}\0338")
+                self.console.out.flush()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+def _question_header(interview: MockInterview, width: int) -> str:
+    q = interview.current
+    kind = "follow-up" if q.follow_up_of else f"question {interview.main_number} of {interview.planned}"
+    left = f"Mock interview | {kind} | {q.entry.id} | {q.entry.topic} | {q.entry.level}"
+    return _header(left, f"{interview.timer_text():>20}", width)
+
+
+def _parse_covered(reply: str, total: int) -> list[int] | None:
+    """'1 3', '1,3', 'a' (all) or '' (none) -> 0-based indices; None if not understood."""
+    reply = reply.strip().lower()
+    if reply in {"a", "all"}:
+        return list(range(total))
+    if not reply or reply in {"n", "none", "-"}:
+        return []
+    parts = re.split(r"[\s,]+", reply)
+    if not all(part.isdigit() and 1 <= int(part) <= total for part in parts):
+        return None
+    return sorted({int(part) - 1 for part in parts})
+
+
+def run_mock(interview: MockInterview, console: Console) -> int:
+    """Run a mock interview to its summary; return the exit status."""
+    seed = f", seed {interview.seed}" if interview.seed is not None else ""
+    intro = _wrap(f"Mock interview: {interview.planned} question(s){seed}. Answer each one out loud or on "
+                  f"paper, as in an interview; the clock starts when the question appears (suggested: easy "
+                  f"1 min, medium 2, hard 4). Then reveal the model answer and tick the key points you "
+                  f"covered. A score of {FOLLOW_UP_THRESHOLD:.0%} or more earns a follow-up question.",
+                  console.width)
+    status: list[str] = []
+    clock = None
+    try:
+        if console.screen("Mock interview", intro, "Enter: start | q: quit > ").lower() == "q":
+            raise QuitSession
+        interview.current.started = interview.clock()  # the clock starts now, not at construction
+        while not interview.finished:
+            clock = _LiveClock(console, interview).start()
+            _ask_question(interview, console, status)
+            clock.stop()
+            q = interview.current
+            entry = interview.reveal()
+            body = _wrap(entry.prompt, console.width) + [""] + _answer_lines(entry, console.width)
+            covered = _read_covered(console, _question_header(interview, console.width), body, q)
+            answered = interview.submit(covered)
+            status = _result_lines(interview, answered, console.width)
+    except QuitSession:
+        return _end_mock(interview, console, clock, "interrupted", 0)
+    except EOFError:
+        return _end_mock(interview, console, clock, "interrupted", 0)
+    except KeyboardInterrupt:
+        return _end_mock(interview, console, clock, "interrupted", EXIT_INTERRUPTED)
+    return _end_mock(interview, console, clock, "finished", 0)
+
+
+def _ask_question(interview: MockInterview, console: Console, status: list[str]) -> None:
+    notes: list[str] = []
+    while True:
+        q = interview.current
+        body = status + _wrap(q.entry.prompt, console.width) + [""] + notes
+        body.append("Enter: reveal the answer | h: hint | t: time | q: quit")
+        reply = console.screen(_question_header(interview, console.width), body,
+                               f"[{interview.timer_text()}] > ").lower()
+        if reply == "q":
+            raise QuitSession
+        if reply in {"", "r"}:
+            return
+        if reply == "h":
+            notes = _wrap(f"Hint: {interview.hint()} (this key point no longer counts)", console.width) + [""]
+        elif reply != "t":
+            notes = ["Type Enter, h, t or q.", ""]
+
+
+def _read_covered(console: Console, header: str, body: list[str], q) -> list[int]:
+    total = len(q.entry.key_points)
+    note = " (point 1 was the hint: it does not count)" if q.hint_used else ""
+    tail = _wrap(f"Which key points did your answer cover?{note} Type their numbers (e.g. 1 3), "
+                 f"a for all, Enter for none, q to quit.", console.width)
+    reply = console.screen(header, body + [""] + tail, "covered> ")
+    while True:
+        if reply.lower() == "q":
+            raise QuitSession
+        covered = _parse_covered(reply, total)
+        if covered is not None:
+            return covered
+        console.write(f"Please type numbers from 1 to {total}, a, or Enter for none.")
+        reply = console.ask("covered> ")
+
+
+def _result_lines(interview: MockInterview, q, width: int) -> list[str]:
+    points = len(q.counted)
+    text = (f"{q.entry.id}: {points}/{len(q.entry.key_points)} key points ({q.score:.0%}) in "
+            f"{format_seconds(q.stopped - q.started)} (suggested {format_seconds(q.suggested_seconds)}). Saved.")
+    current = interview.current
+    if current is not None and current.follow_up_of == q.entry.id:
+        text += " Good answer: here is a follow-up."
+    return _wrap(text, width) + [""]
+
+
+def summary_lines(summary, width: int = WIDTH, report_path=None) -> list[str]:
+    """The end-of-interview summary as wrapped lines."""
+    overall = "no answers" if summary.score is None else f"overall {summary.score:.0%}"
+    lines = _wrap(f"Summary: {summary.answered} answer(s) ({summary.planned} main question(s) planned), "
+                  f"{overall}, time {format_seconds(summary.seconds)}.", width)
+    if summary.by_topic:
+        lines += ["", "Score by topic:"]
+        lines += [f"  {topic:<5} {score:>4.0%}  ({count} answer{'s' if count != 1 else ''})"
+                  for topic, (score, count) in summary.by_topic.items()]
+    if summary.weakest:
+        lines += [""] + _wrap("Weakest: " + "; ".join(f"{t} ({TOPICS.get(t, t)})" for t in summary.weakest),
+                              width)
+    if summary.review:
+        lines += ["", "What to review:"]
+        for item in summary.review:
+            lines += _wrap(f"{item['id']} ({item['score']:.0%}): {item['prompt']}", width, "  ", "    ")
+            if item["notebook"]:
+                lines += _wrap(f"see {item['notebook']}", width, "    ", "      ")
+            lines += _wrap("missed: " + "; ".join(item["missed"]), width, "    ", "      ")
+    elif summary.answered:
+        lines += ["", "Nothing to review: every answer covered at least 70% of its key points."]
+    if report_path is not None:
+        lines += [""] + _wrap(f"Saved to {report_path}", width)
+    return lines
+
+
+def _end_mock(interview: MockInterview, console: Console, clock, status: str, code: int) -> int:
+    if clock is not None:
+        clock.stop()
+    summary = interview.close(status)
+    if summary.answered == 0:
+        console.write("")
+        console.write("Stopped before any answer: nothing saved.")
+        return code
+    lines = summary_lines(summary, console.width, interview.report_path)
+    try:
+        console.screen("Mock interview: summary", lines, "Enter: finish > ")
+    except (EOFError, KeyboardInterrupt, QuitSession):
+        console.write("")
+    return code
+
+
+# ---------------------------------------------------------------------- test
+_LETTERS = "abcdefgh"
+
+
+def run_test(test: TestSession, console: Console) -> int:
+    """Ask every item, score it at once; return the exit status."""
+    status: list[str] = []
+    try:
+        while not test.finished:
+            item = test.current
+            number = len(test.answers) + 1
+            header = _header(f"Test | item {number} of {len(test.items)} | {item.topic} | "
+                             f"{item.kind.replace('_', ' ')}", f"score {test.score}/{len(test.answers)}",
+                             console.width)
+            body = status + [line for part in item.question.split("\n") for line in _wrap(part, console.width)]
+            body.append("")
+            letters = _LETTERS[: len(item.options)]
+            for letter, option in zip(letters, item.options, strict=True):
+                body += _wrap(option, console.width, f"  {letter}) ", "     ")
+            prompt = f"Answer {letters[0]}-{letters[-1]} (q quit): "
+            reply = console.screen(header, body, prompt).lower()
+            while reply not in letters or not reply:
+                if reply == "q":
+                    raise QuitSession
+                if item.options == ("True", "False") and reply in {"t", "f", "true", "false"}:
+                    reply = "a" if reply.startswith("t") else "b"
+                    break
+                console.write(f"Please type one letter from {letters[0]} to {letters[-1]}.")
+                reply = console.ask(prompt).lower()
+            choice = letters.index(reply)
+            right = test.answer(choice)
+            correct = f"{letters[item.correct]}) {item.options[item.correct]}"
+            text = "Right." if right else f"Wrong: the answer is {correct}. {item.explanation}"
+            status = _wrap(text, console.width) + [""]
+    except QuitSession:
+        return _end_test(test, console, status, "interrupted", 0)
+    except EOFError:
+        return _end_test(test, console, status, "interrupted", 0)
+    except KeyboardInterrupt:
+        return _end_test(test, console, status, "interrupted", EXIT_INTERRUPTED)
+    return _end_test(test, console, status, "finished", 0)
+
+
+def _end_test(test: TestSession, console: Console, status: list[str], how: str, code: int) -> int:
+    summary = test.close(how)
+    lines = list(status)
+    lines.append(f"Score: {summary['score']}/{summary['answered']} answered ({summary['items']} items).")
+    for topic, (right, total) in summary["by_topic"].items():
+        lines.append(f"  {topic:<5} {right}/{total}")
+    if summary["wrong"]:
+        lines += _wrap("Review: " + ", ".join(summary["wrong"]), console.width)
+    console.write("")
+    console.lines(lines)
+    return code
+
+
+# ---------------------------------------------------------------------- stats
+def show_stats(stats, console: Console, store_path, topics=None) -> int:
+    """Print cards due, new, retention by topic and the streak."""
+    lines = [_fit(f"Progress store: {store_path}", console.width)]
+    last = stats.last_active.isoformat() if stats.last_active else "never"
+    days = "day" if stats.streak == 1 else "days"
+    lines.append(f"Today {stats.today} | streak {stats.streak} {days} | last practice {last}")
+    later = f", next on {stats.next_due}" if stats.next_due else ""
+    lines.append(f"Flashcards: {len(stats.due)} due now, {len(stats.new)} new, "
+                 f"{stats.scheduled_later} scheduled later{later}")
+    lines.append(f"Reviews: {stats.reviews} | mock interviews: {stats.interviews} | tests: {stats.tests}")
+    lines += ["", "Retention by topic (share of reviews graded 3 or more):"]
+    shown = [t for t in TOPICS if topics is None or t in topics]
+    for topic in shown:
+        passed, total = stats.retention.get(topic, (0, 0))
+        if total:
+            bar = "#" * round(20 * passed / total)
+            lines.append(f"  {topic:<5} {passed:>4}/{total:<4} {passed / total:>4.0%}  {bar:<20}")
+        else:
+            lines.append(f"  {topic:<5}    no reviews yet")
+    console.lines(lines)
+    return 0

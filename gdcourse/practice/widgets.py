@@ -1,0 +1,381 @@
+"""Practice in JupyterLab: flashcard, mock-interview and test widgets (ipywidgets).
+
+The widgets only wire buttons to the engines of :mod:`gdcourse.practice.session`
+and show their state; every rule is tested there. Each widget keeps its controls
+as attributes (``reveal_button``, ``grade_buttons``, ``timer_label`` …) so a test,
+or a curious learner, can drive it with ``button.click()`` and read the values.
+
+The mock interview's clock is a :class:`LiveTimer`: a daemon thread that rewrites
+a label once a second and is stopped (and joined) whenever the question changes
+or its answer is revealed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+
+import ipywidgets as w
+
+from gdcourse.practice.session import (
+    FlashcardSession,
+    MockInterview,
+    TestSession,
+    format_seconds,
+)
+from gdcourse.practice.sm2 import GRADE_MEANINGS
+
+__all__ = ["FlashcardWidget", "LiveTimer", "MockInterviewWidget", "TestWidget", "markdown_to_html"]
+
+
+# ---------------------------------------------------------------------- helpers
+def _inline(text: str) -> str:
+    text = html.escape(text, quote=False)
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    text = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
+    return text
+
+
+def markdown_to_html(text: str) -> str:
+    """A small Markdown subset to HTML: paragraphs, ``-``/``1.`` lists, fenced code, `code`, **bold**.
+
+    All text is HTML-escaped first; ``$...$`` is left for the HTMLMath widget to typeset.
+    """
+    out, para, items, code, in_code = [], [], [], [], False
+
+    def flush():
+        nonlocal para, items
+        if para:
+            out.append("<p>" + _inline(" ".join(para)) + "</p>")
+        if items:
+            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
+        para, items = [], []
+
+    for line in text.strip().splitlines():
+        if line.strip().startswith(("```", "~~~")):
+            if in_code:
+                out.append("<pre>" + html.escape("\n".join(code)) + "</pre>")
+                code = []
+            else:
+                flush()
+            in_code = not in_code
+        elif in_code:
+            code.append(line)
+        elif not line.strip():
+            flush()
+        elif re.match(r"^\s*([-*+]|\d+[.)])\s+", line):
+            if para:
+                flush()
+            items.append(re.sub(r"^\s*([-*+]|\d+[.)])\s+", "", line))
+        elif items and line.startswith((" ", "\t")):
+            items[-1] += " " + line.strip()
+        else:
+            if items:
+                flush()
+            para.append(line.strip())
+    if in_code:
+        out.append("<pre>" + html.escape("\n".join(code)) + "</pre>")
+    flush()
+    return "\n".join(out)
+
+
+def _key_points_html(entry) -> str:
+    html_text = "<b>Key points</b><ol>" + "".join(f"<li>{_inline(p)}</li>" for p in entry.key_points) + "</ol>"
+    if entry.formula:
+        html_text += f"<p><b>Formula</b>: ${html.escape(entry.formula, quote=False)}$</p>"
+    if entry.common_mistake:
+        html_text += f"<p><b>Common mistake</b>: {_inline(entry.common_mistake)}</p>"
+    return html_text
+
+
+def _default_bank_and_store(bank, store):
+    if bank is None:
+        from gdcourse.bank import load
+
+        bank = load()
+    if store is None:
+        from gdcourse.practice.store import ProgressStore
+
+        store = ProgressStore()
+    return bank, store
+
+
+class _Displayable:
+    widget: w.Widget
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class LiveTimer:
+    """Set ``label.value = text()`` now and then every ``interval`` seconds until :meth:`stop`."""
+
+    def __init__(self, label: w.Label, text, interval: float = 1.0):
+        self.label, self.text, self.interval = label, text, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gdcourse-widget-timer", daemon=True)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def start(self) -> LiveTimer:
+        self.label.value = self.text()
+        self._thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            self.label.value = self.text()
+
+    def stop(self) -> None:
+        """Stop the thread (and wait for it), then show the final value."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self.label.value = self.text()
+
+
+# ---------------------------------------------------------------------- flashcards
+class FlashcardWidget(_Displayable):
+    """Flashcards in a notebook: Show answer, then grade 0-5; each grade is saved at once.
+
+    ``bank`` defaults to the course bank, ``store`` to the user's progress store
+    (``GDCOURSE_HOME`` or the per-user data directory).
+    """
+
+    def __init__(self, bank=None, store=None, *, topics=None, levels=None, limit: int = 20):
+        bank, store = _default_bank_and_store(bank, store)
+        self.session = FlashcardSession(bank, store, topics=topics, levels=levels, limit=limit)
+        self.header = w.HTML()
+        self.prompt = w.HTMLMath()
+        self.answer = w.HTMLMath()
+        self.reveal_button = w.Button(description="Show answer", button_style="primary")
+        self.grade_buttons = [w.Button(description=str(grade), tooltip=meaning, layout=w.Layout(width="3.5em"))
+                              for grade, meaning in GRADE_MEANINGS.items()]
+        self.grade_help = w.HTML("<small>0 blackout · 1 wrong · 2 felt familiar · 3 hard · 4 hesitant · "
+                                 "5 perfect</small>")
+        self.status = w.Label()
+        self.reveal_button.on_click(lambda _: self.reveal())
+        for grade, button in enumerate(self.grade_buttons):
+            button.on_click(lambda _, grade=grade: self.grade(grade))
+        self.grade_box = w.VBox([w.HBox([w.Label("Grade:"), *self.grade_buttons]), self.grade_help])
+        self.widget = w.VBox([self.header, self.prompt, self.reveal_button, self.answer, self.grade_box,
+                              self.status])
+        self._render()
+
+    def reveal(self) -> None:
+        if self.session.finished:
+            return
+        entry = self.session.reveal()
+        self.answer.value = markdown_to_html(entry.answer) + _key_points_html(entry)
+        self._render()
+
+    def grade(self, grade: int) -> None:
+        card = self.session.current
+        if card is None or not self.session.revealed:
+            return
+        state = self.session.grade(grade)
+        note = " (repeat: schedule unchanged)" if card.reason == "repeat" else ""
+        again = "; once more at the end of this session" if grade < 4 else ""
+        self.status.value = (f"Saved {card.entry.id}: grade {grade}{note}; next review {state.due} "
+                             f"(in {state.interval} d){again}.")
+        self._render()
+
+    def _render(self) -> None:
+        session = self.session
+        card = session.current
+        if card is None:
+            summary = session.summary()
+            session.close("finished")
+            later = f" Next review: {session.next_due}." if session.next_due and not session.graded else ""
+            self.header.value = "<b>Flashcards: done</b>" if session.graded else "<b>Flashcards</b>"
+            self.prompt.value = (f"{summary['cards']} card(s) graded, {summary['passed']} passed."
+                                 if session.graded else f"Nothing to review for these filters.{later}")
+            self.answer.value = ""
+            self.reveal_button.layout.display = "none"
+            self.grade_box.layout.display = "none"
+            return
+        entry = card.entry
+        self.header.value = (f"<b>{html.escape(entry.id)}</b> · {entry.topic} · {entry.level} · {card.reason}"
+                             f" · {session.remaining} left")
+        self.prompt.value = f"<h3>{_inline(entry.prompt)}</h3>"
+        if not session.revealed:
+            self.answer.value = ""
+        self.reveal_button.layout.display = "none" if session.revealed else None
+        self.grade_box.layout.display = None if session.revealed else "none"
+
+
+# ---------------------------------------------------------------------- mock interview
+class MockInterviewWidget(_Displayable):
+    """A timed mock interview: Hint, Reveal, tick the key points covered, Submit.
+
+    Parameters are those of :class:`~gdcourse.practice.session.MockInterview`
+    (``n``, ``topics``, ``levels``, ``rng``, ``clock``) plus ``tick`` (seconds
+    between clock updates).
+    """
+
+    def __init__(self, bank=None, store=None, *, n: int = 5, topics=None, levels=None, rng=None, clock=None,
+                 tick: float = 1.0, report_dir=None):
+        bank, store = _default_bank_and_store(bank, store)
+        if report_dir is None:
+            report_dir = store.path.parent / "interviews"
+        self.interview = MockInterview(bank, n=n, topics=topics, levels=levels, rng=rng, store=store,
+                                       clock=clock, report_dir=report_dir)
+        self.tick = tick
+        self.header = w.HTML()
+        self.timer_label = w.Label()
+        self.prompt = w.HTMLMath()
+        self.hint_button = w.Button(description="Hint", tooltip="show the first key point (it then no longer counts)")
+        self.reveal_button = w.Button(description="Reveal", button_style="primary")
+        self.hint_label = w.HTMLMath()
+        self.answer = w.HTMLMath()
+        self.checkboxes: list[w.Checkbox] = []
+        self.checkbox_box = w.VBox()
+        self.submit_button = w.Button(description="Submit", button_style="success")
+        self.status = w.HTML()
+        self.summary = w.HTMLMath()
+        self.hint_button.on_click(lambda _: self.show_hint())
+        self.reveal_button.on_click(lambda _: self.reveal())
+        self.submit_button.on_click(lambda _: self.submit())
+        self.timer: LiveTimer | None = None
+        self.widget = w.VBox([
+            w.HBox([self.header, self.timer_label]), self.prompt,
+            w.HBox([self.hint_button, self.reveal_button]), self.hint_label, self.answer, self.checkbox_box,
+            self.submit_button, self.status, self.summary])
+        self._show_question()
+
+    # -- actions (the buttons call these)
+    def show_hint(self) -> None:
+        if self.interview.finished:
+            return
+        self.hint_label.value = f"<i>Hint</i>: {_inline(self.interview.hint())} (no longer counts)"
+
+    def reveal(self) -> None:
+        if self.interview.finished:
+            return
+        entry = self.interview.reveal()
+        self._stop_timer()
+        self.answer.value = markdown_to_html(entry.answer)
+        hinted = self.interview.current.hint_used
+        self.checkboxes = [w.Checkbox(value=False, description=point, indent=False, disabled=hinted and i == 0,
+                                      layout=w.Layout(width="auto"))
+                           for i, point in enumerate(entry.key_points)]
+        self.checkbox_box.children = [w.HTML("<b>Which key points did you cover?</b>"), *self.checkboxes]
+        self._show_controls(revealed=True)
+
+    def submit(self) -> None:
+        if self.interview.finished:
+            return
+        if not self.interview.current.revealed:
+            self.reveal()
+        covered = [i for i, box in enumerate(self.checkboxes) if box.value]
+        q = self.interview.submit(covered)
+        text = (f"{q.entry.id}: {len(q.counted)}/{len(q.entry.key_points)} key points ({q.score:.0%}) in "
+                f"{format_seconds(q.stopped - q.started)}.")
+        current = self.interview.current
+        if current is not None and current.follow_up_of == q.entry.id:
+            text += " Good answer: a follow-up question."
+        self.status.value = text
+        self._show_question()
+
+    def close(self) -> None:
+        """Stop the clock and save what was answered (also called at the end)."""
+        self._stop_timer()
+        self.interview.close()
+
+    # -- display
+    def _stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.stop()
+
+    def _show_question(self) -> None:
+        self._stop_timer()
+        self.hint_label.value = self.answer.value = ""
+        self.checkboxes, self.checkbox_box.children = [], []
+        q = self.interview.current
+        if q is None:
+            self._show_summary()
+            return
+        kind = ("follow-up" if q.follow_up_of else
+                f"question {self.interview.main_number} of {self.interview.planned}")
+        self.header.value = f"<b>{kind}</b> · {q.entry.id} · {q.entry.topic} · {q.entry.level} ·&nbsp;"
+        self.prompt.value = f"<h3>{_inline(q.entry.prompt)}</h3>"
+        self._show_controls(revealed=False)
+        self.timer = LiveTimer(self.timer_label, self.interview.timer_text, self.tick).start()
+
+    def _show_controls(self, revealed: bool) -> None:
+        self.hint_button.layout.display = "none" if revealed else None
+        self.reveal_button.layout.display = "none" if revealed else None
+        self.submit_button.layout.display = None if revealed else "none"
+
+    def _show_summary(self) -> None:
+        summary = self.interview.close("finished")
+        for control in (self.hint_button, self.reveal_button, self.submit_button):
+            control.layout.display = "none"
+        self.header.value, self.prompt.value, self.timer_label.value = "<b>Mock interview: summary</b>", "", ""
+        rows = "".join(f"<tr><td>{t}</td><td>{s:.0%}</td><td>{c}</td></tr>" for t, (s, c) in summary.by_topic.items())
+        review = "".join(
+            f"<li><b>{html.escape(item['id'])}</b> ({item['score']:.0%}) {_inline(item['prompt'])}"
+            + (f"<br><small>see {html.escape(item['notebook'])}</small>" if item["notebook"] else "")
+            + "<br><small>missed: " + _inline("; ".join(item["missed"])) + "</small></li>"
+            for item in summary.review)
+        overall = "–" if summary.score is None else f"{summary.score:.0%}"
+        saved = self.interview.report_path
+        self.summary.value = (
+            f"<p>Overall {overall} over {summary.answered} answer(s), time {format_seconds(summary.seconds)}."
+            f"</p><table><tr><th>topic</th><th>score</th><th>answers</th></tr>{rows}</table>"
+            + (f"<p>Weakest: {', '.join(summary.weakest)}</p>" if summary.weakest else "")
+            + (f"<p><b>What to review</b></p><ul>{review}</ul>" if review else "<p>Nothing to review.</p>")
+            + (f"<p><small>Saved to {html.escape(str(saved))}</small></p>" if saved else ""))
+
+
+# ---------------------------------------------------------------------- test
+class TestWidget(_Displayable):
+    """A seeded multiple-choice test: click an option, see whether it was right, go on."""
+
+    __test__ = False
+
+    def __init__(self, bank=None, store=None, *, n: int = 5, topics=None, levels=None, rng=None):
+        bank, store = _default_bank_and_store(bank, store)
+        self.test = TestSession(bank, n=n, topics=topics, levels=levels, rng=rng, store=store)
+        self.header = w.HTML()
+        self.question = w.HTMLMath()
+        self.option_buttons: list[w.Button] = []
+        self.options_box = w.VBox()
+        self.feedback = w.HTMLMath()
+        self.score_label = w.Label()
+        self.widget = w.VBox([self.header, self.question, self.options_box, self.feedback, self.score_label])
+        self._render()
+
+    def choose(self, option: int) -> None:
+        item = self.test.current
+        if item is None:
+            return
+        right = self.test.answer(option)
+        self.feedback.value = ("<b>Right.</b>" if right else
+                               f"<b>Wrong</b>: the answer is “{_inline(item.options[item.correct])}”. "
+                               f"{_inline(item.explanation)}")
+        self._render()
+
+    def _render(self) -> None:
+        test = self.test
+        self.score_label.value = f"Score {test.score}/{len(test.answers)}"
+        item = test.current
+        if item is None:
+            summary = test.close()
+            self.header.value = "<b>Test: done</b>"
+            self.question.value = (f"Score {summary['score']}/{summary['items']}."
+                                   + (f" Review: {', '.join(summary['wrong'])}." if summary["wrong"] else ""))
+            self.options_box.children, self.option_buttons = [], []
+            return
+        number = len(test.answers) + 1
+        self.header.value = (f"<b>Item {number} of {len(test.items)}</b> · {item.topic} · "
+                             f"{item.kind.replace('_', ' ')}")
+        self.question.value = "<br>".join(_inline(part) for part in item.question.split("\n"))
+        self.option_buttons = [w.Button(description=option, tooltip=option, layout=w.Layout(width="auto"))
+                               for option in item.options]
+        for index, button in enumerate(self.option_buttons):
+            button.on_click(lambda _, index=index: self.choose(index))
+        self.options_box.children = self.option_buttons

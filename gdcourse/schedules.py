@@ -1,0 +1,294 @@
+"""Learning-rate schedules: ``lr = schedule(step)``.
+
+Every schedule is an object with
+
+* ``schedule(step) -> float``: the learning rate for optimizer step ``step``,
+  counted from 0 (the first update uses ``schedule(0)``);
+* ``schedule.values(steps) -> ndarray``: the rates at ``0, …, steps−1`` (or at
+  the given array of steps), vectorized, for plots;
+* a ``repr`` that shows its arguments.
+
+All are pure functions of the step except :class:`ReduceLROnPlateau`, which
+reacts to a validation metric reported once per epoch with ``observe``.
+Typical use::
+
+    schedule = LinearWarmup(CosineDecay(0.1, total_steps=1000), warmup_steps=50)
+    for step in range(1000):
+        opt.lr = schedule(step)
+        ...
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from gdcourse.validate import check_fraction, check_positive, check_positive_int
+
+__all__ = [
+    "Schedule", "Constant", "StepDecay", "ExponentialDecay", "InverseTimeDecay", "CosineDecay",
+    "LinearWarmup", "ReduceLROnPlateau",
+]
+
+
+class Schedule:
+    """Base class. Subclasses implement ``_lr_at(t)`` with operations that work
+    both on an int ``t`` and on an int array ``t`` (so one formula serves both
+    ``__call__`` and ``values``)."""
+
+    def __call__(self, step) -> float:
+        step = check_positive_int(step, "step", allow_zero=True)
+        return float(self._lr_at(step))
+
+    def values(self, steps) -> np.ndarray:
+        """Learning rates at ``range(steps)`` (an int) or at the given steps (an int array)."""
+        t = _as_steps(steps)
+        return np.broadcast_to(np.asarray(self._lr_at(t), dtype=np.float64), t.shape).copy()
+
+    def _lr_at(self, t):  # pragma: no cover - abstract
+        raise NotImplementedError  # noqa: stub-ok
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._args().items())
+        return f"{type(self).__name__}({args})"
+
+    def _args(self) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError  # noqa: stub-ok
+
+
+class Constant(Schedule):
+    """``lr(t) = lr``."""
+
+    def __init__(self, lr):
+        self.lr = check_positive(lr, "lr", allow_zero=True)
+
+    def _lr_at(self, t):
+        return self.lr
+
+    def _args(self):
+        return {"lr": self.lr}
+
+
+class StepDecay(Schedule):
+    """Multiply the rate by ``gamma`` every ``step_size`` steps (PyTorch's ``StepLR``).
+
+    ``lr(t) = lr0 · gamma^⌊t / step_size⌋``: with ``step_size=10`` steps 0-9 use
+    ``lr0`` and step 10 is the first at ``lr0·gamma``.
+    """
+
+    def __init__(self, lr0, step_size, gamma=0.1):
+        self.lr0 = check_positive(lr0, "lr0")
+        self.step_size = check_positive_int(step_size, "step_size")
+        self.gamma = check_fraction(gamma, "gamma")
+
+    def _lr_at(self, t):
+        return self.lr0 * self.gamma ** (t // self.step_size)
+
+    def _args(self):
+        return {"lr0": self.lr0, "step_size": self.step_size, "gamma": self.gamma}
+
+
+class ExponentialDecay(Schedule):
+    """``lr(t) = lr0 · gamma^t``: the rate shrinks by the same factor every step."""
+
+    def __init__(self, lr0, gamma):
+        self.lr0 = check_positive(lr0, "lr0")
+        self.gamma = check_fraction(gamma, "gamma")
+
+    def _lr_at(self, t):
+        return self.lr0 * self.gamma**t
+
+    def _args(self):
+        return {"lr0": self.lr0, "gamma": self.gamma}
+
+
+class InverseTimeDecay(Schedule):
+    """``lr(t) = lr0 / (1 + decay_rate · t)``: the 1/t decay of stochastic approximation.
+
+    Robbins & Monro (1951) ask for Σ lr = ∞ and Σ lr² < ∞, which 1/t satisfies.
+    The form ``t0 / (t + t1)`` (e.g. the ``learning_schedule`` in Géron's
+    *Hands-On Machine Learning*, ch. 4) is the same schedule: use
+    :meth:`from_t0_t1`.
+    """
+
+    def __init__(self, lr0, decay_rate):
+        self.lr0 = check_positive(lr0, "lr0")
+        self.decay_rate = check_positive(decay_rate, "decay_rate", allow_zero=True)
+
+    @classmethod
+    def from_t0_t1(cls, t0, t1) -> InverseTimeDecay:
+        """``lr(t) = t0 / (t + t1)``, i.e. ``lr0 = t0 / t1`` and ``decay_rate = 1 / t1``."""
+        t0 = check_positive(t0, "t0")
+        t1 = check_positive(t1, "t1")
+        return cls(t0 / t1, 1.0 / t1)
+
+    def _lr_at(self, t):
+        return self.lr0 / (1.0 + self.decay_rate * t)
+
+    def _args(self):
+        return {"lr0": self.lr0, "decay_rate": self.decay_rate}
+
+
+class CosineDecay(Schedule):
+    """Cosine annealing without restarts (Loshchilov & Hutter, SGDR, 2017).
+
+    ``lr(t) = lr_min + ½ (lr0 − lr_min) (1 + cos(π t / total_steps))`` for
+    ``t ≤ total_steps``, then flat at ``lr_min``.
+    """
+
+    def __init__(self, lr0, total_steps, lr_min=0.0):
+        self.lr0 = check_positive(lr0, "lr0")
+        self.total_steps = check_positive_int(total_steps, "total_steps")
+        self.lr_min = check_positive(lr_min, "lr_min", allow_zero=True)
+        if self.lr_min > self.lr0:
+            raise ValueError(f"lr_min: expected a value <= lr0={self.lr0}, got {self.lr_min}")
+
+    def _lr_at(self, t):
+        progress = np.minimum(t, self.total_steps) / self.total_steps
+        return self.lr_min + 0.5 * (self.lr0 - self.lr_min) * (1.0 + np.cos(np.pi * progress))
+
+    def _args(self):
+        return {"lr0": self.lr0, "total_steps": self.total_steps, "lr_min": self.lr_min}
+
+
+class LinearWarmup(Schedule):
+    """Scale any schedule by a linear ramp over the first ``warmup_steps`` steps.
+
+    ``lr(t) = schedule(t) · (start_factor + (1 − start_factor) · t / warmup_steps)``
+    for ``t < warmup_steps``, and ``schedule(t)`` afterwards. The wrapped
+    schedule runs on the same clock (it is multiplied, not delayed), like
+    chaining PyTorch's ``LinearLR`` with another scheduler. With the default
+    ``start_factor=0`` the first step has rate 0 (as in Hugging Face's linear
+    warmup). Warmup keeps the first, badly-scaled updates of Adam or of large
+    batches small (Goyal et al., 2017).
+
+    ``schedule`` may be any :class:`Schedule`, or any callable ``step -> lr``
+    (then ``values`` calls it once per step).
+    """
+
+    def __init__(self, schedule, warmup_steps, start_factor=0.0):
+        if not callable(schedule):
+            raise TypeError(
+                f"schedule: expected a Schedule or a callable step -> lr, got {type(schedule).__name__}"
+            )
+        self.schedule = schedule
+        self.warmup_steps = check_positive_int(warmup_steps, "warmup_steps")
+        if isinstance(start_factor, bool) or not isinstance(start_factor, numbers.Real) \
+                or not 0 <= start_factor <= 1:
+            raise ValueError(f"start_factor: expected a number in [0, 1], got {start_factor!r}")
+        self.start_factor = float(start_factor)
+
+    def _ramp(self, t):
+        fraction = np.minimum(t, self.warmup_steps) / self.warmup_steps
+        return self.start_factor + (1.0 - self.start_factor) * fraction
+
+    def _inner(self, t):
+        if isinstance(self.schedule, Schedule):
+            return self.schedule._lr_at(t)
+        if np.ndim(t) == 0:
+            return float(self.schedule(int(t)))
+        return np.array([float(self.schedule(int(s))) for s in t.ravel()]).reshape(t.shape)
+
+    def _lr_at(self, t):
+        return self._inner(t) * self._ramp(t)
+
+    def _args(self):
+        return {"schedule": self.schedule, "warmup_steps": self.warmup_steps,
+                "start_factor": self.start_factor}
+
+
+class ReduceLROnPlateau(Schedule):
+    """Cut the rate by ``factor`` when a metric stops improving (PyTorch semantics).
+
+    Call ``observe(metric)`` once per epoch (e.g. with the validation loss);
+    ``schedule(step)`` returns the current rate whatever the step.
+
+    After each observation: the metric is an improvement when, in ``"min"``
+    mode, it is below ``best·(1 − threshold)`` (``threshold_mode="rel"``) or
+    ``best − threshold`` (``"abs"``); in ``"max"`` mode above ``best·(1 +
+    threshold)`` or ``best + threshold``. An improvement resets the count of
+    bad epochs, otherwise it grows by one. During the ``cooldown`` epochs that
+    follow a cut, bad epochs are not counted. When the count exceeds
+    ``patience`` the rate becomes ``max(lr·factor, min_lr)`` (skipped if that
+    changes it by less than ``eps``), the count resets and the cooldown starts.
+    So with ``patience=2`` the rate is cut at the 3rd bad epoch in a row. A NaN
+    metric is never an improvement.
+    """
+
+    def __init__(self, lr0, factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel", cooldown=0,
+                 min_lr=0.0, mode="min", eps=1e-8):
+        self.lr0 = check_positive(lr0, "lr0")
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+            raise ValueError(f"factor: expected a number in (0, 1), got {factor!r}")
+        self.factor = float(factor)
+        self.patience = check_positive_int(patience, "patience", allow_zero=True)
+        self.threshold = check_positive(threshold, "threshold", allow_zero=True)
+        self.threshold_mode = _check_choice(threshold_mode, "threshold_mode", ("rel", "abs"))
+        self.cooldown = check_positive_int(cooldown, "cooldown", allow_zero=True)
+        self.min_lr = check_positive(min_lr, "min_lr", allow_zero=True)
+        if self.min_lr > self.lr0:
+            raise ValueError(f"min_lr: expected a value <= lr0={self.lr0}, got {self.min_lr}")
+        self.mode = _check_choice(mode, "mode", ("min", "max"))
+        self.eps = check_positive(eps, "eps", allow_zero=True)
+        self.lr = self.lr0
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.epochs_observed = 0
+
+    def observe(self, metric) -> float:
+        """Record one epoch's metric; returns the (possibly reduced) learning rate."""
+        if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
+            raise TypeError(f"metric: expected a real number, got {metric!r} ({type(metric).__name__})")
+        metric = float(metric)
+        self.epochs_observed += 1
+        if self._is_better(metric):
+            self.best = metric
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            new_lr = max(self.lr * self.factor, self.min_lr)
+            if self.lr - new_lr > self.eps:
+                self.lr = new_lr
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        return self.lr
+
+    def _is_better(self, metric) -> bool:
+        rel = self.threshold_mode == "rel"
+        if self.mode == "min":
+            bar = self.best * (1.0 - self.threshold) if rel else self.best - self.threshold
+            return metric < bar
+        bar = self.best * (1.0 + self.threshold) if rel else self.best + self.threshold
+        return metric > bar
+
+    def _lr_at(self, t):
+        return self.lr
+
+    def _args(self):
+        return {"lr0": self.lr0, "factor": self.factor, "patience": self.patience,
+                "threshold": self.threshold, "threshold_mode": self.threshold_mode,
+                "cooldown": self.cooldown, "min_lr": self.min_lr, "mode": self.mode}
+
+
+def _as_steps(steps) -> np.ndarray:
+    if isinstance(steps, numbers.Integral) and not isinstance(steps, bool):
+        return np.arange(check_positive_int(steps, "steps", allow_zero=True))
+    t = np.asarray(steps)
+    if t.dtype.kind not in "iu":
+        raise ValueError(f"steps: expected an int count or an array of int steps, got dtype {t.dtype}")
+    if t.size and t.min() < 0:
+        raise ValueError(f"steps: expected steps >= 0, got a minimum of {t.min()}")
+    return t
+
+
+def _check_choice(value, name, choices):
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value

@@ -1,0 +1,284 @@
+"""The training loop: ``fit`` → ``History``, and ``evaluate``.
+
+One step of ``fit`` is the whole of gradient-based training::
+
+    zero_grad → forward → loss → backward → (penalties, clipping) → lr from schedule → step
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gdcourse import losses as L
+from gdcourse import regularization as R
+from gdcourse.data import batches
+from gdcourse.nn.module import grad_vector
+from gdcourse.validate import (
+    as_rng,
+    check_array,
+    check_positive,
+    check_positive_int,
+    check_same_length,
+)
+
+__all__ = ["fit", "evaluate", "History", "TrainingDiverged", "accuracy", "predict"]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; ``history`` holds everything recorded until then."""
+
+    def __init__(self, message, history):
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass
+class History:
+    """What ``fit`` recorded.
+
+    Per optimizer step: ``step_loss`` (data loss of the mini-batch), ``step_lr``,
+    ``step_grad_norm`` (global gradient norm before clipping). Per epoch:
+    ``epochs[name]`` lists for ``train_loss`` (mean of the epoch's step losses,
+    so it lags behind the model at the end of the epoch), ``train_accuracy``
+    (classification only), ``val_loss`` and ``val_accuracy`` (when ``val`` is given).
+    """
+
+    step_loss: list = field(default_factory=list)
+    step_lr: list = field(default_factory=list)
+    step_grad_norm: list = field(default_factory=list)
+    epochs: dict = field(default_factory=dict)
+    stopped_early: bool = False
+    best_epoch: int | None = None
+
+    def log_epoch(self, **values):
+        for name, value in values.items():
+            self.epochs.setdefault(name, []).append(float(value))
+
+    def __getitem__(self, name):
+        """``history["val_loss"]`` → that per-epoch series as an array."""
+        if name in ("step_loss", "step_lr", "step_grad_norm"):
+            return np.asarray(getattr(self, name))
+        if name not in self.epochs:
+            raise KeyError(f"History has no series {name!r}; it has {sorted(self.epochs)} and the step_* series")
+        return np.asarray(self.epochs[name])
+
+    @property
+    def num_epochs(self) -> int:
+        return len(self.epochs.get("train_loss", []))
+
+    def plot(self, axes=None, title=None):
+        """Loss per step and per epoch (train vs val), and accuracy when recorded."""
+        import matplotlib.pyplot as plt
+
+        has_acc = "train_accuracy" in self.epochs
+        if axes is None:
+            _, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5.5, 3.5))
+        axes = np.atleast_1d(axes)
+        steps_per_epoch = max(len(self.step_loss) / max(self.num_epochs, 1), 1)
+        step_epoch = np.arange(1, len(self.step_loss) + 1) / steps_per_epoch
+        ax = axes[0]
+        ax.plot(step_epoch, self.step_loss, color="0.75", lw=0.8, label="train (per step)")
+        epochs = np.arange(1, self.num_epochs + 1)
+        ax.plot(epochs, self["train_loss"], "o-", label="train (epoch mean)")
+        if "val_loss" in self.epochs:
+            ax.plot(epochs, self["val_loss"], "s-", label="validation")
+        ax.set(xlabel="epoch", ylabel="loss", yscale="log", title=title or "loss")
+        ax.legend()
+        if has_acc:
+            ax = axes[1]
+            ax.plot(epochs, self["train_accuracy"], "o-", label="train")
+            if "val_accuracy" in self.epochs:
+                ax.plot(epochs, self["val_accuracy"], "s-", label="validation")
+            ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+            ax.legend()
+        return axes
+
+
+def accuracy(outputs, y) -> float:
+    """Share of correct predictions: argmax of ``(N, C)`` logits, or logit > 0 for ``(N, 1)``/``(N,)``."""
+    outputs = np.asarray(outputs)
+    y = np.asarray(y)
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        pred = outputs.argmax(axis=1)
+        y = y.argmax(axis=1) if y.ndim == 2 else y
+    else:
+        pred = (outputs.reshape(-1) > 0).astype(int)
+        y = y.reshape(-1)
+    return float(np.mean(pred == y))
+
+
+def _is_classification(loss) -> bool:
+    return isinstance(loss, (L.CrossEntropyLoss, L.BCEWithLogitsLoss))
+
+
+def predict(model, X, batch_size=None):
+    """Model outputs for ``X`` in evaluation mode (restoring the previous mode)."""
+    was_training = model.training
+    model.eval()
+    try:
+        if batch_size is None:
+            return model(X)
+        return np.concatenate([model(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+    finally:
+        model.train(was_training)
+
+
+def evaluate(model, loss, X, y, batch_size=None) -> dict:
+    """Loss (and accuracy for classification) of ``model`` on ``(X, y)`` in evaluation mode."""
+    X = check_array(X, "X", finite=True)
+    check_same_length(X, y, "X", "y")
+    out = predict(model, X, batch_size)
+    result = {"loss": loss.forward(out, y)}
+    if _is_classification(loss):
+        result["accuracy"] = accuracy(out, y)
+    return result
+
+
+def _check_fit_args(data, val, epochs, batch_size, l1, l2, clip_norm):
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ValueError(f"data: expected a pair (X, y), got {type(data).__name__}")
+    X = check_array(data[0], "X", finite=True)
+    check_same_length(X, data[1], "X", "y")
+    check_positive_int(epochs, "epochs")
+    check_positive_int(batch_size, "batch_size")
+    check_positive(l1, "l1", allow_zero=True)
+    check_positive(l2, "l2", allow_zero=True)
+    if clip_norm is not None:
+        check_positive(clip_norm, "clip_norm")
+    if val is not None:
+        if not (isinstance(val, (tuple, list)) and len(val) == 2):
+            raise ValueError(f"val: expected a pair (X_val, y_val) or None, got {type(val).__name__}")
+        check_array(val[0], "X_val", finite=True)
+        check_same_length(val[0], val[1], "X_val", "y_val")
+    return X, np.asarray(data[1])
+
+
+def _divergence_message(step, lr, loss_value):
+    return (
+        f"training diverged at step {step}: the loss is {loss_value} with learning rate {lr:.4g}. "
+        "Likely causes: a learning rate too high for this problem (try 10x smaller or a warmup), "
+        "unnormalized inputs, a bad initialization scale, or exploding gradients (try clip_norm)."
+    )
+
+
+def fit(model, loss, optimizer, data, *, epochs, batch_size, val=None, schedule=None, clip_norm=None,
+        l1=0.0, l2=0.0, early_stopping=None, callbacks=(), progress=True, rng=None) -> History:
+    """Train ``model`` with mini-batch gradient descent and return its :class:`History`.
+
+    Parameters
+    ----------
+    model : Module
+    loss : a loss from :mod:`gdcourse.losses`
+    optimizer : an optimizer from :mod:`gdcourse.optim` over ``model.parameters()``
+    data : (X, y)
+        ``X (N, ...)`` float, finite; ``y (N, ...)``.
+    epochs, batch_size : int
+        One epoch visits every sample exactly once, in a fresh random order.
+    val : (X_val, y_val), optional
+        Evaluated after each epoch in evaluation mode.
+    schedule : callable ``step -> lr``, optional
+        Sets ``optimizer.lr`` before every step; if it has ``observe(metric)``
+        (``ReduceLROnPlateau``) it also gets the epoch's validation (else
+        training) loss.
+    clip_norm : float, optional
+        Clip the global gradient norm (after penalties) to this value.
+    l1, l2 : float
+        Penalty strengths (see :mod:`gdcourse.regularization`); the recorded loss
+        is the data loss without them.
+    early_stopping : EarlyStopping, optional
+        Monitors ``val_loss`` (or ``train_loss`` without ``val``); restores the
+        best parameters when it stops.
+    callbacks : iterable of ``f(epoch, history, model) -> bool | None``
+        Called after each epoch; returning True stops training.
+    progress : bool
+        Show a tqdm progress bar (the notebook-aware one) over epochs.
+    rng : int or Generator
+        Shuffling order; the same seed gives the same history.
+
+    Raises
+    ------
+    TrainingDiverged
+        When a loss is NaN or infinite (its ``history`` holds the run so far).
+    """
+    X, y = _check_fit_args(data, val, epochs, batch_size, l1, l2, clip_norm)
+    rng = as_rng(rng)
+    params = model.parameters()
+    history = History()
+    classify = _is_classification(loss)
+    step = 0
+    bar = _progress_bar(epochs, progress)
+    model.train()
+    try:
+        for epoch in range(epochs):
+            losses, correct = [], []
+            for xb, yb in batches(X, y, batch_size, shuffle=True, rng=rng):
+                lr = schedule(step) if schedule is not None else optimizer.lr
+                optimizer.lr = lr
+                optimizer.zero_grad()
+                out = model.forward(xb)
+                value = loss.forward(out, yb)
+                if not math.isfinite(value):
+                    raise TrainingDiverged(_divergence_message(step, lr, value), history)
+                model.backward(loss.backward(), input_grad=False)
+                if l1:
+                    R.add_l1_grad(params, l1)
+                if l2:
+                    R.add_l2_grad(params, l2)
+                grad_norm = _grad_norm(params)
+                if clip_norm is not None and grad_norm > clip_norm:
+                    R.clip_grad_norm(params, clip_norm)
+                optimizer.step()
+                history.step_loss.append(value)
+                history.step_lr.append(lr)
+                history.step_grad_norm.append(grad_norm)
+                losses.append(value)
+                if classify:
+                    correct.append(accuracy(out, yb) * len(xb))
+                step += 1
+            record = {"train_loss": float(np.mean(losses))}
+            if classify:
+                record["train_accuracy"] = sum(correct) / len(X)
+            if val is not None:
+                record.update({f"val_{k}": v for k, v in evaluate(model, loss, *val).items()})
+            history.log_epoch(**record)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k.endswith("loss")})
+            if _end_of_epoch(epoch, record, history, model, params, schedule, early_stopping, callbacks):
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _grad_norm(params) -> float:
+    g = grad_vector(params)
+    return math.sqrt(float(np.vdot(g, g)))
+
+
+def _end_of_epoch(epoch, record, history, model, params, schedule, early_stopping, callbacks) -> bool:
+    """Schedules, early stopping and callbacks; True when training should stop."""
+    monitored = record.get("val_loss", record["train_loss"])
+    if hasattr(schedule, "observe"):
+        schedule.observe(monitored)
+    if early_stopping is not None and early_stopping.step(monitored, params):
+        history.stopped_early = True
+        history.best_epoch = early_stopping.best_epoch
+        early_stopping.restore(params)
+        return True
+    stop = False
+    for callback in callbacks:
+        stop = bool(callback(epoch, history, model)) or stop
+    return stop
+
+
+def _progress_bar(epochs, progress):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=epochs, desc="epochs", unit="epoch", leave=False)
