@@ -15,6 +15,7 @@ from gdcourse import __version__
 # Modules that provide sub-commands, in the order ``gdcourse --help`` lists them.
 COMMAND_MODULES = [
     "gdcourse.bench",
+    "gdcourse.course.cli",
     "gdcourse.practice.cli",
 ]
 

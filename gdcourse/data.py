@@ -80,13 +80,13 @@ def batch_indices(num_samples: int, batch_size: int = 32, *, shuffle: bool = Tru
         )
     rng = as_rng(rng)
     if replacement:
-        order = rng.permutation(num_samples)
+        order = rng.integers(0, num_samples, size=num_samples)
     elif shuffle:
         order = rng.permutation(num_samples)
     else:
         order = np.arange(num_samples)
     stop = num_batches(num_samples, batch_size, drop_last) * batch_size
-    return [order[start:start + batch_size] for start in range(0, min(stop, num_samples), batch_size)]
+    return [order[start:start + batch_size] for start in range(0, stop, batch_size)]
 
 
 def batches(X, y=None, batch_size: int = 32, shuffle: bool = True, replacement: bool = False,
@@ -177,7 +177,7 @@ def train_val_split(X, y, val_fraction: float = 0.2, rng=None, stratify: bool = 
 
 # ---------------------------------------------------------------- digits
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
     """A classification data set split into train, validation and test parts.
 
@@ -244,8 +244,8 @@ def load_digits(test_fraction: float = 0.25, val_fraction: float = 0.0, rng=0, d
 
     Pixels (0..16) are divided by 16, so features lie in ``[0, 1]``. The split is
     stratified by class: ``test_fraction`` of all samples go to the test part,
-    ``val_fraction`` of all samples to the validation part, the rest to training.
-    The same ``rng`` gives the same split. Source: the UCI "Optical Recognition of
+    ``val_fraction`` of all samples to the validation part (the two together below
+    0.9), the rest to training. The same ``rng`` gives the same split. Source: the UCI "Optical Recognition of
     Handwritten Digits" data (Alpaydin & Kaynak, 1998).
     """
     test_fraction = _check_open_fraction(test_fraction, "test_fraction")

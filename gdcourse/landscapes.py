@@ -60,7 +60,7 @@ DIVERGENCE_RADIUS = 1e6
 def _coords(p):
     """Split ``p`` of shape ``(2, ...)`` into float64 ``x`` and ``y`` of shape ``(...)``."""
     p = np.asarray(p)
-    if p.dtype.kind not in "biuf":
+    if p.dtype.kind not in "iuf":
         raise ValueError(f"p: expected a real-valued array, got dtype {p.dtype}")
     if p.ndim == 0 or p.shape[0] != 2:
         raise ValueError(f"p: expected shape (2,) or (2, ...), got shape {p.shape}")

@@ -246,6 +246,16 @@ def test_digits_standardized_uses_training_statistics_only(digits):
     np.testing.assert_array_equal(s.y_train, digits.y_train)
 
 
+def test_standardize_by_hand_with_a_constant_feature():
+    X_train = np.array([[1.0, 5.0], [3.0, 5.0]])  # column 0: mean 2, std 1; column 1: constant 5
+    X_other = np.array([[4.0, 7.0]])
+    train, other = D.standardize(X_train, X_other)
+    np.testing.assert_array_equal(train, [[-1.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(other, [[2.0, 2.0]])  # the constant feature is centered, not scaled
+    with pytest.raises(ValueError, match="others\\[0\\]: expected 2 features like X_train, got 3"):
+        D.standardize(X_train, np.zeros((1, 3)))
+
+
 def test_digits_bad_fractions():
     with pytest.raises(ValueError, match=r"test_fraction: expected a number in \(0, 1\), got 0"):
         D.load_digits(test_fraction=0)

@@ -293,6 +293,15 @@ def test_schedule_sets_lr_before_each_step():
     np.testing.assert_allclose(path.points[1:, 1], q.start[1] * np.cumprod(1 - 4.0 * lrs), rtol=1e-13)
 
 
+def test_schedule_objects_from_gdcourse_schedules_drive_the_lr():
+    from gdcourse.schedules import CosineDecay
+
+    schedule = CosineDecay(0.1, total_steps=20)
+    path = LS.run(gd(1.0), LS.Quadratic(), steps=20, schedule=schedule)
+    assert not path.diverged and path.steps_taken == 20
+    np.testing.assert_allclose(path.lrs, 0.05 * (1 + np.cos(np.pi * np.arange(20) / 20)), rtol=1e-12)
+
+
 def test_gd_with_momentum_and_adam_reach_the_rosenbrock_minimum():
     rosen = LS.Rosenbrock()
     assert LS.run(lambda ps: SGD(ps, lr=1e-3, momentum=0.9), rosen, steps=3000).converged(tol=1e-4)

@@ -216,7 +216,7 @@ def _read_entry(table, topic: str, where: str) -> tuple[list[str], Entry | None]
     problems = _check_fields(table, where)
     if problems:
         return problems, None
-    values = {name: tuple(value) if name in LIST_FIELDS else value for name, value in table.items()}
+    values = {name: tuple(value) if name in LIST_FIELDS else value.strip() for name, value in table.items()}
     entry = Entry(**values)
     return _check_values(entry, topic, where), entry
 

@@ -36,6 +36,9 @@ Choices where descriptions of SM-2 differ, stated so the schedule can be checked
   kept as an integer number of hundredths internally and no floating-point drift
   builds up over hundreds of reviews.
 - The next review is due ``interval`` days after the day of the review.
+- Intervals are capped at ``MAX_INTERVAL`` = 36,500 days (a century): without a
+  cap a card passed often enough would be scheduled past the year 9999, which no
+  date type can hold.
 
 Source: P. A. Wozniak, "Optimization of learning", master's thesis, 1990
 (the SuperMemo 2 algorithm).
@@ -50,6 +53,7 @@ from dataclasses import dataclass, replace
 __all__ = [
     "GRADE_MEANINGS",
     "INITIAL_EASINESS",
+    "MAX_INTERVAL",
     "MIN_EASINESS",
     "PASSING_GRADE",
     "CardState",
@@ -61,6 +65,7 @@ __all__ = [
 INITIAL_EASINESS = 2.5
 MIN_EASINESS = 1.3
 PASSING_GRADE = 3
+MAX_INTERVAL = 36_500
 GRADE_MEANINGS = {
     0: "blackout",
     1: "wrong; remembered once seen",
@@ -140,7 +145,7 @@ def review(state: CardState, grade: int, today: _dt.date) -> CardState:
             interval = 6
         else:
             # round half up of interval * EF, in integers: (I * EF100 + 50) // 100
-            interval = (state.interval * ef_hundredths + 50) // 100
+            interval = min(MAX_INTERVAL, (state.interval * ef_hundredths + 50) // 100)
         repetitions = state.repetitions + 1
         lapses = state.lapses
     else:

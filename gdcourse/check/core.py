@@ -1,0 +1,156 @@
+"""Exercise checks: the learner's function against the package's own behaviour.
+
+A check cell in a notebook calls one function of this package with the learner's
+function (or value), for example ``check.gd_step(gd_step)``. The check runs the
+learner's code on several random and edge-case inputs, compares with the
+reference, prints one specific verdict (what was wrong, on which input, and a
+hint) and returns a :class:`CheckResult`. A check never raises: an unsolved
+exercise (its stub raises ``NotImplementedError``) reports "not done yet", and
+an exception inside the learner's code is reported, not propagated, so the
+notebook keeps running. Grading asserts ``result.passed`` in a hidden test.
+
+Writing a check (in the sub-module of its notebook, e.g. ``gdcourse/check/gd.py``)::
+
+    @exercise("gd_step")
+    def gd_step(fn):
+        for case in cases:
+            got = call(fn, *case.args)           # reports the learner's exceptions
+            expect_close(got, reference(...), case.describe, hint="...")
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["CheckResult", "Mismatch", "exercise", "call", "answer", "expect_close", "expect", "REGISTRY"]
+
+REGISTRY: dict[str, callable] = {}
+"""Exercise name → check function, for listings and the release tool."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one exercise. ``status`` is "passed", "failed" or "not done"."""
+
+    exercise: str
+    status: str
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def __bool__(self):
+        return self.passed
+
+    def __str__(self):
+        mark = {"passed": "✔", "failed": "✘", "not done": "…"}[self.status]
+        return f"{mark} {self.exercise}: {self.message}"
+
+    def _repr_html_(self):
+        color = {"passed": "#1a7f37", "failed": "#cf222e", "not done": "#9a6700"}[self.status]
+        return (
+            f'<div style="border-left:4px solid {color};padding:4px 10px;margin:4px 0">'
+            f"<b style='color:{color}'>{html.escape(str(self).split(':', 1)[0])}</b>: "
+            f"{html.escape(self.message)}</div>"
+        )
+
+
+class Mismatch(Exception):
+    """Raised inside a check when the learner's answer is wrong; its text is the verdict."""
+
+
+class _NotDone(Exception):
+    pass
+
+
+class _LearnerError(Exception):
+    pass
+
+
+def call(fn, *args, describe="", **kwargs):
+    """Call the learner's ``fn``; turn its exceptions into a verdict instead of a crash.
+
+    Arrays are copied first, so a function that modifies its input in place
+    cannot corrupt the check's reference data.
+    """
+    args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as err:
+        raise _NotDone(str(err)) from None
+    except Exception as err:  # noqa: BLE001 - any error in learner code becomes a verdict
+        where = f" on {describe}" if describe else ""
+        raise _LearnerError(f"your function raised {type(err).__name__}{where}: {err}") from None
+
+
+def answer(value):
+    """The learner's answer to a "find it with the explorer" exercise; ``None`` means not done yet."""
+    if value is None:
+        raise _NotDone("no answer yet")
+    return value
+
+
+def expect(condition, message):
+    """Fail the check with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise Mismatch(message)
+
+
+def expect_close(got, want, describe, hint="", rtol=1e-6, atol=1e-9):
+    """Compare numbers or arrays; the message names the input, both values and the hint."""
+    try:
+        got_arr = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise Mismatch(f"on {describe} you returned {got!r}, which is not a number or array") from None
+    want_arr = np.asarray(want, dtype=float)
+    if got_arr.shape != want_arr.shape:
+        raise Mismatch(f"on {describe} the result has shape {got_arr.shape}, expected {want_arr.shape}")
+    if not np.allclose(got_arr, want_arr, rtol=rtol, atol=atol, equal_nan=True):
+        raise Mismatch(f"on {describe} you returned {_show(got_arr)}, expected {_show(want_arr)}. {hint}".rstrip())
+
+
+def _show(a):
+    return np.array2string(np.asarray(a), precision=5, threshold=8, separator=", ") if np.ndim(a) else f"{float(a):.6g}"
+
+
+_NOT_DONE = "not done yet: write your code (or your answer) in the exercise cell above, run it, then run this cell."
+
+
+def exercise(name, success="correct on every case tried."):
+    """Register a check function and make it print and return a :class:`CheckResult`."""
+
+    def decorate(check):
+        @functools.wraps(check)
+        def run(*args, **kwargs):
+            try:
+                message = check(*args, **kwargs) or success
+                result = CheckResult(name, "passed", message)
+            except _NotDone:
+                result = CheckResult(name, "not done", _NOT_DONE)
+            except (Mismatch, _LearnerError) as err:
+                result = CheckResult(name, "failed", str(err))
+            _display(result)
+            return result
+
+        REGISTRY[name] = run
+        return run
+
+    return decorate
+
+
+def _display(result):
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None:
+            display(result)
+            return
+    except ImportError:  # pragma: no cover - IPython ships with the course
+        pass
+    print(result)

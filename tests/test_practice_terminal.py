@@ -1,0 +1,363 @@
+"""``gdcourse practice`` driven end to end with scripted input, and its bad-argument handling."""
+
+import datetime as dt
+import io
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import gdcourse.cli
+from gdcourse.bank import BankError, load
+from gdcourse.practice import cli as practice_cli
+from gdcourse.practice.session import MockInterview
+from gdcourse.practice.store import ProgressStore
+from gdcourse.practice.terminal import Console, _LiveClock, paginate, wrap_markdown
+
+FIXTURE = Path(__file__).parent / "data" / "bank_fixture"
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Clock:
+    def __init__(self, start=dt.datetime(2025, 3, 1, 9, 0)):
+        self.moment = start
+
+    def __call__(self):
+        return self.moment
+
+
+class Terminal:
+    """Scripted keyboard and screen: each call to the input function returns the next line.
+
+    ``KeyboardInterrupt`` in the script raises it (Ctrl-C); the end of the script raises
+    EOFError (Ctrl-D). ``screens`` holds what was printed between two reads.
+    """
+
+    def __init__(self, *lines):
+        self.lines = list(lines)
+        self.out = io.StringIO()
+        self.err = io.StringIO()
+        self.screens = []
+        self._mark = 0
+
+    def __call__(self):
+        text = self.out.getvalue()
+        self.screens.append(text[self._mark:])
+        self._mark = len(text)
+        if not self.lines:
+            raise EOFError
+        line = self.lines.pop(0)
+        if line is KeyboardInterrupt:
+            raise KeyboardInterrupt
+        return line
+
+    @property
+    def text(self):
+        return self.out.getvalue()
+
+    def run(self, argv, bank, now=None):
+        return practice_cli.main(argv, bank=bank, input_fn=self, out=self.out, err=self.err, now=now or Clock())
+
+
+@pytest.fixture
+def bank():
+    return load(FIXTURE, solutions_dir=FIXTURE)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("GDCOURSE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "24")
+    return tmp_path / "home"
+
+
+def _store(home):
+    return ProgressStore(home / "progress.sqlite3")
+
+
+def assert_fits_80x24(terminal):
+    for screen in terminal.screens + [terminal.text[terminal._mark:]]:
+        lines = screen.split("\n")
+        assert len(lines) <= 24, f"screen of {len(lines)} rows:\n{screen}"
+        assert max(map(len, lines)) <= 78, f"line longer than 78:\n{screen}"
+
+
+# ---------------------------------------------------------------- layout helpers
+def test_wrap_markdown_keeps_structure_within_the_width():
+    text = ("Why: " + "words " * 40 + "\n\n- a list item " + "long " * 30 + "\n  continued\n"
+            "1. numbered\n\n```\n" + "x" * 100 + "\n```\n")
+    lines = wrap_markdown(text, 40)
+    assert max(map(len, lines)) <= 40
+    bullet = lines.index(next(line for line in lines if line.startswith("- a list item")))
+    assert lines[bullet + 1].startswith("  long")  # hanging indent under the text
+    assert "continued" in " ".join(lines) and "1. numbered" in lines
+    assert lines.count("x" * 40) == 2 and "x" * 20 in lines and lines.count("```") == 2
+
+
+def test_paginate_breaks_at_blank_lines_and_keeps_every_line():
+    lines = [f"line {i}" for i in range(12)] + [""] + [f"more {i}" for i in range(12)]
+    pages = paginate(lines, 20)
+    assert [len(p) for p in pages] == [13, 12]      # broke after the blank line (row 13), not at 20
+    assert [line for page in pages for line in page if line] == [line for line in lines if line]
+    assert paginate(["a"] * 45, 20) == [["a"] * 20, ["a"] * 20, ["a"] * 5]
+
+
+# ---------------------------------------------------------------- flashcards
+def test_flashcards_end_to_end(bank, home):
+    term = Terminal("", "4", "", "5")
+    assert term.run(["--topic", "dl"], bank) == 0
+    assert "Done: 2 card(s) graded, 2 passed" in term.text
+    assert "Saved DL-01: grade 4; next review 2025-03-02 (in 1 d)." in term.text
+    assert "Answer:" in term.screens[1] and "Key points:" in term.screens[1]
+    assert_fits_80x24(term)
+    with _store(home) as store:
+        assert [(r["card_id"], r["grade"]) for r in store.reviews()] == [("DL-01", 4), ("DL-02", 5)]
+
+
+def test_flashcards_reprompt_on_bad_grade_and_help(bank, home):
+    term = Terminal("", "9", "x", "?", "4")
+    assert term.run(["--topic", "DL", "-n", "1"], bank) == 0
+    assert term.text.count("Please type a grade from 0 to 5") == 2
+    assert "5: perfect" in term.text
+    with _store(home) as store:
+        assert [r["grade"] for r in store.reviews()] == [4]
+
+
+def test_ctrl_c_mid_session_keeps_the_grades_given(bank, home):
+    term = Terminal("", "3", "", "5", "", KeyboardInterrupt)
+    assert term.run(["--topic", "GD"], bank) == 130
+    assert "Stopped: 2 card(s) graded" in term.text
+    with _store(home) as store:
+        assert [(r["card_id"], r["grade"]) for r in store.reviews()] == [("GD-01", 3), ("GD-01a", 5)]
+        assert store.session(1)["status"] == "interrupted"
+
+
+def test_end_of_input_mid_card_keeps_the_grades_given(bank, home):
+    term = Terminal("", "2", "")  # then EOF while the answer of the second card is on screen
+    assert term.run(["--topic", "OPT"], bank) == 0
+    with _store(home) as store:
+        assert [(r["card_id"], r["grade"]) for r in store.reviews()] == [("OPT-01", 2)]
+
+
+def test_quit_key(bank, home):
+    term = Terminal("", "5", "q")
+    assert term.run(["--topic", "OPT"], bank) == 0
+    assert "Stopped: 1 card(s) graded" in term.text
+
+
+def test_long_answers_are_paged_to_fit_24_rows(tmp_path, home):
+    answer = "\n\n".join("Paragraph %d. " % i + "This sentence is long enough to wrap. " * 4 for i in range(12))
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "gd.toml").write_text(textwrap.dedent(f'''
+        [[question]]
+        id = "GD-01"
+        topic = "GD"
+        level = "easy"
+        prompt = "A question with a long answer?"
+        answer = """{answer}"""
+        key_points = ["one", "two", "three"]
+        follow_ups = []
+        notebook = ""
+        sources = []
+        '''))
+    long_bank = load(tmp_path / "bank", solutions_dir=tmp_path)
+    term = Terminal("", "", "s", "4")
+    assert term.run([], long_bank) == 0
+    assert "-- more (1/" in term.screens[1] and "-- more (2/" in term.screens[2]
+    assert "Key points:" in term.screens[3] and "Key points:" not in term.screens[2]  # 's' jumped to the last page, with the grade prompt
+    assert_fits_80x24(term)
+
+
+def test_nothing_to_review(bank, home):
+    term = Terminal("", "5", "", "5")
+    term.run(["--topic", "DL"], bank)
+    again = Terminal()
+    assert again.run(["--topic", "DL"], bank) == 0
+    assert "Nothing to review" in again.text and "next review on 2025-03-02" in again.text
+
+
+# ---------------------------------------------------------------- mock interview
+def test_mock_interview_end_to_end_with_a_follow_up(bank, home):
+    # OPT easy has one main question (OPT-01); a full answer earns its follow-up OPT-01a
+    term = Terminal("", "h", "", "1 2 3", "", "a", "")
+    assert term.run(["--mode", "mock", "--topic", "OPT", "--level", "easy", "--seed", "3"], bank) == 0
+    assert "seed 3" in term.screens[0]
+    assert "Hint: velocity accumulates gradients" in term.text
+    assert "OPT-01: 2/3 key points (67%)" in term.text   # the hinted point did not count: no follow-up
+    assert "follow-up" not in term.text.split("Summary")[0].split("OPT-01: 2/3")[1]
+    assert "What to review:" in term.text and "see solutions/03_optimizers.ipynb, section OPT-02" in term.text
+    assert_fits_80x24(term)
+    reports = list((home / "interviews").glob("mock-*.md"))
+    assert len(reports) == 1 and "OPT-01 (67%)" in reports[0].read_text()
+
+    term = Terminal("", "", "a", "", "a", "")
+    assert term.run(["--mode", "mock", "--topic", "OPT", "--level", "easy", "--seed", "3"], bank) == 0
+    assert "Good answer: here is a follow-up." in term.text
+    assert "follow-up | OPT-01a" in term.text
+    assert "Nothing to review" in term.text
+    with _store(home) as store:
+        assert [(a["card_id"], a["follow_up"]) for a in store.interview_answers(2)] == [("OPT-01", 0),
+                                                                                         ("OPT-01a", 1)]
+
+
+def test_mock_interview_rejects_bad_key_point_input(bank, home):
+    term = Terminal("", "", "7", "1 x", "2")
+    assert term.run(["--mode", "mock", "--topic", "OPT", "--level", "easy", "--seed", "0"], bank) == 0
+    assert term.text.count("Please type numbers from 1 to 3") == 2
+    with _store(home) as store:
+        assert store.interview_answers(1)[0]["covered"] == 1
+
+
+def test_ctrl_c_during_a_mock_interview_saves_answers_and_a_partial_report(bank, home):
+    term = Terminal("", "", "1", KeyboardInterrupt)
+    assert term.run(["--mode", "mock", "--topic", "GD", "-n", "3", "--seed", "1"], bank) == 130
+    with _store(home) as store:
+        assert len(store.interview_answers(1)) == 1
+        assert store.session(1)["status"] == "interrupted"
+    report = next((home / "interviews").glob("mock-*.md")).read_text()
+    assert report.startswith("# Mock interview (interrupted)")
+
+
+def test_eof_before_any_answer_writes_nothing(bank, home):
+    term = Terminal("")
+    assert term.run(["--mode", "mock", "--seed", "1"], bank) == 0
+    assert "nothing saved" in term.text
+    assert not (home / "interviews").exists()
+
+
+def test_live_clock_ticks_in_place_and_stops(bank):
+    out = io.StringIO()
+    console = Console(lambda: "", out, live=True)
+    interview = MockInterview(bank, n=1, rng=0)
+    clock = _LiveClock(console, interview, interval=0.01).start()
+    time.sleep(0.1)
+    clock.stop()
+    assert not clock._thread.is_alive()
+    written = out.getvalue()
+    assert "\0337\033[1;" in written and "/ " in written and written.endswith("\0338")
+    size = len(out.getvalue())
+    time.sleep(0.05)
+    assert len(out.getvalue()) == size  # nothing written after stop
+
+
+def test_more_questions_than_match_is_clamped_with_a_note(bank, home):
+    term = Terminal("", "", "a")
+    assert term.run(["--mode", "mock", "--topic", "DL", "-n", "5", "--seed", "0"], bank) == 0
+    assert "only 2 match these filters; using 2 instead of 5" in term.err.getvalue()
+
+
+# ---------------------------------------------------------------- test mode
+def test_test_mode_end_to_end(bank, home):
+    term = Terminal("z", "a", "b")
+    assert term.run(["--mode", "test", "--topic", "DL", "-n", "2", "--seed", "0"], bank) == 0
+    assert "Please type one letter from a to d." in term.text
+    with _store(home) as store:
+        rows = store.test_answers(1)
+        assert [row["chosen"] for row in rows] != [] and len(rows) == 2
+        right = sum(row["correct"] for row in rows)
+        assert f"Score: {right}/2 answered (2 items)." in term.text
+        assert store.session(1)["status"] == "finished"
+    assert_fits_80x24(term)
+
+
+def test_test_mode_accepts_t_and_f_and_ctrl_c(bank, home):
+    # GD-02 has a common mistake; with OPT/hard... use seeds until a true/false item comes first
+    term = Terminal(KeyboardInterrupt)
+    assert term.run(["--mode", "test", "--topic", "GD", "-n", "3", "--seed", "0"], bank) == 130
+    assert "Score: 0/0 answered (3 items)." in term.text
+
+
+# ---------------------------------------------------------------- stats and export
+def test_stats_and_export(bank, home, tmp_path):
+    Terminal("", "5", "", "1", "", "4").run(["--topic", "GD", "-n", "2"], bank)
+    # grades: GD-01 5, GD-01a 1 (scheduled), then GD-01a repeat 4 (not counted in retention)
+    term = Terminal()
+    target = tmp_path / "export.csv"
+    assert term.run(["--stats", "--export", str(target), "--topic", "GD"], bank) == 0
+    assert "streak 1 day" in term.text
+    assert "Flashcards: 0 due now, 3 new, 2 scheduled later, next on 2025-03-02" in term.text
+    assert "  GD        1/2    50%" in term.text
+    assert "OPT" not in term.text  # only the topics asked for
+    assert "Wrote 3 row(s)" in term.text
+    assert target.read_text().count("\n") == 4
+
+
+def test_corrupt_store_is_reported_and_practice_goes_on(bank, home):
+    home.mkdir(parents=True)
+    (home / "progress.sqlite3").write_bytes(b"\x00garbage" * 500)
+    term = Terminal("", "4")
+    assert term.run(["--topic", "DL", "-n", "1"], bank) == 0
+    assert "moved it to" in term.err.getvalue() and "corrupt-20250301T090000" in term.err.getvalue()
+    assert (home / "progress.sqlite3.corrupt-20250301T090000").exists()
+
+
+# ---------------------------------------------------------------- bad arguments
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--topic", "XX"], "argument --topic: unknown topic 'XX'; choose from GD, VAR"),
+    (["--topic", "GD", "nope"], "argument --topic: unknown topic 'nope'"),
+    (["--level", "expert"], "argument --level: unknown level 'expert'; choose from easy, medium, hard"),
+    (["-n", "0"], "argument -n: expected a number >= 1, got 0"),
+    (["-n", "-3"], "argument -n: expected a number >= 1, got -3"),
+    (["-n", "many"], "argument -n: expected a whole number, got 'many'"),
+    (["--seed", "-1"], "argument --seed: expected a whole number >= 0, got -1"),
+    (["--mode", "quiz"], "argument --mode: invalid choice: 'quiz'"),
+])
+def test_bad_arguments_exit_2_with_a_message(argv, message, capsys, home):
+    with pytest.raises(SystemExit) as exit_info:
+        gdcourse.cli.main(["practice", *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not home.exists()  # nothing opened or created
+
+
+def test_bad_arguments_in_a_real_process(home):
+    result = subprocess.run([sys.executable, "-m", "gdcourse.cli", "practice", "--topic", "XX"],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 2
+    assert "unknown topic 'XX'" in result.stderr and result.stdout == ""
+
+
+def test_no_matching_question_exits_2(bank, home):
+    term = Terminal()
+    assert term.run(["--mode", "test", "--topic", "NORM"], bank) == 2
+    assert "no question matches" in term.err.getvalue()
+
+
+def test_practice_and_cheatsheet_are_registered_commands():
+    parser = gdcourse.cli.build_parser()
+    assert parser.parse_args(["practice", "--mode", "mock"]).run is practice_cli.run_practice
+    assert parser.parse_args(["cheatsheet"]).run is practice_cli.run_cheatsheet
+
+
+# ---------------------------------------------------------------- the real bank
+def _real_bank():
+    try:
+        return load()
+    except BankError as error:
+        if "no <topic>.toml files" in str(error):
+            pytest.skip("the course bank has no files yet")
+        raise
+
+
+def test_real_bank_mock_interview(home):
+    bank = _real_bank()
+    term = Terminal("", *(["", "a"] * 8), "")
+    assert term.run(["--mode", "mock", "-n", "3", "--seed", "11"], bank) == 0
+    with _store(home) as store:
+        answers = store.interview_answers(1)
+    assert 3 <= len(answers) <= 6 and len({a["card_id"] for a in answers}) == len(answers)
+    assert sum(1 for a in answers if not a["follow_up"]) == 3
+    assert_fits_80x24(term)
+
+
+def test_real_bank_test_mode(home):
+    bank = _real_bank()
+    term = Terminal(*(["a"] * 10))
+    assert term.run(["--mode", "test", "-n", "10", "--seed", "11"], bank) == 0
+    with _store(home) as store:
+        assert len(store.test_answers(1)) == 10
+    assert_fits_80x24(term)
