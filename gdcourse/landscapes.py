@@ -29,6 +29,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,7 +74,7 @@ def _broadcast_stack(*rows):
     return np.stack(np.broadcast_arrays(*rows))
 
 
-class Landscape:
+class Landscape(ABC):
     """Base class: a function of two variables with its gradient and Hessian.
 
     Subclasses implement ``_value(x, y)``, ``_gradient(x, y) -> (fx, fy)`` and
@@ -120,14 +121,17 @@ class Landscape:
         fxx, fxy, fyy = np.broadcast_arrays(*self._hessian(x, y), x)[:3]
         return np.stack([np.stack([fxx, fxy]), np.stack([fxy, fyy])])
 
-    def _value(self, x, y):  # pragma: no cover - abstract
-        raise NotImplementedError  # noqa: stub-ok
+    @abstractmethod
+    def _value(self, x, y):
+        """f(x, y), vectorized over arrays x and y."""
 
-    def _gradient(self, x, y):  # pragma: no cover - abstract
-        raise NotImplementedError  # noqa: stub-ok
+    @abstractmethod
+    def _gradient(self, x, y):
+        """(∂f/∂x, ∂f/∂y)."""
 
-    def _hessian(self, x, y):  # pragma: no cover - abstract
-        raise NotImplementedError  # noqa: stub-ok
+    @abstractmethod
+    def _hessian(self, x, y):
+        """(f_xx, f_xy, f_yy)."""
 
     def __repr__(self):
         return f"{type(self).__name__}()"

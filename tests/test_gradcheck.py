@@ -72,6 +72,18 @@ def test_numerical_input_gradient_is_the_vector_jacobian_product():
     assert relative_error(numerical_input_gradient(lambda v: a @ v, x, dy), a.T @ dy) < TOL
 
 
+def test_numerical_input_gradient_copes_with_f_returning_x_itself():
+    # the identity returns the very array being perturbed; both outputs must be copied
+    dy = rng(3).standard_normal((2, 3))
+    numeric = numerical_input_gradient(lambda v: v, rng(4).standard_normal((2, 3)), dy)
+    np.testing.assert_allclose(numeric, dy, rtol=1e-9)
+
+
+def test_numerical_input_gradient_checks_dy_shape():
+    with pytest.raises(ValueError, match=r"dy: expected the shape of f\(x\), \(3,\), got \(2,\)"):
+        numerical_input_gradient(lambda v: v * 2, np.ones(3), np.ones(2))
+
+
 # --- relative_error -----------------------------------------------------------------
 
 def test_relative_error_formula():

@@ -5,9 +5,10 @@ Every layer is gradient-checked in float64 against central differences of
 normalization layer the true input gradient with ``dy = 1`` is exactly zero), in
 train and in eval mode. The bar is a worst elementwise relative error of 1e-7
 (CS231n's); inputs are kept at |x| >= 0.1 so no central difference straddles a
-kink (ReLU family, ELU with alpha != 1, Step), which is why no layer needs a looser
-bound. Expected values elsewhere are computed by hand in the test, never by the
-code under test.
+kink (ReLU family, ELU with alpha != 1, Step), so kinks need no looser bound; the
+one looser bound is tanh-GELU's, explained at GELU_TANH_TOL. Seeds are fixed, so
+every check is deterministic. Expected values elsewhere are computed by hand in the
+test, never by the code under test.
 """
 
 import warnings
@@ -20,9 +21,10 @@ from gdcourse import nn
 from gdcourse.gradcheck import check_module, numerical_gradient, relative_error
 
 TOL = 1e-7
-# Step of the central differences. Their error is about eps^2 |f'''| (truncation) plus u |f| / eps
-# (round-off, u = 1.1e-16), smallest near eps = 1e-5; at eps = 1e-6 the round-off (~1e-10 absolute)
-# already gives relative errors above 1e-7 on gradient entries of size ~1e-3, which random data has.
+# Step of the central differences. Their error is about eps^2 |f'''| (truncation) plus u |y| / eps
+# (round-off, u = 1.1e-16), smallest near eps = 1e-5 (about u^(1/3)); at the default eps = 1e-6 the
+# round-off (~1e-10 absolute) gives relative errors above 1e-7 on gradient entries of size ~1e-3,
+# which layers that mix entries (Linear, BatchNorm's scale invariance) produce now and then.
 EPS = 1e-5
 
 
@@ -100,54 +102,73 @@ def rnn(g):
     return m
 
 
+# name: (factory, input shape, largest |x|, tolerance). Elementwise activations get inputs up to
+# |x| = 5, so their saturated tails are checked too; layers that mix entries (Softmax, the
+# normalizations, composites) keep |x| <= 2, where no gradient entry is tiny by accident and an
+# elementwise relative error measures the layer rather than round-off over a near-zero entry.
+WIDE, NARROW = 5.0, 2.0
+# tanh-GELU: the forward formula 0.5 x (1 + tanh(u)) cancels for x < -4 (tanh(u) -> -1), so the
+# reference central difference loses about 5 digits there (|f| ~ 1e-6 known to ~1e-10 relative). The
+# gradient itself is checked against a cancellation-free closed form in
+# test_gelu_tanh_derivative_equals_a_stable_closed_form.
+GELU_TANH_TOL = 1e-5
+
 LAYERS = {
-    "Linear": (linear, (5, 4)),
-    "WeightNormLinear": (weight_norm_linear, (5, 4)),
-    "Identity": (lambda g: nn.Identity(), (5, 4)),
-    "Sigmoid": (lambda g: nn.Sigmoid(), (5, 4)),
-    "Tanh": (lambda g: nn.Tanh(), (5, 4)),
-    "ReLU": (lambda g: nn.ReLU(), (5, 4)),
-    "LeakyReLU": (lambda g: nn.LeakyReLU(0.1), (5, 4)),
-    "PReLU(1)": (lambda g: nn.PReLU(1, init=0.3), (5, 4)),
-    "PReLU(C)": (prelu_channels, (5, 4)),
-    "PReLU(C) on (N, C, L)": (prelu_channels, (3, 4, 2)),
-    "ELU": (lambda g: nn.ELU(), (5, 4)),
-    "ELU(alpha=0.5)": (lambda g: nn.ELU(alpha=0.5), (5, 4)),
-    "GELU": (lambda g: nn.GELU(), (5, 4)),
-    "GELU(tanh)": (lambda g: nn.GELU("tanh"), (5, 4)),
-    "SiLU": (lambda g: nn.SiLU(), (5, 4)),
-    "Softplus": (lambda g: nn.Softplus(), (5, 4)),
-    "Softplus(beta=2)": (lambda g: nn.Softplus(beta=2.0), (5, 4)),
-    "Softmax": (lambda g: nn.Softmax(), (5, 4)),
-    "Softmax(axis=0)": (lambda g: nn.Softmax(axis=0), (5, 4)),
-    "Dropout": (lambda g: nn.Dropout(0.4, rng=g), (5, 4)),
-    "BatchNorm1d": (batchnorm, (6, 4)),
-    "LayerNorm": (layernorm, (5, 4)),
-    "LayerNorm on (N, T, C)": (layernorm, (2, 3, 4)),
-    "Residual": (residual, (5, 4)),
-    "Sequential": (sequential, (5, 4)),
-    "RNN": (rnn, (2, 5, 3)),
+    "Linear": (linear, (5, 4), NARROW, TOL),
+    "WeightNormLinear": (weight_norm_linear, (5, 4), NARROW, TOL),
+    "Identity": (lambda g: nn.Identity(), (5, 4), WIDE, TOL),
+    "Sigmoid": (lambda g: nn.Sigmoid(), (5, 4), WIDE, TOL),
+    "Tanh": (lambda g: nn.Tanh(), (5, 4), WIDE, TOL),
+    "ReLU": (lambda g: nn.ReLU(), (5, 4), WIDE, TOL),
+    "LeakyReLU": (lambda g: nn.LeakyReLU(0.1), (5, 4), WIDE, TOL),
+    "PReLU(1)": (lambda g: nn.PReLU(1, init=0.3), (5, 4), WIDE, TOL),
+    "PReLU(C)": (prelu_channels, (5, 4), WIDE, TOL),
+    "PReLU(C) on (N, C, L)": (prelu_channels, (3, 4, 2), WIDE, TOL),
+    "ELU": (lambda g: nn.ELU(), (5, 4), WIDE, TOL),
+    "ELU(alpha=0.5)": (lambda g: nn.ELU(alpha=0.5), (5, 4), WIDE, TOL),
+    "GELU": (lambda g: nn.GELU(), (5, 4), WIDE, TOL),
+    "GELU(tanh)": (lambda g: nn.GELU("tanh"), (5, 4), WIDE, GELU_TANH_TOL),
+    "SiLU": (lambda g: nn.SiLU(), (5, 4), WIDE, TOL),
+    "Softplus": (lambda g: nn.Softplus(), (5, 4), WIDE, TOL),
+    "Softplus(beta=2)": (lambda g: nn.Softplus(beta=2.0), (5, 4), WIDE, TOL),
+    "Softmax": (lambda g: nn.Softmax(), (5, 4), NARROW, TOL),
+    "Softmax(axis=0)": (lambda g: nn.Softmax(axis=0), (5, 4), NARROW, TOL),
+    "Dropout": (lambda g: nn.Dropout(0.4, rng=g), (5, 4), WIDE, TOL),
+    "BatchNorm1d": (batchnorm, (6, 4), NARROW, TOL),
+    "LayerNorm": (layernorm, (5, 4), NARROW, TOL),
+    "LayerNorm on (N, T, C)": (layernorm, (2, 3, 4), NARROW, TOL),
+    "Residual": (residual, (5, 4), NARROW, TOL),
+    "Sequential": (sequential, (5, 4), NARROW, TOL),
+    "RNN": (rnn, (2, 5, 3), NARROW, TOL),
 }
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_layer_gradients_match_central_differences(name, mode):
-    factory, shape = LAYERS[name]
+    factory, shape, high, tol = LAYERS[name]
     g = np.random.default_rng(0)
     module = factory(g)
     getattr(module, mode)()
-    assert_gradients_ok(module, signed_away_from_zero(g, shape))
+    assert_gradients_ok(module, signed_away_from_zero(g, shape, high=high), tol=tol)
+
+
+def test_gelu_tanh_derivative_equals_a_stable_closed_form():
+    # 0.5 (1 + tanh u) = σ(2u), so gelu_tanh(x) = x σ(2u) and its derivative is
+    # σ(2u) + 2 x σ(2u)(1 − σ(2u)) u', u = √(2/π)(x + 0.044715 x³): no cancellation anywhere.
+    x = np.linspace(-8, 8, 16_001)
+    k, c = np.sqrt(2 / np.pi), 0.044715
+    s = 1 / (1 + np.exp(-2 * k * (x + c * x**3)))
+    expected = s + 2 * x * s * (1 - s) * k * (1 + 3 * c * x**2)
+    # the same cancellation costs the layer's formula absolute accuracy ~1e-15 in the far tail
+    # (derivatives below ~1e-6 in size), which no training run can notice
+    np.testing.assert_allclose(F.gelu_grad(x, "tanh"), expected, rtol=1e-12, atol=1e-14)
 
 
 def test_softplus_gradient_above_the_threshold():
     g = np.random.default_rng(1)
-    x = rng_uniform_signless(g, 11.0, 14.0, (4, 3))  # beta x in [22, 28]: the linear branch
+    x = g.uniform(11.0, 14.0, (4, 3))  # beta x in [22, 28]: the linear branch
     assert_gradients_ok(nn.Softplus(beta=2.0), x)
-
-
-def rng_uniform_signless(g, low, high, shape):
-    return g.uniform(low, high, shape)
 
 
 def test_step_passes_no_gradient():
@@ -650,6 +671,20 @@ def test_sequential_packs_parameters_into_one_buffer():
     assert params[1].value.base is params[0].value.base
     model.zero_grad()
     assert np.all(flat == 0)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Parameter._grad_zero lets the first backward after zero_grad() overwrite .grad; a write made "
+    "after zero_grad() through a grad_vector/flat_buffers view taken earlier is then lost"))
+def test_backward_adds_to_a_gradient_written_through_an_earlier_view():
+    model = nn.Sequential(nn.Linear(3, 2, rng=0))
+    x, dy = np.ones((4, 3)), np.ones((4, 2))
+    flat = nn.grad_vector(model.parameters())
+    model.zero_grad()
+    flat[:] = 7.0  # e.g. a penalty gradient added through the packed buffer before backward
+    model(x)
+    model.backward(dy)
+    np.testing.assert_array_equal(model[0].weight.grad, 7.0 + x.T @ dy)
 
 
 def test_sequential_equals_composing_its_layers():

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import signal
 import subprocess
 import sys
 import textwrap
@@ -58,8 +59,35 @@ class Terminal:
     def text(self):
         return self.out.getvalue()
 
+    @property
+    def flat(self):
+        """The transcript with every run of whitespace made one space (wrapping undone)."""
+        return " ".join(self.out.getvalue().split())
+
     def run(self, argv, bank, now=None):
         return practice_cli.main(argv, bank=bank, input_fn=self, out=self.out, err=self.err, now=now or Clock())
+
+
+class AutoTerminal(Terminal):
+    """Replies by reading the prompt on screen (for banks whose answers may need paging)."""
+
+    def __init__(self, replies, limit=300):
+        super().__init__()
+        self.replies, self.limit = replies, limit
+        self.prompts = []
+
+    def __call__(self):
+        text = self.out.getvalue()
+        self.screens.append(text[self._mark:])
+        self._mark = len(text)
+        prompt = text.rsplit("\n", 1)[-1]
+        self.prompts.append(prompt)
+        if len(self.prompts) > self.limit:
+            raise EOFError
+        for start, reply in self.replies.items():
+            if prompt.startswith(start):
+                return reply
+        raise AssertionError(f"unexpected prompt {prompt!r}")
 
 
 @pytest.fixture
@@ -96,6 +124,11 @@ def test_wrap_markdown_keeps_structure_within_the_width():
     assert lines[bullet + 1].startswith("  long")  # hanging indent under the text
     assert "continued" in " ".join(lines) and "1. numbered" in lines
     assert lines.count("x" * 40) == 2 and "x" * 20 in lines and lines.count("```") == 2
+
+
+def test_bold_markers_are_dropped_but_not_from_code_or_powers():
+    lines = wrap_markdown("- **Features**: (__b__) 2**3 and x**2\n\n```\n**kept**\n```")
+    assert lines == ["- Features: (b) 2**3 and x**2", "", "```", "**kept**", "```"]
 
 
 def test_paginate_breaks_at_blank_lines_and_keeps_every_line():
@@ -150,7 +183,7 @@ def test_quit_key(bank, home):
 
 
 def test_long_answers_are_paged_to_fit_24_rows(tmp_path, home):
-    answer = "\n\n".join("Paragraph %d. " % i + "This sentence is long enough to wrap. " * 4 for i in range(12))
+    answer = "\n\n".join(f"Paragraph {i}. " + "This sentence is long enough to wrap. " * 4 for i in range(12))
     (tmp_path / "bank").mkdir()
     (tmp_path / "bank" / "gd.toml").write_text(textwrap.dedent(f'''
         [[question]]
@@ -168,7 +201,8 @@ def test_long_answers_are_paged_to_fit_24_rows(tmp_path, home):
     term = Terminal("", "", "s", "4")
     assert term.run([], long_bank) == 0
     assert "-- more (1/" in term.screens[1] and "-- more (2/" in term.screens[2]
-    assert "Key points:" in term.screens[3] and "Key points:" not in term.screens[2]  # 's' jumped to the last page, with the grade prompt
+    # 's' jumped to the last page, which holds the key points beside the grade prompt
+    assert "Key points:" in term.screens[3] and "Key points:" not in term.screens[2]
     assert_fits_80x24(term)
 
 
@@ -187,8 +221,9 @@ def test_mock_interview_end_to_end_with_a_follow_up(bank, home):
     assert term.run(["--mode", "mock", "--topic", "OPT", "--level", "easy", "--seed", "3"], bank) == 0
     assert "seed 3" in term.screens[0]
     assert "Hint: velocity accumulates gradients" in term.text
-    assert "OPT-01: 2/3 key points (67%)" in term.text   # the hinted point did not count: no follow-up
-    assert "follow-up" not in term.text.split("Summary")[0].split("OPT-01: 2/3")[1]
+    # the hinted point did not count: 2/3 < 70 %, so no follow-up; the result heads the summary
+    assert "OPT-01: 2/3 key points (67%)" in term.screens[-1] and "Summary" in term.screens[-1]
+    assert "OPT-01a" not in term.text
     assert "What to review:" in term.text and "see solutions/03_optimizers.ipynb, section OPT-02" in term.text
     assert_fits_80x24(term)
     reports = list((home / "interviews").glob("mock-*.md"))
@@ -196,7 +231,7 @@ def test_mock_interview_end_to_end_with_a_follow_up(bank, home):
 
     term = Terminal("", "", "a", "", "a", "")
     assert term.run(["--mode", "mock", "--topic", "OPT", "--level", "easy", "--seed", "3"], bank) == 0
-    assert "Good answer: here is a follow-up." in term.text
+    assert "Good answer: here is a follow-up." in term.flat
     assert "follow-up | OPT-01a" in term.text
     assert "Nothing to review" in term.text
     with _store(home) as store:
@@ -214,7 +249,7 @@ def test_mock_interview_rejects_bad_key_point_input(bank, home):
 
 def test_ctrl_c_during_a_mock_interview_saves_answers_and_a_partial_report(bank, home):
     term = Terminal("", "", "1", KeyboardInterrupt)
-    assert term.run(["--mode", "mock", "--topic", "GD", "-n", "3", "--seed", "1"], bank) == 130
+    assert term.run(["--mode", "mock", "--topic", "DL", "-n", "2", "--seed", "1"], bank) == 130
     with _store(home) as store:
         assert len(store.interview_answers(1)) == 1
         assert store.session(1)["status"] == "interrupted"
@@ -280,7 +315,7 @@ def test_stats_and_export(bank, home, tmp_path):
     assert term.run(["--stats", "--export", str(target), "--topic", "GD"], bank) == 0
     assert "streak 1 day" in term.text
     assert "Flashcards: 0 due now, 3 new, 2 scheduled later, next on 2025-03-02" in term.text
-    assert "  GD        1/2    50%" in term.text
+    assert "  GD       1/2     50%  ##########" in term.text
     assert "OPT" not in term.text  # only the topics asked for
     assert "Wrote 3 row(s)" in term.text
     assert target.read_text().count("\n") == 4
@@ -321,6 +356,52 @@ def test_bad_arguments_in_a_real_process(home):
     assert "unknown topic 'XX'" in result.stderr and result.stdout == ""
 
 
+def _unlinked_fixture(tmp_path):
+    """The fixture bank without notebook links, so a real process can load it wherever the notebooks are."""
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    for source in FIXTURE.glob("*.toml"):
+        text = "\n".join('notebook = ""' if line.startswith("notebook = ") else line
+                         for line in source.read_text().splitlines())
+        (folder / source.name).write_text(text)
+    return folder
+
+
+def test_real_process_with_piped_input(home, tmp_path):
+    bank_dir = _unlinked_fixture(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "gdcourse.cli", "practice", "--bank", str(bank_dir),
+                             "--topic", "DL"], input="\n4\n\n5\n", capture_output=True, text=True, cwd=REPO,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Done: 2 card(s) graded, 2 passed" in result.stdout
+    assert "Grade 0-5" in result.stdout  # prompts go to stdout, not stderr
+    with _store(home) as store:
+        assert [r["grade"] for r in store.reviews()] == [4, 5]
+
+
+def test_real_ctrl_c_exits_130_and_keeps_the_grades(home, tmp_path):
+    bank_dir = _unlinked_fixture(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "gdcourse.cli", "practice", "--bank", str(bank_dir),
+                             "--topic", "DL"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO)
+    proc.stdin.write("\n3\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if (home / "progress.sqlite3").exists():
+            with _store(home) as store:
+                if store.reviews():
+                    break
+        time.sleep(0.1)
+    time.sleep(0.3)  # let it reach the next prompt
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Stopped: 1 card(s) graded" in out and "Traceback" not in err
+    with _store(home) as store:
+        assert [(r["card_id"], r["grade"]) for r in store.reviews()] == [("DL-01", 3)]
+
+
 def test_no_matching_question_exits_2(bank, home):
     term = Terminal()
     assert term.run(["--mode", "test", "--topic", "NORM"], bank) == 2
@@ -345,19 +426,35 @@ def _real_bank():
 
 def test_real_bank_mock_interview(home):
     bank = _real_bank()
-    term = Terminal("", *(["", "a"] * 8), "")
+    term = AutoTerminal({"-- more (": "s", "Enter: start": "", "[": "", "covered> ": "a", "Enter: finish": ""})
     assert term.run(["--mode", "mock", "-n", "3", "--seed", "11"], bank) == 0
     with _store(home) as store:
         answers = store.interview_answers(1)
-    assert 3 <= len(answers) <= 6 and len({a["card_id"] for a in answers}) == len(answers)
-    assert sum(1 for a in answers if not a["follow_up"]) == 3
+    # every answer covered all its points, so every main question with a follow-up earned one
+    mains = [a["card_id"] for a in answers if not a["follow_up"]]
+    assert len(mains) == 3 and len(set(mains)) == 3
+    expected_follow_ups = sum(1 for card_id in mains if bank.get(card_id).follow_ups)
+    assert len(answers) == 3 + expected_follow_ups
+    assert all(a["covered"] == a["total"] for a in answers)
     assert_fits_80x24(term)
+    assert list((home / "interviews").glob("mock-*.md"))
 
 
 def test_real_bank_test_mode(home):
     bank = _real_bank()
-    term = Terminal(*(["a"] * 10))
+    term = AutoTerminal({"-- more (": "s", "Answer a-": "a"})
     assert term.run(["--mode", "test", "-n", "10", "--seed", "11"], bank) == 0
     with _store(home) as store:
-        assert len(store.test_answers(1)) == 10
+        rows = store.test_answers(1)
+    assert len(rows) == 10 and len({row["card_id"] for row in rows}) == 10
+    assert f"Score: {sum(row['correct'] for row in rows)}/10 answered" in term.text
+    assert_fits_80x24(term)
+
+
+def test_real_bank_flashcards_fit_the_screen(home):
+    bank = _real_bank()
+    term = AutoTerminal({"-- more (": "", "> ": "", "Grade 0-5": "4"})
+    assert term.run(["-n", "15"], bank) == 0
+    with _store(home) as store:
+        assert len(store.reviews()) == 15
     assert_fits_80x24(term)

@@ -146,7 +146,17 @@ def load(directory=None, solutions_dir=None) -> Bank:
     solutions_dir = SOLUTIONS_DIR if solutions_dir is None else Path(solutions_dir)
     if not directory.is_dir():
         raise BankError([f"{directory}: expected a directory of <topic>.toml files; it does not exist"])
-    problems, entries, ids = [], [], []  # entries: (file name, Entry); ids: (file name, id) of every table
+    problems, entries, ids = _read_directory(directory)
+    problems += _check_ids(entries, ids)
+    problems += _check_links(entries, solutions_dir)
+    if problems:
+        raise BankError(problems)
+    return Bank(entry for _, entry in entries)
+
+
+def _read_directory(directory: Path):
+    """Problems, (file name, Entry) pairs and (file name, id) pairs of every table, over all files."""
+    problems, entries, ids = [], [], []
     for path in _bank_files(directory):
         file_problems, file_entries, file_ids = _read_file(path)
         problems += file_problems
@@ -154,11 +164,7 @@ def load(directory=None, solutions_dir=None) -> Bank:
         ids += [(path.name, entry_id) for entry_id in file_ids]
     if not ids and not problems:
         problems.append(f"{directory}: no <topic>.toml files with questions found")
-    problems += _check_ids(entries, ids)
-    problems += _check_links(entries, solutions_dir)
-    if problems:
-        raise BankError(problems)
-    return Bank(entry for _, entry in entries)
+    return problems, entries, ids
 
 
 def _parent_id(entry_id: str) -> str | None:

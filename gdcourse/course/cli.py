@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from gdcourse.course import release as R
-
 
 def add_command(subparsers):
     parser = subparsers.add_parser(
@@ -23,6 +21,8 @@ def add_command(subparsers):
 
 
 def run(args) -> int:
+    from gdcourse.course import release as R  # nbformat is slow to import: only when used
+
     root = args.root or R.default_root()
     solutions, notebooks = root / "solutions", root / "notebooks"
     try:
@@ -49,6 +49,8 @@ def run(args) -> int:
 
 
 def _list(solutions, names) -> int:
+    from gdcourse.course import release as R
+
     rows = R.list_exercises(solutions, names)
     total = 0.0
     for ex in rows:

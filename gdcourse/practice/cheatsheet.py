@@ -48,7 +48,7 @@ def topic_markdown(bank, topic: str) -> str:
         if entry.formula:
             lines += ["", f"$$ {entry.formula} $$"]
         if entry.common_mistake:
-            lines += ["", f"> Avoid: {entry.common_mistake}"]
+            lines += ["", "> Avoid: " + " ".join(entry.common_mistake.split())]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

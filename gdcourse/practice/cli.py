@@ -142,6 +142,8 @@ def run_practice(args, *, bank=None, input_fn=None, out=None, err=None, now=None
             return _report(args, bank, store, console, out, err)
         n = args.n or DEFAULT_N[args.mode]
         if args.mode == "flashcards":
+            if args.seed is not None:
+                print("gdcourse practice: note: --seed only changes --mode mock and --mode test", file=err)
             return run_flashcards(FlashcardSession(bank, store, topics=args.topic, levels=args.level, limit=n),
                                   console)
         seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
@@ -165,16 +167,17 @@ def _clamp(args, bank, n: int, err) -> int:
     if available == 0:
         print("gdcourse practice: error: no question matches these --topic/--level filters", file=err)
         return 0
-    if n > available:
+    if n > available and args.n is not None:
         print(f"gdcourse practice: only {available} match these filters; using {available} instead of {n}",
               file=err)
     return min(n, available)
 
 
 def _report(args, bank, store, console, out, err) -> int:
-    ids = [entry.id for entry in select_entries(bank, args.topic, args.level)]
+    entries = select_entries(bank, args.topic, args.level)
     if args.stats:
-        show_stats(store.stats(ids), console, store.path, topics=args.topic)
+        topics = args.topic or sorted({entry.topic for entry in bank}, key=list(TOPICS).index)
+        show_stats(store.stats([entry.id for entry in entries]), console, store.path, topics=topics)
     if args.export:
         try:
             rows = store.export_csv(args.export)

@@ -601,8 +601,8 @@ def _mistake_item(entry, bank, rng) -> TestItem | None:
               and e.parent != entry.id and e.id != entry.parent]
     truth = not others or bool(rng.integers(2))
     shown = entry if truth else others[int(rng.integers(len(others)))]
-    question = (f"True or false? This common mistake is about the question \"{shown.prompt}\":\n"
-                f"{entry.common_mistake}")
+    mistake = " ".join(entry.common_mistake.split())  # the bank wraps long text over several lines
+    question = f"True or false? This common mistake is about the question \"{shown.prompt}\":\n{mistake}"
     return TestItem(entry.id, entry.topic, "mistake", question, ("True", "False"), 0 if truth else 1,
                     f"It is about {entry.id}: {entry.prompt}")
 

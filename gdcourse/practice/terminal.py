@@ -54,6 +54,7 @@ class QuitSession(Exception):
 # ---------------------------------------------------------------------- text layout
 _LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_EMPHASIS = re.compile(r"(?<![\w*])(\*\*|__)(\S(?:.*?\S)?)\1(?![\w*])")
 
 
 def _hard_wrap(line: str, width: int) -> list[str]:
@@ -87,6 +88,8 @@ def wrap_markdown(text: str, width: int = WIDTH) -> list[str]:
 
     for raw in text.strip("\n").splitlines():
         line = raw.rstrip()
+        if not in_code and not _FENCE.match(line):
+            line = _EMPHASIS.sub(r"\2", line)  # **bold** and __bold__ read as plain text here
         if _FENCE.match(line):
             flush()
             in_code = not in_code
@@ -156,9 +159,11 @@ class Console:
             self.out.flush()
 
     def ask(self, prompt: str) -> str:
-        """Show ``prompt``, read a line; EOFError and KeyboardInterrupt propagate."""
-        if self._input is None and self.out is sys.stdout:
-            return builtins.input(prompt).strip()
+        """Show ``prompt``, read a line; EOFError and KeyboardInterrupt propagate.
+
+        The prompt is written to ``out`` by us, not passed to ``input()``, which
+        would send it to stderr when the readline module is not loaded.
+        """
         with self.lock:
             self.out.write(prompt)
             self.out.flush()
@@ -174,15 +179,25 @@ class Console:
     def rule(self) -> str:
         return "-" * self.width
 
-    def screen(self, header: str, body: list[str], prompt: str) -> str:
+    def screen(self, header: str, body: list[str], prompt: str, tail=()) -> str:
         """Show a header, a body (paged when needed) and a prompt; return the answer.
 
-        A page holds ``height - 4`` body lines: the header, the rule and the prompt
-        take three rows and one stays free for a message, so nothing scrolls off a
-        24-row terminal. Between pages: Enter for the next page, ``s`` to skip to
-        the last page, ``q`` to quit.
+        A page holds ``height - 4`` lines: the header, the rule and the prompt take
+        three rows and one stays free for a message, so nothing scrolls off a
+        24-row terminal. ``tail`` lines (what the prompt asks about, such as the key
+        points to tick) are kept together on the last page, beside the prompt.
+        Between pages: Enter for the next page, ``s`` to skip to the last page,
+        ``q`` to quit.
         """
-        pages = paginate(body, max(3, self.height - 4))
+        per_page = max(3, self.height - 4)
+        tail = list(tail)
+        pages = paginate(body, per_page)
+        if tail and len(pages[-1]) + len(tail) > per_page:
+            while tail and tail[0] == "":
+                tail.pop(0)
+            pages += paginate(tail, per_page)
+        else:
+            pages[-1] = pages[-1] + tail
         number = 0
         while number < len(pages) - 1:
             self.clear()
@@ -237,13 +252,19 @@ def _card_header(session: FlashcardSession, card, width: int) -> str:
 
 
 def _answer_lines(entry, width: int) -> list[str]:
-    lines = ["Answer:"] + wrap_markdown(entry.answer, width) + ["", "Key points:"]
-    for number, point in enumerate(entry.key_points, start=1):
-        lines += _wrap(point, width, indent=f"  {number}. ", hang="     ")
+    """The model answer, its formula and the common mistake (the key points come separately)."""
+    lines = ["Answer:"] + wrap_markdown(entry.answer, width)
     if entry.formula:
         lines += ["", "Formula:"] + _wrap(entry.formula, width, indent="  ")
     if entry.common_mistake:
         lines += ["", "Common mistake:"] + _wrap(entry.common_mistake, width, indent="  ")
+    return lines
+
+
+def _key_point_lines(entry, width: int) -> list[str]:
+    lines = ["Key points:"]
+    for number, point in enumerate(entry.key_points, start=1):
+        lines += _wrap(point, width, indent=f"  {number}. ", hang="     ")
     return lines
 
 
@@ -252,12 +273,11 @@ GRADE_PROMPT = "Grade 0-5 (0 blank .. 3 hard .. 5 perfect; ? help, q quit): "
 
 def run_flashcards(session: FlashcardSession, console: Console) -> int:
     """Show each card, reveal, read a grade; return the exit status."""
-    status: list[str] = []
     if session.finished:
         when = f"; next review on {session.next_due}" if session.next_due else ""
         console.write(f"Nothing to review: no card is due and there are no new cards for these filters{when}.")
         return 0
-    console.write(f"Flashcards: {session.due_count} due, {session.new_count} new. Each grade is saved at once.")
+    status = [f"{session.due_count} due and {session.new_count} new card(s); each grade is saved at once.", ""]
     try:
         while not session.finished:
             card = session.current
@@ -267,8 +287,8 @@ def run_flashcards(session: FlashcardSession, console: Console) -> int:
             if reply == "q":
                 raise QuitSession
             session.reveal()
-            body = _wrap(card.entry.prompt, console.width) + [""] + _answer_lines(card.entry, console.width) + [""]
-            grade = _read_grade(console, header, body)
+            body = _wrap(card.entry.prompt, console.width) + [""] + _answer_lines(card.entry, console.width)
+            grade = _read_grade(console, header, body, [""] + _key_point_lines(card.entry, console.width) + [""])
             state = session.grade(grade)
             status = _graded_lines(card, grade, state, console.width)
     except QuitSession:
@@ -290,8 +310,8 @@ def _graded_lines(card, grade: int, state, width: int) -> list[str]:
     return _wrap(text + ".", width) + [""]
 
 
-def _read_grade(console: Console, header: str, body: list[str]) -> int:
-    reply = console.screen(header, body, GRADE_PROMPT)
+def _read_grade(console: Console, header: str, body: list[str], tail: list[str]) -> int:
+    reply = console.screen(header, body, GRADE_PROMPT, tail)
     while True:
         if reply.lower() == "q":
             raise QuitSession
@@ -309,8 +329,8 @@ def _end_flashcards(session: FlashcardSession, console: Console, status: str, co
     summary = session.summary()
     console.write("")
     verb = "Done" if status == "finished" else "Stopped"
-    console.write(f"{verb}: {summary['cards']} card(s) graded, {summary['passed']} passed; "
-                  f"{len(session.graded)} grade(s) saved in {session.store.path}.")
+    console.lines(_wrap(f"{verb}: {summary['cards']} card(s) graded, {summary['passed']} passed; "
+                        f"{len(session.graded)} grade(s) saved.", console.width))
     return code
 
 
@@ -387,12 +407,12 @@ def run_mock(interview: MockInterview, console: Console) -> int:
             answered = interview.submit(covered)
             status = _result_lines(interview, answered, console.width)
     except QuitSession:
-        return _end_mock(interview, console, clock, "interrupted", 0)
+        return _end_mock(interview, console, clock, status, "interrupted", 0)
     except EOFError:
-        return _end_mock(interview, console, clock, "interrupted", 0)
+        return _end_mock(interview, console, clock, status, "interrupted", 0)
     except KeyboardInterrupt:
-        return _end_mock(interview, console, clock, "interrupted", EXIT_INTERRUPTED)
-    return _end_mock(interview, console, clock, "finished", 0)
+        return _end_mock(interview, console, clock, status, "interrupted", EXIT_INTERRUPTED)
+    return _end_mock(interview, console, clock, status, "finished", 0)
 
 
 def _ask_question(interview: MockInterview, console: Console, status: list[str]) -> None:
@@ -418,7 +438,7 @@ def _read_covered(console: Console, header: str, body: list[str], q) -> list[int
     note = " (point 1 was the hint: it does not count)" if q.hint_used else ""
     tail = _wrap(f"Which key points did your answer cover?{note} Type their numbers (e.g. 1 3), "
                  f"a for all, Enter for none, q to quit.", console.width)
-    reply = console.screen(header, body + [""] + tail, "covered> ")
+    reply = console.screen(header, body, "covered> ", [""] + _key_point_lines(q.entry, console.width) + [""] + tail)
     while True:
         if reply.lower() == "q":
             raise QuitSession
@@ -461,11 +481,11 @@ def summary_lines(summary, width: int = WIDTH, report_path=None) -> list[str]:
     elif summary.answered:
         lines += ["", "Nothing to review: every answer covered at least 70% of its key points."]
     if report_path is not None:
-        lines += [""] + _wrap(f"Saved to {report_path}", width)
+        lines += ["", "Saved to:"] + _hard_wrap(str(report_path), width)
     return lines
 
 
-def _end_mock(interview: MockInterview, console: Console, clock, status: str, code: int) -> int:
+def _end_mock(interview: MockInterview, console: Console, clock, last: list[str], status: str, code: int) -> int:
     if clock is not None:
         clock.stop()
     summary = interview.close(status)
@@ -473,7 +493,7 @@ def _end_mock(interview: MockInterview, console: Console, clock, status: str, co
         console.write("")
         console.write("Stopped before any answer: nothing saved.")
         return code
-    lines = summary_lines(summary, console.width, interview.report_path)
+    lines = last + summary_lines(summary, console.width, interview.report_path)
     try:
         console.screen("Mock interview: summary", lines, "Enter: finish > ")
     except (EOFError, KeyboardInterrupt, QuitSession):
@@ -554,7 +574,7 @@ def show_stats(stats, console: Console, store_path, topics=None) -> int:
         passed, total = stats.retention.get(topic, (0, 0))
         if total:
             bar = "#" * round(20 * passed / total)
-            lines.append(f"  {topic:<5} {passed:>4}/{total:<4} {passed / total:>4.0%}  {bar:<20}")
+            lines.append(f"  {topic:<5} {passed:>4}/{total:<4} {passed / total:>4.0%}  {bar}")
         else:
             lines.append(f"  {topic:<5}    no reviews yet")
     console.lines(lines)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 import threading
 
 import ipywidgets as w
@@ -219,6 +220,7 @@ class MockInterviewWidget(_Displayable):
     def __init__(self, bank=None, store=None, *, n: int = 5, topics=None, levels=None, rng=None, clock=None,
                  tick: float = 1.0, report_dir=None):
         bank, store = _default_bank_and_store(bank, store)
+        rng = secrets.randbelow(1_000_000) if rng is None else rng  # a seed, so the summary can name it
         if report_dir is None:
             report_dir = store.path.parent / "interviews"
         self.interview = MockInterview(bank, n=n, topics=topics, levels=levels, rng=rng, store=store,
@@ -300,7 +302,8 @@ class MockInterviewWidget(_Displayable):
             return
         kind = ("follow-up" if q.follow_up_of else
                 f"question {self.interview.main_number} of {self.interview.planned}")
-        self.header.value = f"<b>{kind}</b> · {q.entry.id} · {q.entry.topic} · {q.entry.level} ·&nbsp;"
+        seed = f" · seed {self.interview.seed}" if self.interview.seed is not None else ""
+        self.header.value = f"<b>{kind}</b> · {q.entry.id} · {q.entry.topic} · {q.entry.level}{seed} ·&nbsp;"
         self.prompt.value = f"<h3>{_inline(q.entry.prompt)}</h3>"
         self._show_controls(revealed=False)
         self.timer = LiveTimer(self.timer_label, self.interview.timer_text, self.tick).start()
@@ -339,6 +342,7 @@ class TestWidget(_Displayable):
 
     def __init__(self, bank=None, store=None, *, n: int = 5, topics=None, levels=None, rng=None):
         bank, store = _default_bank_and_store(bank, store)
+        rng = secrets.randbelow(1_000_000) if rng is None else rng
         self.test = TestSession(bank, n=n, topics=topics, levels=levels, rng=rng, store=store)
         self.header = w.HTML()
         self.question = w.HTMLMath()

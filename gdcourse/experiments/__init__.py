@@ -1,0 +1,1 @@
+"""Pure, tested computations behind the notebooks' experiments and explorers (one sub-module per notebook)."""

@@ -1,0 +1,141 @@
+"""Figures of notebook 03 (optimizers), shared by its static plots and explorers.
+
+Each function draws on the axes (or figure) it is given and returns what it drew,
+so tests can assert on the plotted data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib import colors as mcolors
+
+from gdcourse.plots import color, draw_paths, landscape_contour
+
+__all__ = ["FAMILY_TREE", "family_tree", "draw_rate_map", "draw_rate_explorer", "draw_race", "gap_curves"]
+
+GAP_FLOOR = 1e-16
+"""Gaps below this are drawn at it, so an exact minimum stays on a log axis."""
+
+FAMILY_TREE = {
+    # node: (x, y, what it changes)
+    "gradient descent": (0.50, 0.93, "θ ← θ − γ∇f"),
+    "SGD / mini-batch": (0.14, 0.72, "gradient from a batch"),
+    "momentum": (0.40, 0.72, "+ velocity of past gradients"),
+    "Nesterov": (0.40, 0.46, "gradient at the look-ahead"),
+    "Adagrad": (0.66, 0.72, "÷ √(sum of g²) per coordinate"),
+    "RMSprop": (0.66, 0.46, "÷ √(moving avg of g²)"),
+    "Adadelta": (0.89, 0.46, "× RMS(Δθ): units, no γ"),
+    "Adam": (0.53, 0.22, "momentum + RMSprop + bias corr."),
+    "AdamW / AMSGrad / NAdam": (0.53, 0.03, "decoupled decay / max v / Nesterov"),
+    "Newton": (0.86, 0.93, "÷ Hessian: curvature"),
+    "L-BFGS": (0.86, 0.72, "Hessian from gradient history"),
+}
+"""Where each family member sits in :func:`family_tree` and what it changes."""
+
+_EDGES = [("gradient descent", "SGD / mini-batch"), ("gradient descent", "momentum"),
+          ("gradient descent", "Adagrad"), ("gradient descent", "Newton"), ("momentum", "Nesterov"),
+          ("Adagrad", "RMSprop"), ("Adagrad", "Adadelta"), ("RMSprop", "Adam"), ("momentum", "Adam"),
+          ("Adam", "AdamW / AMSGrad / NAdam"), ("Newton", "L-BFGS")]
+
+
+def family_tree(ax):
+    """The gradient-descent family as a tree: each box names a method and what it changes. Returns the edges."""
+    for parent, child in _EDGES:
+        (x0, y0, _), (x1, y1, _) = FAMILY_TREE[parent], FAMILY_TREE[child]
+        ax.annotate("", xy=(x1, y1 + 0.05), xytext=(x0, y0 - 0.05),
+                    arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 1.1})
+    groups = {"SGD / mini-batch": 0, "momentum": 1, "Nesterov": 1, "Adagrad": 2, "RMSprop": 2, "Adadelta": 2,
+              "Adam": 3, "AdamW / AMSGrad / NAdam": 3, "Newton": 4, "L-BFGS": 4}
+    for name, (x, y, change) in FAMILY_TREE.items():
+        edge = color(groups[name]) if name in groups else "0.2"
+        ax.text(x, y, f"{name}\n{change}", ha="center", va="center", fontsize=8,
+                bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": edge, "lw": 1.6})
+    ax.set(xlim=(0, 1), ylim=(-0.05, 1.0))
+    ax.axis("off")
+    return list(_EDGES)
+
+
+def draw_rate_map(ax, data, show_optimum=True, colorbar=True):
+    """Heavy-ball convergence over (α, β): steps to shrink the error 10⁶-fold, ``ln 10⁻⁶ / ln ρ`` (log color).
+
+    Settings that do not converge (ρ ≥ 1) are dark red. ``data`` is a
+    :class:`gdcourse.experiments.optimizers.RateMapData`; the map is drawn against
+    ``α · L`` so its scale does not depend on κ. Marks the chosen point and, with
+    ``show_optimum``, (α*, β*). Returns the mesh.
+    """
+    cmap = colormaps["viridis_r"].with_extremes(over="#7f0000")
+    with np.errstate(divide="ignore"):
+        steps = np.where(data.rates < 1, np.log(1e-6) / np.log(np.minimum(data.rates, 1 - 1e-16)), np.inf)
+    norm = mcolors.LogNorm(vmin=max(1.0, float(steps.min())), vmax=1e4)
+    L = float(np.max(data.eigenvalues))
+    shown = np.where(data.rates < 1, np.minimum(steps, 1e4), 1e300)  # slow runs at the top color, not "diverged"
+    mesh = ax.pcolormesh(data.alphas * L, data.betas, shown, cmap=cmap, norm=norm, shading="auto")
+    ax.contour(data.alphas * L, data.betas, steps, levels=[100, 1000], colors="w", linewidths=0.6)
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, label="steps to shrink the error 10⁶×", extend="max")
+    if show_optimum:
+        alpha, beta, _ = data.optimum
+        ax.plot(alpha * L, beta, "*", color="gold", markersize=15, markeredgecolor="k",
+                label=f"optimum α·L={alpha * L:.2f}, β={beta:.3f}")
+    chosen = "diverges" if data.rate >= 1 else f"ρ={data.rate:.3f}, {np.log(1e-6) / np.log(data.rate):.0f} steps"
+    ax.plot(data.lr * L, data.momentum, "o", color="w", markersize=8, markeredgecolor="k", label=f"chosen: {chosen}")
+    ax.set(xlabel="learning rate × L", ylabel="momentum β", title=f"heavy-ball rate map, κ = {data.kappa:.3g}")
+    ax.legend(loc="lower left", fontsize=7)
+    return mesh
+
+
+def gap_curves(ax, gaps: dict, ylabel="f(x_t) − f*"):
+    """Several named gap series on a log axis (gaps below 1e-16 at 1e-16). Returns the lines."""
+    lines = []
+    for i, (label, values) in enumerate(gaps.items()):
+        values = np.asarray(values, dtype=np.float64)
+        shown = np.maximum(np.where(np.isfinite(values), values, np.nan), GAP_FLOOR)
+        (line,) = ax.plot(np.arange(len(values)), shown, color=color(i), lw=1.5, label=label)
+        lines.append(line)
+    ax.set(yscale="log", xlabel="step t", ylabel=ylabel)
+    if lines:
+        ax.legend(fontsize=8)
+    return lines
+
+
+def draw_rate_explorer(fig, data, show_optimum=True):
+    """The momentum explorer: rate map | chosen path on the quadratic | distance to the minimum vs ρᵗ."""
+    ax_map, ax_path, ax_gap = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1]})
+    draw_rate_map(ax_map, data, show_optimum, colorbar=True)
+    landscape_contour(ax_path, data.path.landscape, n=120, levels=20)
+    draw_paths(ax_path, {f"γ={data.lr:.3g}, β={data.momentum:.2f}": data.path})
+    ax_path.set_title("its path")
+    distance = np.hypot(*data.path.points.T)
+    steps = np.arange(len(distance))
+    curves = {"|x_t| (run)": distance}
+    if data.rate < 1:
+        curves[f"ρᵗ·|x₀|, ρ={data.rate:.3f}"] = distance[0] * data.rate**steps
+    lines = gap_curves(ax_gap, curves, ylabel="distance to minimum")
+    if len(lines) > 1:
+        lines[1].set(linestyle="--", color="k")
+        ax_gap.legend(fontsize=8)
+    ax_gap.set_title("convergence")
+    return ax_map, ax_path, ax_gap
+
+
+def draw_race(fig, data):
+    """The optimizer race: paths on the contour plot | loss gap (or loss on the saddle) per step."""
+    ax_path, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.1]})
+    landscape = data.landscape
+    landscape_contour(ax_path, landscape, n=150, levels=25)
+    flag = " (diverged)" if landscape.minima else " (escaped)"
+    labelled = {f"{name}{flag if path.diverged else ''}": path for name, path in data.paths.items()}
+    draw_paths(ax_path, labelled)
+    (xmin, xmax), (ymin, ymax) = landscape.bounds
+    ax_path.set(xlim=(xmin, xmax), ylim=(ymin, ymax), title=landscape.name)
+    if landscape.minima:
+        f_min = float(landscape.value(landscape.minima[0]))
+        gap_curves(ax_loss, {name: path.values - f_min for name, path in data.paths.items()})
+    else:
+        for i, (name, path) in enumerate(data.paths.items()):
+            ax_loss.plot(path.values, color=color(i), label=name, lw=1.5)
+        ax_loss.set(xlabel="step t", ylabel="f(x_t)", ylim=(-4.5, 4.5))
+        ax_loss.legend(fontsize=8)
+    ax_loss.set_title("loss per step")
+    return ax_path, ax_loss

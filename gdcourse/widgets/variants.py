@@ -1,0 +1,122 @@
+"""Explorers of notebook 02 (GD variants).
+
+Each function returns an :class:`~gdcourse.widgets.Explorer` whose ``compute`` is a
+tested function of :mod:`gdcourse.experiments.variants` and whose ``draw`` uses
+:mod:`gdcourse.plots.variants`.
+
+* :func:`batch_size_explorer`: the cloud of mini-batch gradients and the SGD path for a chosen batch size;
+* :func:`schedule_plotter`: step, exponential, 1/t and cosine schedules, with an optional warmup;
+* :func:`lr_curves_explorer`: loss curves for a too-low, a good and a too-high learning rate side by side;
+* :func:`async_explorer`: asynchronous SGD with stale gradients, and the stability limit.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as W
+
+from gdcourse.experiments import variants as V
+from gdcourse.plots import variants as P
+from gdcourse.widgets import Explorer, dropdown, log_slider, slider
+
+__all__ = ["batch_size_explorer", "schedule_plotter", "lr_curves_explorer", "async_explorer"]
+
+
+def _int_slider(value, low, high, description, step=1, width="320px"):
+    return W.IntSlider(value=value, min=low, max=high, step=step, description=description,
+                       continuous_update=False, style={"description_width": "initial"},
+                       layout=W.Layout(width=width))
+
+
+def batch_size_explorer(batch_size: int = 1, lr: float = 0.3) -> Explorer:
+    """Batch size → the noise of the gradient estimate (left) and of the path (right), 2-D least squares."""
+    problem = V.batch_size_problem()
+
+    def compute(batch_size, lr):
+        return V.batch_size_demo(batch_size, lr, problem=problem)
+
+    def draw(fig, demo, **_):
+        left, right = fig.subplots(1, 2)
+        P.draw_gradient_cloud(left, demo, limit=4.5)
+        P.draw_batch_paths(right, demo)
+
+    controls = {
+        "batch_size": _int_slider(batch_size, 1, problem.n, "batch size B"),
+        "lr": slider(lr, 0.05, 1.0, 0.05, "learning rate"),
+    }
+    return Explorer(controls, compute, draw, figsize=(9, 4.2),
+                    title=f"Mini-batch gradient noise (N = {problem.n}, 3 epochs of SGD)")
+
+
+def schedule_plotter(kind: str = "cosine") -> Explorer:
+    """A learning-rate schedule and its parameters; the other kinds drawn faintly for comparison."""
+
+    def compute(kind, lr0, total_steps, step_size, gamma, decay_rate, warmup_steps):
+        return V.schedule_curves(lr0, total_steps, step_size=step_size, gamma=gamma, decay_rate=decay_rate,
+                                 warmup_steps=warmup_steps)
+
+    def draw(fig, curves, kind, warmup_steps, **_):
+        ax = fig.subplots()
+        P.draw_schedules(ax, curves, selected=kind)
+        if warmup_steps:
+            ax.axvspan(0, warmup_steps, color="0.9", zorder=0)
+        ax.set_title(f"{kind} schedule" + (f" after a {warmup_steps}-step linear warmup" if warmup_steps else ""))
+
+    controls = {
+        "kind": dropdown(list(V.SCHEDULE_KINDS), kind, "schedule"),
+        "lr0": slider(0.1, 0.01, 1.0, 0.01, "lr0"),
+        "total_steps": _int_slider(1000, 100, 5000, "total steps", step=100),
+        "step_size": _int_slider(250, 10, 2000, "step size (step, exp.)", step=10),
+        "gamma": slider(0.5, 0.05, 1.0, 0.05, "gamma (step, exp.)"),
+        "decay_rate": log_slider(0.01, -4, 0, "decay rate k (1/t)"),
+        "warmup_steps": _int_slider(0, 0, 500, "warmup steps", step=10),
+    }
+    return Explorer(controls, compute, draw, figsize=(9, 3.5), title="Learning-rate schedules")
+
+
+def lr_curves_explorer(low: float = 0.003, good: float = 0.3, high: float = 1.5) -> Explorer:
+    """Training-loss curves of one MLP on digits for three learning rates, side by side."""
+    data = V.digits_subset()
+
+    def compute(low, good, high):
+        return V.lr_loss_curves((low, good, high), data=data)
+
+    def draw(fig, curves, **_):
+        axes = fig.subplots(1, 3, sharey=True)
+        names = ("too low?", "good?", "too high?")
+        for i, (ax, name, lr, losses) in enumerate(zip(axes, names, curves.lrs, curves.losses, strict=True)):
+            P.draw_lr_curve(ax, losses, curves.steps_per_epoch, f"{name} lr = {lr:.3g}", i=i, ylim=(0, 4))
+        for ax in axes[1:]:
+            ax.set_ylabel("")
+
+    controls = {
+        "low": log_slider(low, -4, 1, "low lr"),
+        "good": log_slider(good, -4, 1, "good lr"),
+        "high": log_slider(high, -4, 1, "high lr"),
+    }
+    return Explorer(controls, compute, draw, figsize=(9, 3.2),
+                    title="SGD on digits (MLP 64-32-32-10, batch 32, 8 epochs): three learning rates")
+
+
+def async_explorer(lr: float = 0.3, staleness: int = 0, gradient: str = "exact") -> Explorer:
+    """Asynchronous SGD: fresh vs stale gradients at one rate (left), the stable region (right)."""
+    problem = V.async_problem()
+
+    def compute(lr, staleness, gradient):
+        batch_size = None if gradient == "exact" else 10
+        return V.async_demo(lr, staleness, steps=300, batch_size=batch_size, problem=problem)
+
+    def draw(fig, demo, **_):
+        left, right = fig.subplots(1, 2)
+        P.draw_async_curves(left, demo, problem)
+        verdict = "diverges" if demo.diverges else "converges"
+        left.set_title(f"lr = {demo.lr:.3g}, τ = {demo.staleness}: {verdict} "
+                       f"(limit {demo.limit:.3g})", fontsize=9)
+        P.draw_stability_map(right, demo.curvature, current=(demo.staleness, demo.lr))
+
+    controls = {
+        "lr": log_slider(lr, -2, 0.5, "learning rate", step=0.01),
+        "staleness": _int_slider(staleness, 0, 20, "staleness τ"),
+        "gradient": dropdown(["exact", "mini-batch of 10"], gradient, "gradients"),
+    }
+    return Explorer(controls, compute, draw, figsize=(9, 3.6),
+                    title="Asynchronous SGD: each update uses the gradient at the weights of τ updates ago")
