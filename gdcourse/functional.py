@@ -124,7 +124,8 @@ def gelu(x, approximate="none"):
         return x * special.ndtr(x)
     if approximate == "tanh":
         xc = np.clip(x, -1e3, 1e3)  # x³ overflows float32 near 1e13; tanh is flat far earlier
-        return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (xc + _GELU_C * xc**3)))
+        # 0.5 (1 + tanh u) = σ(2u), which keeps its precision where tanh u is close to −1
+        return x * special.expit(2 * _SQRT_2_OVER_PI * (xc + _GELU_C * xc**3))
     raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
 
 

@@ -251,6 +251,22 @@ def _layers(root):
     return depth
 
 
+def _layout(root):
+    """``{node: (x, y)}``: column = depth; within a column, nodes sorted by the mean height of
+    their parents (the barycentre heuristic of layered drawing), which keeps most edges short."""
+    columns = {}
+    for node, d in _layers(root).items():
+        columns.setdefault(d, []).append(node)
+    position = {}
+    for d in sorted(columns):
+        column = columns[d]
+        if d > 0:
+            column.sort(key=lambda n: -sum(position[p][1] for p in n._parents) / len(n._parents))
+        for row, node in enumerate(column):
+            position[node] = (2.0 * d, (len(column) - 1) / 2.0 - row)
+    return position
+
+
 def _node_text(node):
     head = node.op if node.op else (node.label or "input")
     if node.op and node.label:
@@ -269,22 +285,18 @@ def draw(root: Value, ax=None, max_nodes: int = 200):
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch
 
-    depth = _layers(root)
-    if len(depth) > max_nodes:
+    position = _layout(root)
+    if len(position) > max_nodes:
         raise ValueError(
-            f"draw: the graph has {len(depth)} nodes, more than max_nodes={max_nodes} can show readably; "
+            f"draw: the graph has {len(position)} nodes, more than max_nodes={max_nodes} can show readably; "
             "draw a smaller expression or raise max_nodes"
         )
     columns = {}
-    for node, d in depth.items():
-        columns.setdefault(d, []).append(node)
-    position = {}
-    for d, column in columns.items():
-        for row, node in enumerate(column):
-            position[node] = (2.0 * d, (len(column) - 1) / 2.0 - row)
+    for x, _ in position.values():
+        columns[x] = columns.get(x, 0) + 1
     if ax is None:
         width = max(4.0, 2.2 * len(columns))
-        height = max(3.0, 1.3 * max(len(c) for c in columns.values()))
+        height = max(3.0, 1.3 * max(columns.values()))
         _, ax = plt.subplots(figsize=(width, height))
     for parent, child in edges(root):
         arrow = FancyArrowPatch(position[parent], position[child], arrowstyle="-|>", mutation_scale=12,

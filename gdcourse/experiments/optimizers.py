@@ -89,7 +89,8 @@ def _check_lrs(lrs, steps):
         return None
     lrs = check_array(lrs, "lrs", ndim=1, float_only=False, finite=True)
     if lrs.shape != (steps,) or (lrs < 0).any():
-        raise ValueError(f"lrs: expected {steps} non-negative learning rates (one per step), got shape {lrs.shape}")
+        raise ValueError(f"lrs: expected {steps} non-negative learning rates (one per step), "
+                         f"got shape {lrs.shape}")
     return lrs
 
 
@@ -352,7 +353,8 @@ def rate_map_data(kappa=100.0, lr_times_L=1.0, momentum=0.5, steps=100, n=201) -
     betas = np.linspace(0.0, 0.995, n)
     lr = lr_times_L / landscape.L
     path = LS.run(lambda ps: optim.SGD(ps, lr=lr, momentum=beta), landscape, steps=steps)
-    return RateMapData(landscape.condition_number, eigenvalues, alphas, betas, rate_map(eigenvalues, alphas, betas),
+    rates = rate_map(eigenvalues, alphas, betas)
+    return RateMapData(landscape.condition_number, eigenvalues, alphas, betas, rates,
                        optimal_momentum(landscape.L, landscape.mu), lr, beta,
                        float(momentum_rate(lr, beta, eigenvalues)), path)
 
@@ -360,9 +362,10 @@ def rate_map_data(kappa=100.0, lr_times_L=1.0, momentum=0.5, steps=100, n=201) -
 # ---------------------------------------------------------------- reference rules (the exercises' answers)
 
 def momentum_step(w, g, b, lr, momentum):
-    """One step of PyTorch's momentum: ``b ← μ b + g;  w ← w − γ b``. Returns new ``(w, b)`` (inputs untouched).
+    """One step of PyTorch's momentum, ``b ← μ b + g;  w ← w − γ b``. Returns new ``(w, b)``.
 
-    ``w, g, b`` arrays of one shape; ``b`` starts at zeros (so the first buffer is g, as in torch).
+    ``w, g, b`` arrays of one shape (not modified); ``b`` starts at zeros, so the first buffer
+    is g, as in torch.
     """
     b_new = momentum * b + g
     return w - lr * b_new, b_new
@@ -391,7 +394,7 @@ def adam_update(w, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, bias_corre
 
 
 def clip_by_norm(g, max_norm) -> np.ndarray:
-    """``g · min(1, max_norm / ‖g‖)``: the whole vector shrunk to length ``max_norm`` if longer (a new array)."""
+    """``g · min(1, max_norm / ‖g‖)``: the whole vector shrunk to length ``max_norm`` if longer (a copy)."""
     g = np.asarray(g, dtype=np.float64)
     max_norm = check_positive(max_norm, "max_norm")
     norm = float(np.sqrt(np.vdot(g, g)))
@@ -560,7 +563,8 @@ class SparseRace:
     rates: dict
 
 
-def sparse_feature_race(optimizers: dict, epochs=3, batch_size=20, n=2000, d=20, density=0.01, rng=0) -> SparseRace:
+def sparse_feature_race(optimizers: dict, epochs=3, batch_size=20, n=2000, d=20, density=0.01,
+                        rng=0) -> SparseRace:
     """Train ``w`` of ``y ≈ X w`` (mean squared error / 2) with each optimizer on the same mini-batches.
 
     ``optimizers`` maps a name to a factory ``params -> optimizer``. The gradient of
@@ -601,7 +605,7 @@ def _train_sparse(factory, X, y, true_w, orders):
 
 @dataclass
 class SecondOrderRun:
-    """``iterations``, ``gradient_evaluations``, final ``point (2,)`` and its ``distance`` to the nearest minimum."""
+    """Iterations, gradient evaluations, the final ``point (2,)`` and its ``distance`` to a minimum."""
 
     iterations: int
     gradient_evaluations: int
@@ -764,7 +768,8 @@ def race_data(landscape="quadratic", optimizers=("GD", "momentum", "Adam"), lr=0
     if landscape not in RACE_LANDSCAPES:
         raise ValueError(f"landscape: expected one of {list(RACE_LANDSCAPES)}, got {landscape!r}")
     ls = race_landscape(landscape)
-    configs = {name: optimizer_factory(name, lr, adaptive_lr, momentum, (beta1, beta2)) for name in optimizers}
+    betas = (beta1, beta2)
+    configs = {name: optimizer_factory(name, lr, adaptive_lr, momentum, betas) for name in optimizers}
     return RaceData(ls, race(ls, configs, check_positive_int(steps, "steps")))
 
 

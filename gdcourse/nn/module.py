@@ -31,8 +31,10 @@ class Parameter:
     Layers add to the gradient with :meth:`accumulate_matmul`. Right after
     ``zero_grad()`` it writes the product straight into ``grad`` instead of adding
     it to zeros, which saves a temporary array and a pass over memory; the
-    ``_grad_zero`` flag that allows this is dropped as soon as anything else
-    touches ``grad``, so the shortcut never changes a result.
+    ``_grad_zero`` flag that allows this is dropped as soon as ``grad`` is read or
+    assigned. As with PyTorch's ``zero_grad()`` (which sets gradients to None),
+    ``zero_grad()`` starts a new gradient: an array taken from ``.grad`` before it
+    must not be written to afterwards.
     """
 
     __slots__ = ("_value", "_grad", "name", "_pack", "_grad_zero")
@@ -168,12 +170,16 @@ def flat_buffers(params):
 
 
 def grad_vector(params) -> np.ndarray:
-    """All gradients as one 1-D array (a view when the parameters are packed)."""
+    """All gradients as one 1-D array, for reading (norms, diagnostics).
+
+    When the parameters are packed it is a read-only view of the flat buffer, not
+    a copy; write gradients through ``Parameter.grad`` instead.
+    """
     params = list(params)
     if params and _packed_together(params):
-        for p in params:
-            p._grad_zero = False  # the caller may write through the view
-        return params[0]._pack.grad
+        view = params[0]._pack.grad.view()
+        view.flags.writeable = False
+        return view
     return np.concatenate([p.grad.ravel() for p in params]) if params else np.zeros(0)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdcourse.nn.module import Module, Parameter
-from gdcourse.validate import check_positive, check_positive_int, check_unit_interval
+from gdcourse.validate import check_positive, check_positive_int
 
 __all__ = ["BatchNorm1d", "LayerNorm"]
 
@@ -26,6 +26,13 @@ def _check_features(x, num_features, layer):
         raise ValueError(f"{layer}: expected input x of shape (N, {num_features}), got {shape}")
 
 
+def _check_momentum(momentum):
+    """BatchNorm's running-statistics momentum is a weight in [0, 1] (1: keep only the last batch)."""
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+        raise ValueError(f"momentum: expected a number in [0, 1] or None, got {momentum!r}")
+    return float(momentum)
+
+
 class BatchNorm1d(Module):
     """Batch normalization over the batch axis (Ioffe & Szegedy, 2015). ``x: (N, C)``.
 
@@ -41,7 +48,7 @@ class BatchNorm1d(Module):
         super().__init__()
         self.num_features = check_positive_int(num_features, "num_features")
         self.eps = check_positive(eps, "eps")
-        self.momentum = None if momentum is None else check_unit_interval(momentum, "momentum")
+        self.momentum = None if momentum is None else _check_momentum(momentum)
         self.gamma = Parameter(np.ones(self.num_features, dtype=dtype), "gamma")
         self.beta = Parameter(np.zeros(self.num_features, dtype=dtype), "beta")
         self.running_mean = np.zeros(self.num_features, dtype=dtype)

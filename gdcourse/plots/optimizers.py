@@ -40,7 +40,7 @@ _EDGES = [("gradient descent", "SGD / mini-batch"), ("gradient descent", "moment
 
 
 def family_tree(ax):
-    """The gradient-descent family as a tree: each box names a method and what it changes. Returns the edges."""
+    """The gradient-descent family as a tree: each box names a method and what it changes. Returns edges."""
     for parent, child in _EDGES:
         (x0, y0, _), (x1, y1, _) = FAMILY_TREE[parent], FAMILY_TREE[child]
         ax.annotate("", xy=(x1, y1 + 0.05), xytext=(x0, y0 - 0.05),
@@ -69,7 +69,8 @@ def draw_rate_map(ax, data, show_optimum=True, colorbar=True):
         steps = np.where(data.rates < 1, np.log(1e-6) / np.log(np.minimum(data.rates, 1 - 1e-16)), np.inf)
     norm = mcolors.LogNorm(vmin=max(1.0, float(steps.min())), vmax=1e4)
     L = float(np.max(data.eigenvalues))
-    shown = np.where(data.rates < 1, np.minimum(steps, 1e4), 1e300)  # slow runs at the top color, not "diverged"
+    # Slow runs get the top color; only rates >= 1 get the "over" color that means "diverges".
+    shown = np.where(data.rates < 1, np.minimum(steps, 1e4), 1e300)
     mesh = ax.pcolormesh(data.alphas * L, data.betas, shown, cmap=cmap, norm=norm, shading="auto")
     ax.contour(data.alphas * L, data.betas, steps, levels=[100, 1000], colors="w", linewidths=0.6)
     if colorbar:
@@ -78,9 +79,14 @@ def draw_rate_map(ax, data, show_optimum=True, colorbar=True):
         alpha, beta, _ = data.optimum
         ax.plot(alpha * L, beta, "*", color="gold", markersize=15, markeredgecolor="k",
                 label=f"optimum α·L={alpha * L:.2f}, β={beta:.3f}")
-    chosen = "diverges" if data.rate >= 1 else f"ρ={data.rate:.3f}, {np.log(1e-6) / np.log(data.rate):.0f} steps"
-    ax.plot(data.lr * L, data.momentum, "o", color="w", markersize=8, markeredgecolor="k", label=f"chosen: {chosen}")
-    ax.set(xlabel="learning rate × L", ylabel="momentum β", title=f"heavy-ball rate map, κ = {data.kappa:.3g}")
+    if data.rate >= 1:
+        chosen = "diverges"
+    else:
+        chosen = f"ρ={data.rate:.3f}, {np.log(1e-6) / np.log(data.rate):.0f} steps"
+    ax.plot(data.lr * L, data.momentum, "o", color="w", markersize=8, markeredgecolor="k",
+            label=f"chosen: {chosen}")
+    ax.set(xlabel="learning rate × L", ylabel="momentum β",
+           title=f"heavy-ball rate map, κ = {data.kappa:.3g}")
     ax.legend(loc="lower left", fontsize=7)
     return mesh
 

@@ -47,7 +47,7 @@ def race_explorer(landscape="quadratic", optimizers=("GD", "momentum", "Nesterov
 
 
 def momentum_explorer(kappa=100.0, lr_times_L=1.0, momentum=0.5, show_optimum=True, steps=100) -> Explorer:
-    """Heavy-ball momentum on ``Quadratic(kappa)``: the rate map over (lr, momentum), the path, the convergence.
+    """Heavy-ball momentum on ``Quadratic(kappa)``: rate map over (lr, momentum), path, convergence.
 
     Controls: ``kappa`` (condition number 1 … 1000, log scale), ``lr_times_L``
     (the learning rate in units of 1/L, 0 … 4), ``momentum`` β and ``show_optimum``
