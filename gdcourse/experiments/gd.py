@@ -198,6 +198,15 @@ def _check_lr(lr):
     return check_positive(lr, "lr", allow_zero=True)
 
 
+def _check_point(p, name):
+    """A finite point of the plane as float64, shape (2,)."""
+    p = check_array(p, name, float_only=False, finite=True)
+    if p.shape != (2,) or p.dtype.kind not in "iuf":
+        raise ValueError(f"{name}: expected 2 real numbers (shape (2,)), got shape {p.shape}, "
+                         f"dtype {p.dtype}")
+    return p.astype(np.float64)
+
+
 def gd_path(grad_fn, x0, lr, steps, clip_norm=None) -> np.ndarray:
     """The iterates of gradient descent ``x_{t+1} = x_t − lr · g(x_t)``.
 
@@ -386,7 +395,7 @@ def final_gaps(landscape, lrs, steps, x0=None) -> np.ndarray:
     if np.any(lrs < 0):
         raise ValueError(f"lrs: expected learning rates >= 0, got min {lrs.min()}")
     steps = check_positive_int(steps, "steps", allow_zero=True)
-    start = landscape.start if x0 is None else LS._check_start(x0)
+    start = landscape.start if x0 is None else _check_point(x0, "x0")
     points = np.repeat(start[:, None], lrs.size, axis=1)  # (2, m): one column per run
     escaped = np.zeros(lrs.size, dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -493,7 +502,7 @@ def slopes_along_directions(landscape, point, angles, h=1e-6) -> np.ndarray:
     """
     if not isinstance(landscape, LS.Landscape):
         raise TypeError(f"landscape: expected a Landscape, got {type(landscape).__name__}")
-    p = LS._check_start(point)
+    p = _check_point(point, "point")
     angles = check_array(angles, "angles", ndim=1, float_only=False, finite=True).astype(np.float64)
     h = check_positive(h, "h")
     u = np.stack([np.cos(angles), np.sin(angles)])  # (2, m)
