@@ -29,7 +29,7 @@ from gdcourse.nn.module import Parameter
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int, check_unit_interval
 
 __all__ = [
-    "descend", "momentum_forms", "nesterov_forms",
+    "descend", "run_rule", "momentum_forms", "nesterov_forms",
     "momentum_rate", "rate_map", "optimal_momentum", "best_rate_for_momentum", "steps_to_reduce",
     "heavy_ball_lr_limit", "nesterov_lr_limit", "RateMapData", "rate_map_data",
     "momentum_step", "adam_update", "clip_by_norm", "clip_by_value", "cosine", "rmsprop_step",
@@ -73,15 +73,34 @@ def descend(optimizer_factory, gradient, x0, steps, lrs=None, project=None) -> n
     optimizer = optimizer_factory([param])
     points = np.empty((steps + 1, x0.size))
     points[0] = x0
-    for t in range(steps):
-        if lrs is not None:
-            optimizer.lr = float(lrs[t])
-        param.grad = gradient(param.value.copy())
-        optimizer.step()
-        if project is not None:
-            param.value = project(param.value.copy())
-        points[t + 1] = param.value
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run shows as inf/NaN rows
+        for t in range(steps):
+            if lrs is not None:
+                optimizer.lr = float(lrs[t])
+            param.grad = gradient(param.value.copy())
+            optimizer.step()
+            if project is not None:
+                param.value = project(param.value.copy())
+            points[t + 1] = param.value
     return points
+
+
+def run_rule(step, gradient, x0, steps, **hyper) -> np.ndarray:
+    """Iterate a functional rule ``step(w, g, state, **hyper) -> (w, state)`` (state starts at zeros).
+
+    For the one-function rules of this module (:func:`rmsprop_step`,
+    :func:`seed_rmsprop_step`). Returns the points ``(steps + 1, d)``; NaN rows
+    show where the rule broke down.
+    """
+    w = check_array(x0, "x0", ndim=1, float_only=False, finite=True).astype(np.float64)
+    steps = check_positive_int(steps, "steps", allow_zero=True)
+    state = np.zeros_like(w)
+    points = [w]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            w, state = step(w, gradient(w), state, **hyper)
+            points.append(w)
+    return np.array(points)
 
 
 def _check_lrs(lrs, steps):
@@ -90,7 +109,7 @@ def _check_lrs(lrs, steps):
     lrs = check_array(lrs, "lrs", ndim=1, float_only=False, finite=True)
     if lrs.shape != (steps,) or (lrs < 0).any():
         raise ValueError(f"lrs: expected {steps} non-negative learning rates (one per step), "
-                         f"got shape {lrs.shape}")
+                         f"got shape {lrs.shape} with minimum {lrs.min() if lrs.size else None}")
     return lrs
 
 
@@ -106,11 +125,11 @@ def _lr_sequence(lr, steps):
 def momentum_forms(gradient, x0, lr, momentum, steps) -> dict:
     """The three textbook forms of heavy-ball momentum (Polyak, 1964), run side by side.
 
-    ``"pytorch"`` (``optim.SGD``, seed 000#2 up to the sign of v)::
+    ``"pytorch"`` (``optim.SGD``)::
 
         b ← μ b + g;   θ ← θ − γ b
 
-    ``"velocity"`` (Sutskever et al., 2013; seed 000#12)::
+    ``"velocity"`` (Sutskever et al., 2013; seed 000#12; seed 000#2 with v's sign flipped)::
 
         v ← μ v − γ g;   θ ← θ + v
 
@@ -285,27 +304,31 @@ def nesterov_lr_limit(L, beta) -> float:
     return 2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * check_positive(L, "L"))
 
 
-def best_rate_for_momentum(beta, eigenvalues) -> tuple[float, float]:
+def best_rate_for_momentum(beta, eigenvalues):
     """``min over α`` of the heavy-ball rate for a fixed momentum β: ``(best_alpha, rate)``.
 
     Along one eigen-direction the spectral radius, as a function of ``h = αλ``,
     falls while ``h < (1 − √β)²``, equals ``√β`` up to ``h = (1 + √β)²`` and rises
     after, so the worst direction is the flattest (μ) or the steepest (L) one and
     the best α is where their two radii meet; found by bisection to machine precision.
+
+    ``beta`` is a float (returns two floats) or an array ``(...)`` (returns two arrays ``(...)``).
     """
-    beta = check_unit_interval(beta, "beta")
+    betas = np.asarray(beta, dtype=np.float64)
+    if not np.isfinite(betas).all() or (betas < 0).any() or (betas >= 1).any():
+        raise ValueError(f"beta: expected momentum values in [0, 1), got {beta!r}")
     lam = check_array(eigenvalues, "eigenvalues", ndim=1, float_only=False, finite=True)
-    ends = np.array([np.min(lam), np.max(lam)], dtype=np.float64)
-    low, high = 0.0, heavy_ball_lr_limit(ends[1], beta)
-    for _ in range(200):  # the gap r(α, μ) − r(α, L) falls with α: bisect for its zero
+    flat, steep = float(np.min(lam)), float(np.max(lam))
+    low, high = np.zeros_like(betas), 2.0 * (1.0 + betas) / steep
+    for _ in range(64):  # r(α, μ) − r(α, L) falls with α: bisect for its zero
         mid = 0.5 * (low + high)
-        flat, steep = (momentum_rate(mid, beta, ends[i:i + 1]) for i in (0, 1))
-        if flat > steep:
-            low = mid
-        else:
-            high = mid
+        right = momentum_rate(mid, betas, [flat]) > momentum_rate(mid, betas, [steep])
+        low, high = np.where(right, mid, low), np.where(right, high, mid)
     alpha = 0.5 * (low + high)
-    return alpha, float(momentum_rate(alpha, beta, ends))
+    rate = momentum_rate(alpha, betas, [flat, steep])
+    if np.ndim(beta) == 0:
+        return float(alpha), float(rate)
+    return alpha, rate
 
 
 def steps_to_reduce(rate, factor=1e-6) -> float:
@@ -586,18 +609,19 @@ def _train_sparse(factory, X, y, true_w, orders):
     optimizer = factory([w])
     errors = [np.abs(w.value - true_w)]
     rate_sum, rate_count = np.zeros(X.shape[1]), np.zeros(X.shape[1])
-    for order in orders:
-        for idx in order:
-            Xb = X[idx]
-            g = Xb.T @ (Xb @ w.value - y[idx]) / len(idx)
-            before = w.value.copy()
-            w.grad = g
-            optimizer.step()
-            seen = g != 0
-            rate_sum[seen] += (before[seen] - w.value[seen]) / g[seen]
-            rate_count += seen
-        errors.append(np.abs(w.value - true_w))
-    with np.errstate(invalid="ignore"):
+    # A learning rate that is too large diverges on purpose: it shows as inf/NaN, not as warnings.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for order in orders:
+            for idx in order:
+                Xb = X[idx]
+                g = Xb.T @ (Xb @ w.value - y[idx]) / len(idx)
+                before = w.value.copy()
+                w.grad = g
+                optimizer.step()
+                seen = g != 0
+                rate_sum[seen] += (before[seen] - w.value[seen]) / g[seen]
+                rate_count += seen
+            errors.append(np.abs(w.value - true_w))
         return np.array(errors), rate_sum / rate_count
 
 
@@ -737,7 +761,7 @@ def optimizer_factory(name, lr=0.01, adaptive_lr=0.1, momentum=0.9, betas=(0.9, 
     factories = {
         "GD": lambda ps: optim.SGD(ps, lr=lr),
         "momentum": lambda ps: optim.SGD(ps, lr=lr, momentum=momentum),
-        "Nesterov": lambda ps: optim.SGD(ps, lr=lr, momentum=max(momentum, 1e-12), nesterov=True),
+        "Nesterov": lambda ps: optim.SGD(ps, lr=lr, momentum=momentum, nesterov=momentum > 0),  # μ = 0: GD
         "Adagrad": lambda ps: optim.Adagrad(ps, lr=adaptive_lr),
         "RMSprop": lambda ps: optim.RMSprop(ps, lr=adaptive_lr),
         "Adadelta": lambda ps: optim.Adadelta(ps),

@@ -19,17 +19,17 @@ GAP_FLOOR = 1e-16
 
 FAMILY_TREE = {
     # node: (x, y, what it changes)
-    "gradient descent": (0.50, 0.93, "θ ← θ − γ∇f"),
-    "SGD / mini-batch": (0.14, 0.72, "gradient from a batch"),
-    "momentum": (0.40, 0.72, "+ velocity of past gradients"),
-    "Nesterov": (0.40, 0.46, "gradient at the look-ahead"),
-    "Adagrad": (0.66, 0.72, "÷ √(sum of g²) per coordinate"),
-    "RMSprop": (0.66, 0.46, "÷ √(moving avg of g²)"),
-    "Adadelta": (0.89, 0.46, "× RMS(Δθ): units, no γ"),
-    "Adam": (0.53, 0.22, "momentum + RMSprop + bias corr."),
-    "AdamW / AMSGrad / NAdam": (0.53, 0.03, "decoupled decay / max v / Nesterov"),
-    "Newton": (0.86, 0.93, "÷ Hessian: curvature"),
-    "L-BFGS": (0.86, 0.72, "Hessian from gradient history"),
+    "gradient descent": (0.42, 0.93, "θ ← θ − γ∇f"),
+    "SGD / mini-batch": (0.09, 0.70, "gradient from a batch"),
+    "momentum": (0.33, 0.70, "+ velocity of past gradients"),
+    "Nesterov": (0.13, 0.46, "gradient at the look-ahead"),
+    "Adagrad": (0.60, 0.70, "÷ √(Σ g²) per coordinate"),
+    "RMSprop": (0.52, 0.46, "÷ √(moving avg of g²)"),
+    "Adadelta": (0.74, 0.46, "× RMS(Δθ): no γ"),
+    "Adam": (0.42, 0.22, "momentum + RMSprop + bias corr."),
+    "AdamW / AMSGrad / NAdam": (0.42, 0.01, "decoupled decay / max v / Nesterov"),
+    "Newton": (0.89, 0.70, "÷ Hessian: curvature"),
+    "L-BFGS": (0.89, 0.22, "Hessian from gradient history"),
 }
 """Where each family member sits in :func:`family_tree` and what it changes."""
 

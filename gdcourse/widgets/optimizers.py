@@ -41,7 +41,7 @@ def race_explorer(landscape="quadratic", optimizers=("GD", "momentum", "Nesterov
                              continuous_update=False, layout=W.Layout(width="260px")),
     }
     explorer = Explorer(controls, compute=E.race_data, draw=lambda fig, data, **_: P.draw_race(fig, data),
-                        figsize=(10, 4), title="Optimizer race")
+                        figsize=(10, 3.8), title="Optimizer race")
     controls["landscape"].observe(lambda change: explorer.set(**E.RACE_PRESETS[change["new"]]), names="value")
     return explorer
 
@@ -66,5 +66,5 @@ def momentum_explorer(kappa=100.0, lr_times_L=1.0, momentum=0.5, show_optimum=Tr
         compute=lambda kappa, lr_times_L, momentum, show_optimum: E.rate_map_data(kappa, lr_times_L, momentum,
                                                                                    steps),
         draw=lambda fig, data, show_optimum, **_: P.draw_rate_explorer(fig, data, show_optimum),
-        figsize=(11, 3.6), title="Why momentum works: the rate map",
+        figsize=(10.5, 3.5), title="Why momentum works: the rate map",
     )
