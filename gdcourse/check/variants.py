@@ -36,21 +36,23 @@ def _show(a, precision=4):
 def _as_batches(got, describe):
     """The learner's result as a list of 1-D int arrays, or a Mismatch saying what is wrong with it."""
     if got is None:
-        raise Mismatch(f"on {describe} your function returned None: did you forget to return the list of batches?")
+        raise Mismatch(f"on {describe} your function returned None: did you forget to return the list "
+                       "of batches?")
     if isinstance(got, np.ndarray) and got.ndim == 1:
         raise Mismatch(f"on {describe} you returned one flat array of {got.size} indices; return a list with "
                        "one array of indices per batch.")
     try:
         batches = [np.asarray(b) for b in got]
     except TypeError:
-        raise Mismatch(f"on {describe} you returned {type(got).__name__}; return a list of index arrays") from None
+        raise Mismatch(f"on {describe} you returned {type(got).__name__}; return a list of index "
+                       "arrays") from None
     for k, b in enumerate(batches):
         if b.ndim != 1:
-            raise Mismatch(f"on {describe} batch {k} has shape {b.shape}; each batch should be a 1-D array of "
-                           "row indices.")
+            raise Mismatch(f"on {describe} batch {k} has shape {b.shape}; each batch should be a 1-D "
+                           "array of row indices.")
         if b.size == 0:
-            raise Mismatch(f"on {describe} batch {k} is empty. This happens when the loop runs one step too far "
-                           "(e.g. range(0, n + batch_size, batch_size)); stop when every index is used.")
+            raise Mismatch(f"on {describe} batch {k} is empty. This happens when the loop runs one step too "
+                           "far (e.g. range(0, n + batch_size, batch_size)); stop when every index is used.")
         if b.dtype.kind not in "iu":
             raise Mismatch(f"on {describe} batch {k} holds {b.dtype} values; indices must be integers "
                            "(they are used as X[idx]).")
@@ -60,16 +62,17 @@ def _as_batches(got, describe):
 def _check_coverage(batches, n, batch_size, describe):
     everything = np.concatenate(batches)
     if everything.min() < 0 or everything.max() >= n:
-        raise Mismatch(f"on {describe} you returned index {everything.max() if everything.max() >= n else everything.min()}"
-                       f", outside 0 … {n - 1}.")
+        bad = everything.max() if everything.max() >= n else everything.min()
+        raise Mismatch(f"on {describe} you returned index {bad}, outside 0 … {n - 1}.")
     counts = np.bincount(everything, minlength=n)
     missing = np.flatnonzero(counts == 0)
     if np.any(counts > 1):
         twice = int(np.flatnonzero(counts > 1)[0])
         raise Mismatch(
-            f"on {describe} index {twice} appears {counts[twice]} times and {missing.size} indices never appear: "
-            "you are sampling with replacement (rng.integers or rng.choice with replace=True). An epoch uses "
-            "every index exactly once: shuffle with rng.permutation(n) and cut the result into batches.")
+            f"on {describe} index {twice} appears {counts[twice]} times and {missing.size} indices never "
+            "appear: you are sampling with replacement (rng.integers or rng.choice with replace=True). "
+            "An epoch uses every index exactly once: shuffle with rng.permutation(n) and cut the result "
+            "into batches.")
     leftover = n % batch_size
     if missing.size and missing.size == leftover:
         raise Mismatch(
@@ -77,8 +80,8 @@ def _check_coverage(batches, n, batch_size, describe):
             f"(n mod batch_size = {n} mod {batch_size}) are never used in this epoch. Keep the last, smaller "
             f"batch of {leftover}.")
     if missing.size:
-        raise Mismatch(f"on {describe} {missing.size} indices never appear (e.g. {int(missing[0])}); every index "
-                       f"0 … {n - 1} must be in exactly one batch.")
+        raise Mismatch(f"on {describe} {missing.size} indices never appear (e.g. {int(missing[0])}); every "
+                       f"index 0 … {n - 1} must be in exactly one batch.")
 
 
 def _check_sizes(batches, n, batch_size, describe):
@@ -104,8 +107,8 @@ def _epoch(fn, n, batch_size, seed):
     return np.concatenate(batches), describe
 
 
-@exercise("minibatch_indices",
-          success="every index exactly once, batch sizes right (last one smaller), shuffled with the given rng.")
+@exercise("minibatch_indices", success="every index exactly once, batch sizes right (last one smaller), "
+                                       "shuffled with the given rng.")
 def minibatch_indices(fn):
     """Check ``fn(n, batch_size, rng) -> list of index arrays`` (one epoch without replacement)."""
     for n, batch_size, seed in [(10, 3, 0), (12, 4, 1), (7, 10, 2), (5, 1, 3), (100, 32, 4)]:
@@ -135,12 +138,12 @@ def _lr_variants(t, lr0, k):
                             "first step (t = 0) uses lr0."),
             (lr0 / (1 + k) ** t, "that is exponential decay, lr0/(1 + k)^t; the 1/t schedule divides by "
                                  "1 + k·t, which grows linearly in t."),
-            (lr0 / (1 + k * (t + 1)), "your steps are shifted by one: at t = 0 you return lr0/(1 + k) instead "
-                                      "of lr0. Steps count from 0 and the first update uses lr0."),
-            (lr0 / np.sqrt(1 + k * t), "that is a 1/√t decay; the 1/t schedule is lr0 / (1 + k·t), without the "
-                                       "square root."),
-            (lr0 * (1 - k * t), "that is a linear decay lr0·(1 − k·t) (it even turns negative); the 1/t schedule "
-                                "divides: lr0 / (1 + k·t)."),
+            (lr0 / (1 + k * (t + 1)), "your steps are shifted by one: at t = 0 you return lr0/(1 + k) "
+                                      "instead of lr0. Steps count from 0 and the first update uses lr0."),
+            (lr0 / np.sqrt(1 + k * t), "that is a 1/√t decay; the 1/t schedule is lr0 / (1 + k·t), without "
+                                       "the square root."),
+            (lr0 * (1 - k * t), "that is a linear decay lr0·(1 − k·t) (it even turns negative); the 1/t "
+                                "schedule divides: lr0 / (1 + k·t)."),
             (lr0 / (1 + t), "your rate ignores decay_rate: the denominator is 1 + decay_rate·t."),
             (lr0 / (1 + k) * np.ones_like(t), "your rate does not change with t: multiply decay_rate by t."),
         ]
@@ -165,17 +168,19 @@ def inverse_time_lr(fn):
         try:
             got = np.asarray(got, dtype=float)
         except (TypeError, ValueError):
-            raise Mismatch(f"on {describe} you returned {type(got).__name__}, not a number or array") from None
+            raise Mismatch(f"on {describe} you returned {type(got).__name__}, not a number or "
+                           "array") from None
         want = np.asarray(_expected_lr(t, lr0, k))
         if got.shape != want.shape:
-            raise Mismatch(f"on {describe} the result has shape {got.shape}, expected {want.shape}: return one "
-                           "rate per step (use NumPy operations so an array of steps works too).")
+            raise Mismatch(f"on {describe} the result has shape {got.shape}, expected {want.shape}: return "
+                           "one rate per step (use NumPy operations so an array of steps works too).")
         if np.allclose(got, want, rtol=1e-9, atol=1e-15):
             continue
         for variant, hint in _lr_variants(np.atleast_1d(t), lr0, k):
             if np.allclose(got.reshape(-1), variant, rtol=1e-9, atol=1e-15, equal_nan=True):
                 raise Mismatch(f"on {describe}: {hint}")
-        raise Mismatch(f"on {describe} you returned {_show(got)}, expected {_show(want)}: lr0 / (1 + decay_rate·t).")
+        raise Mismatch(f"on {describe} you returned {_show(got)}, expected {_show(want)}: "
+                       "lr0 / (1 + decay_rate·t).")
 
 
 # ---------------------------------------------------------------- explorer exercises
@@ -190,7 +195,10 @@ def _check_int_answer(value, what):
 
 @exercise("batch_size_for_noise")
 def batch_size_for_noise(value, threshold=NOISE_THRESHOLD):
-    """Is ``value`` the smallest batch size whose exact gradient-noise std (explorer problem, start) is < threshold?"""
+    """Is ``value`` the smallest batch size whose exact gradient-noise std is below ``threshold``?
+
+    On the batch-size explorer's problem, at its start point, batches drawn without replacement.
+    """
     B = _check_int_answer(value, "the batch size")
     problem = V.batch_size_problem()
     expect(1 <= B <= problem.n, f"a batch size is between 1 and N = {problem.n}; got {B}")
@@ -207,16 +215,20 @@ def batch_size_for_noise(value, threshold=NOISE_THRESHOLD):
         raise Mismatch(f"at B = {B} the noise std is {std(B):.3f}, still above {threshold}: increase B.")
     if B == naive:
         raise Mismatch(
-            f"B = {B} is what σ/√B predicts, but the explorer draws each batch without replacement, and the "
-            f"finite-population factor (N − B)/(N − 1) lowers the noise further: a smaller batch already gets "
-            f"below {threshold}. Read the exact std in the title of the left panel.")
-    raise Mismatch(f"B = {B} gets below {threshold} (std {std(B):.3f}), but it is not the smallest: B = {truth} "
-                   f"already gives {std(truth):.3f}. Move the slider down until the std rises above {threshold}.")
+            f"B = {B} is what σ/√B predicts, but the explorer draws each batch without replacement, and "
+            f"the finite-population factor (N − B)/(N − 1) lowers the noise further: a smaller batch "
+            f"already gets below {threshold}. Read the exact std in the title of the left panel.")
+    raise Mismatch(f"B = {B} gets below {threshold} (std {std(B):.3f}), but it is not the smallest: "
+                   f"B = {truth} already gives {std(truth):.3f}. Move the slider down until the std rises "
+                   f"above {threshold}.")
 
 
 @exercise("staleness_limit")
 def staleness_limit(value, lr=ASYNC_LR):
-    """Is ``value`` the smallest staleness at which async SGD (exact gradients, explorer problem) diverges at ``lr``?"""
+    """Is ``value`` the smallest staleness at which async SGD diverges at ``lr``?
+
+    On the async explorer's problem with exact gradients; the truth is the closed-form stability limit.
+    """
     tau = _check_int_answer(value, "the staleness")
     expect(tau >= 0, f"a staleness counts updates, so it is >= 0; got {tau}")
     L = float(V.async_problem().curvatures[-1])
@@ -226,10 +238,11 @@ def staleness_limit(value, lr=ASYNC_LR):
         return (f"τ = {tau}: the stable limit is {limit:.3g} < lr = {lr}, while at τ = {tau - 1} it is "
                 f"{V.stable_lr_limit(L, tau - 1):.3g}. The usable rate falls roughly like 1/τ.")
     if tau == truth - 1:
-        raise Mismatch(f"at τ = {tau} the loss still decreases, slowly and with growing oscillations: its stable "
-                       f"limit {limit:.3g} is just above lr = {lr}. Look at the end of the stale curve and try "
-                       "one more.")
+        raise Mismatch(f"at τ = {tau} the loss still decreases, slowly and with large oscillations: its "
+                       f"stable limit {limit:.3g} is just above lr = {lr}. Look at the end of the stale "
+                       "curve and try one more.")
     if tau < truth:
-        raise Mismatch(f"at τ = {tau} the run converges (stable limit {limit:.3g} > lr = {lr}): increase τ.")
+        raise Mismatch(f"at τ = {tau} the run converges (stable limit {limit:.3g} > lr = {lr}): "
+                       "increase τ.")
     raise Mismatch(f"τ = {tau} diverges, but it is not the smallest: τ = {truth} already does "
                    f"(limit {V.stable_lr_limit(L, truth):.3g} < lr = {lr}).")

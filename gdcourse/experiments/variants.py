@@ -24,9 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from gdcourse import losses, nn, optim
 from gdcourse import schedules as S
-from gdcourse.data import batch_indices
+from gdcourse.data import batch_indices, load_digits
+from gdcourse.train import TrainingDiverged, fit
 from gdcourse.validate import (
     as_rng,
     check_array,
@@ -43,7 +46,7 @@ __all__ = [
     "noisy_quadratic_sgd", "stationary_variance",
     "unseen_fraction", "epoch_end_excess",
     "steps_to_target", "scaled_lr", "SCALING_RULES",
-    "SCHEDULE_KINDS", "make_schedule", "schedule_curves",
+    "SCHEDULE_KINDS", "SCHEDULE_LABELS", "make_schedule", "schedule_curves",
     "mlp", "digits_subset", "LRCurves", "lr_loss_curves", "warmup_runs",
     "simulate_async_sgd", "simulate_sync_sgd", "stable_lr_limit", "smallest_unstable_staleness",
     "async_problem", "AsyncDemo", "async_demo", "straggler_slowdown",
@@ -95,7 +98,7 @@ class LeastSquares:
         return float(value) if np.ndim(value) == 0 else value
 
     def gradient(self, w, idx=None) -> np.ndarray:
-        """Mean gradient over the rows ``idx`` (all rows when None): ``X_Bᵀ (X_B w − y_B) / |B|``, shape (d,)."""
+        """Mean gradient over the rows ``idx`` (all when None): ``X_Bᵀ (X_B w − y_B) / |B|``, shape (d,)."""
         w = self._check_w(w)
         X, y = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
         with np.errstate(over="ignore", invalid="ignore"):
@@ -239,7 +242,8 @@ def _is_diverged(w) -> bool:
 def _make_trace(problem, weights, examples, lrs, epoch_ends, diverged) -> Trace:
     weights = np.asarray(weights)
     return Trace(weights, np.atleast_1d(problem.loss(weights)), np.asarray(examples, dtype=np.int64),
-                 np.asarray(lrs, dtype=np.float64), np.asarray(epoch_ends, dtype=np.int64), problem.n, diverged)
+                 np.asarray(lrs, dtype=np.float64), np.asarray(epoch_ends, dtype=np.int64), problem.n,
+                 diverged)
 
 
 def run_sgd(problem: LeastSquares, lr, batch_size: int, epochs: int, rng=None, w0=None,
@@ -342,10 +346,13 @@ class NoiseMeasurement:
 
 
 def _draw_batches(n, batch_size, draws, replacement, rng) -> np.ndarray:
-    """``draws`` independent batches, shape (draws, batch_size); rows without repeats unless ``replacement``."""
-    if replacement:
+    """``draws`` independent batches, shape (draws, batch_size); no repeats in a row unless replacement."""
+    if replacement or batch_size == 1:
         return rng.integers(0, n, size=(draws, batch_size))
-    return np.argsort(rng.random((draws, n)), axis=1)[:, :batch_size]
+    if batch_size == n:
+        return np.broadcast_to(np.arange(n), (draws, n))
+    # the positions of the batch_size smallest of n uniform keys: a uniform random subset
+    return np.argpartition(rng.random((draws, n)), batch_size, axis=1)[:, :batch_size]
 
 
 def gradient_noise(problem: LeastSquares, w, batch_sizes, draws: int = 2000, replacement: bool = False,
@@ -434,6 +441,7 @@ def batch_size_demo(batch_size: int, lr: float = 0.3, epochs: int = 3, draws: in
                     problem: LeastSquares | None = None) -> BatchSizeDemo:
     """The batch-size explorer's data: the gradient cloud at the start and the SGD path for ``batch_size``."""
     problem = batch_size_problem() if problem is None else _check_problem(problem)
+    lr = check_positive(lr, "lr")
     if problem.dim != 2:
         raise ValueError(f"problem: expected a 2-D problem (d=2) to draw, got d={problem.dim}")
     batch_size = _check_batch_size(batch_size, problem.n)
@@ -451,7 +459,7 @@ def batch_size_demo(batch_size: int, lr: float = 0.3, epochs: int = 3, draws: in
 
 
 def smallest_batch_for_noise(threshold: float, problem: LeastSquares | None = None, w=None) -> int:
-    """The smallest ``B`` whose exact gradient-noise std at ``w`` is below ``threshold`` (without replacement).
+    """The smallest ``B`` whose exact gradient-noise std at ``w`` is below ``threshold`` (no replacement).
 
     Defaults: the explorer's problem and start. The std falls monotonically with
     ``B`` and reaches 0 at ``B = N``, so an answer always exists.
@@ -523,7 +531,7 @@ def unseen_fraction(n: int, trials: int = 200, rng=None) -> np.ndarray:
 
 def epoch_end_excess(problem: LeastSquares, lr, batch_size: int, epochs: int, replacement: bool,
                      seeds=range(5), w0=None) -> np.ndarray:
-    """``J(w) − J(w*)`` at the end of every epoch (and at the start), one row per seed: shape (seeds, epochs + 1)."""
+    """``J(w) − J(w*)`` at the start and at the end of every epoch, one row per seed: (seeds, epochs + 1)."""
     problem = _check_problem(problem)
     rows = []
     for seed in seeds:
@@ -573,7 +581,8 @@ def steps_to_target(problem: LeastSquares, batch_sizes, lr_for_batch: Callable[[
         b = _check_batch_size(int(b), problem.n)
         epochs = -(-max_steps * b // problem.n)        # enough epochs for max_steps updates
         for j, seed in enumerate(seeds):
-            excess = run_sgd(problem, lr_for_batch(b), b, epochs, rng=seed, w0=w0).excess(problem)[:max_steps + 1]
+            trace = run_sgd(problem, lr_for_batch(b), b, epochs, rng=seed, w0=w0)
+            excess = trace.excess(problem)[:max_steps + 1]
             hit = np.flatnonzero(excess <= target)
             if hit.size:
                 out[i, j] = hit[0]
@@ -583,6 +592,8 @@ def steps_to_target(problem: LeastSquares, batch_sizes, lr_for_batch: Callable[[
 # ---------------------------------------------------------------- schedules
 
 SCHEDULE_KINDS = ("constant", "step", "exponential", "inverse_time", "cosine")
+SCHEDULE_LABELS = {"constant": "constant", "step": "step", "exponential": "exponential",
+                   "inverse_time": "1/t (inverse time)", "cosine": "cosine"}
 
 
 def make_schedule(kind: str, lr0: float, total_steps: int, *, step_size: int = 100, gamma: float = 0.5,
@@ -621,15 +632,14 @@ def schedule_curves(lr0: float, total_steps: int, **settings) -> dict:
     ``settings`` are the keyword arguments of :func:`make_schedule` (step_size,
     gamma, decay_rate, lr_min, warmup_steps). Returns ``kind -> ndarray (total_steps,)``.
     """
-    return {kind: make_schedule(kind, lr0, total_steps, **settings).values(total_steps) for kind in SCHEDULE_KINDS}
+    return {kind: make_schedule(kind, lr0, total_steps, **settings).values(total_steps)
+            for kind in SCHEDULE_KINDS}
 
 
 # ---------------------------------------------------------------- a network: loss curves and warmup
 
 def digits_subset(n_train: int = 600, rng=0):
-    """The first ``n_train`` standardized training digits: ``X (n, 64)``, ``y (n,)`` (loads scikit-learn's copy)."""
-    from gdcourse.data import load_digits
-
+    """The first ``n_train`` standardized training digits: ``X (n, 64)``, ``y (n,)`` (scikit-learn's)."""
     n_train = check_positive_int(n_train, "n_train")
     ds = load_digits(rng=rng).standardized()
     return ds.X_train[:n_train], ds.y_train[:n_train]
@@ -637,8 +647,6 @@ def digits_subset(n_train: int = 600, rng=0):
 
 def mlp(depth: int, width: int = 64, in_features: int = 64, classes: int = 10, rng=None):
     """A ReLU MLP with ``depth`` Linear layers (He-normal init), ``in → width → … → classes``."""
-    from gdcourse import nn
-
     depth = check_positive_int(depth, "depth")
     width = check_positive_int(width, "width")
     rng = as_rng(rng)
@@ -670,13 +678,12 @@ class LRCurves:
 
 def _train_losses(model, optimizer, X, y, epochs, batch_size, schedule, rng):
     """``fit`` without a progress bar; returns (step losses, diverged)."""
-    from gdcourse import losses as L
-    from gdcourse.train import TrainingDiverged, fit
-
+    # These matrix products (64 wide, batches of 32-64) are too small to gain from BLAS threads;
+    # on a busy 2-core machine the threads wait on each other and training ran 8x slower.
     try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            history = fit(model, L.CrossEntropyLoss(), optimizer, (X, y), epochs=epochs, batch_size=batch_size,
-                          schedule=schedule, progress=False, rng=rng)
+        with np.errstate(over="ignore", invalid="ignore"), threadpool_limits(limits=1, user_api="blas"):
+            history = fit(model, losses.CrossEntropyLoss(), optimizer, (X, y), epochs=epochs,
+                          batch_size=batch_size, schedule=schedule, progress=False, rng=rng)
         return history["step_loss"], False
     except TrainingDiverged as err:
         return np.asarray(err.history.step_loss), True
@@ -689,35 +696,30 @@ def lr_loss_curves(lrs, epochs: int = 8, batch_size: int = 32, depth: int = 3, w
     ``data`` is ``(X, y)`` (default :func:`digits_subset`). A rate whose loss
     becomes non-finite is marked diverged and its curve ends in NaN.
     """
-    from gdcourse import optim
-
-    lrs = tuple(check_positive(lr, "lrs[i]") for lr in lrs)
+    lrs = tuple(check_positive(lr, f"lrs[{i}]") for i, lr in enumerate(lrs))
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     X, y = digits_subset() if data is None else data
     steps = epochs * -(-len(X) // batch_size)
     seed = int(as_rng(rng).integers(2**31 - 1))
-    losses = np.full((len(lrs), steps), np.nan)
+    curves = np.full((len(lrs), steps), np.nan)
     diverged = []
     for i, lr in enumerate(lrs):
         model = mlp(depth, width, X.shape[1], int(y.max()) + 1, rng=seed)
         curve, bad = _train_losses(model, optim.SGD(model.parameters(), lr=lr), X, y, epochs, batch_size,
                                    None, seed)
-        curve = np.where(np.isfinite(curve), curve, np.nan)
-        losses[i, :len(curve)] = curve
+        curves[i, :len(curve)] = np.where(np.isfinite(curve), curve, np.nan)
         diverged.append(bad)
-    return LRCurves(lrs, losses, tuple(diverged), -(-len(X) // batch_size))
+    return LRCurves(lrs, curves, tuple(diverged), -(-len(X) // batch_size))
 
 
-def warmup_runs(lr: float, warmup_steps: int, seeds=range(4), depth: int = 10, width: int = 64, epochs: int = 3,
-                batch_size: int = 64, data=None) -> np.ndarray:
+def warmup_runs(lr: float, warmup_steps: int, seeds=range(6), depth: int = 8, width: int = 64,
+                epochs: int = 6, batch_size: int = 64, data=None) -> np.ndarray:
     """Adam (default betas) on a deep ReLU MLP, with a linear warmup of ``warmup_steps`` (0 = none).
 
     Returns the mini-batch losses, shape (seeds, steps). The same seed gives the
     same initialization and batch order with and without warmup.
     """
-    from gdcourse import optim
-
     lr = check_positive(lr, "lr")
     warmup_steps = check_positive_int(warmup_steps, "warmup_steps", allow_zero=True)
     X, y = digits_subset() if data is None else data
@@ -752,16 +754,22 @@ def simulate_async_sgd(problem: LeastSquares, lr, staleness: int, steps: int, ba
         batch_size = _check_batch_size(batch_size, problem.n)
     rng = as_rng(rng)
     w = _start(problem, w0)
+    X, y = problem.X, problem.y
     weights, lrs = [w.copy()], []
-    for t in range(steps):
-        read = weights[max(t - staleness, 0)]
-        idx = None if batch_size is None else rng.choice(problem.n, batch_size, replace=False)
-        rate = lr_at(t)
-        w = w - rate * problem.gradient(read, idx)
-        weights.append(w)
-        lrs.append(rate)
-        if _is_diverged(w):
-            break
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            read = weights[max(t - staleness, 0)]
+            if batch_size is None:
+                grad = X.T @ (X @ read - y) / problem.n
+            else:
+                idx = rng.choice(problem.n, batch_size, replace=False)
+                grad = X[idx].T @ (X[idx] @ read - y[idx]) / batch_size
+            rate = lr_at(t)
+            w = w - rate * grad
+            weights.append(w)
+            lrs.append(rate)
+            if _is_diverged(w):
+                break
     per_step = problem.n if batch_size is None else batch_size
     return _make_trace(problem, weights, np.arange(len(weights)) * per_step, lrs, [], _is_diverged(w))
 
@@ -785,7 +793,9 @@ def simulate_sync_sgd(problem: LeastSquares, lr, workers: int, steps: int, batch
     weights, lrs = [w.copy()], []
     for t in range(steps):
         shards = rng.choice(problem.n, workers * batch_size, replace=False).reshape(workers, batch_size)
-        worker_grads = np.stack([problem.gradient(w, shard) for shard in shards])   # (workers, d)
+        Xs = problem.X[shards]                                            # (workers, B, d)
+        residuals = Xs @ w - problem.y[shards]                            # (workers, B)
+        worker_grads = np.einsum("kbd,kb->kd", Xs, residuals) / batch_size
         rate = lr_at(t)
         w = w - rate * worker_grads.mean(axis=0)
         weights.append(w)
@@ -810,7 +820,7 @@ def stable_lr_limit(curvature: float, staleness: int) -> float:
 
 
 def smallest_unstable_staleness(lr: float, curvature: float) -> int:
-    """The smallest staleness τ at which delayed gradient descent with rate ``lr`` diverges (``ηλ >= limit``)."""
+    """The smallest staleness τ at which delayed gradient descent at rate ``lr`` diverges (ηλ >= limit)."""
     lr = check_positive(lr, "lr")
     curvature = check_positive(curvature, "curvature")
     if lr * curvature >= 2:

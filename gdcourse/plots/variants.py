@@ -36,7 +36,8 @@ def draw_noise_scaling(ax, measurement: V.NoiseMeasurement, n: int):
     """Measured ``E‖g_B − ∇J‖²`` (dots), the exact value (line) and ``σ²/B`` (dashed), log-log."""
     B = measurement.batch_sizes
     keep = measurement.expected > 0              # B = N has no noise: nothing to draw on a log axis
-    spread = measurement.expected[0] * B[0] / _fpc(B[0], n, measurement.replacement)
+    first = int(np.argmax(keep))
+    spread = measurement.expected[first] * B[first] / _fpc(B[first], n, measurement.replacement)
     grid = np.unique(np.geomspace(B[keep].min(), B[keep].max(), 60).round().astype(int))
     exact = spread / grid * np.array([_fpc(b, n, measurement.replacement) for b in grid])
     lines = [
@@ -89,7 +90,7 @@ def draw_batch_paths(ax, demo: V.BatchSizeDemo):
 
 
 def draw_gradient_cloud(ax, demo: V.BatchSizeDemo, limit=None):
-    """Mini-batch gradients at the start (dots), their mean and the full gradient, and the noise std circle."""
+    """Mini-batch gradients at the start (dots), their mean, the full gradient and the noise-std circle."""
     g, s = demo.full_gradient, demo.samples
     points = ax.plot(s[:, 0], s[:, 1], ".", color=color(1), ms=3, alpha=0.5,
                      label=f"mini-batch gradients, B={demo.batch_size}")[0]

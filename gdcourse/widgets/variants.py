@@ -56,13 +56,15 @@ def schedule_plotter(kind: str = "cosine") -> Explorer:
 
     def draw(fig, curves, kind, warmup_steps, **_):
         ax = fig.subplots()
-        P.draw_schedules(ax, curves, selected=kind)
+        labels = V.SCHEDULE_LABELS
+        P.draw_schedules(ax, {labels[k]: values for k, values in curves.items()}, selected=labels[kind])
         if warmup_steps:
             ax.axvspan(0, warmup_steps, color="0.9", zorder=0)
-        ax.set_title(f"{kind} schedule" + (f" after a {warmup_steps}-step linear warmup" if warmup_steps else ""))
+        warmup = f" after a {warmup_steps}-step linear warmup" if warmup_steps else ""
+        ax.set_title(f"{labels[kind]} schedule{warmup}")
 
     controls = {
-        "kind": dropdown(list(V.SCHEDULE_KINDS), kind, "schedule"),
+        "kind": dropdown([(label, k) for k, label in V.SCHEDULE_LABELS.items()], kind, "schedule"),
         "lr0": slider(0.1, 0.01, 1.0, 0.01, "lr0"),
         "total_steps": _int_slider(1000, 100, 5000, "total steps", step=100),
         "step_size": _int_slider(250, 10, 2000, "step size (step, exp.)", step=10),
