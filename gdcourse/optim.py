@@ -35,8 +35,8 @@ import operator
 from abc import ABC, abstractmethod
 
 import numpy as np
-from scipy.linalg import blas
 
+from gdcourse._vector_ops import subtract_scaled
 from gdcourse.nn.module import Parameter, flat_buffers
 from gdcourse.validate import check_positive, check_unit_interval
 
@@ -157,7 +157,7 @@ class SGD(Optimizer):
         scratch = _buffer(state, "scratch", w)
         if self.momentum:
             d = self._momentum_direction(d, state, scratch)
-        _subtract_scaled(w, self.lr, d, scratch)
+        subtract_scaled(w, self.lr, d, scratch)
 
     def _momentum_direction(self, d, state, scratch):
         buf = state.get("momentum_buffer")
@@ -514,23 +514,6 @@ def _buffer(state, name, like):
     if buf is None:
         buf = state[name] = np.zeros_like(like)
     return buf
-
-
-def _subtract_scaled(w, a, d, scratch):
-    """``w ← w − a·d`` in place.
-
-    For contiguous float arrays this is one BLAS ``axpy`` call: a single pass over
-    memory and no temporary, against two passes for ``w -= a * d``. It is the
-    largest cost of an SGD step after the matrix products.
-    """
-    if w.flags.c_contiguous and d.flags.c_contiguous and w.dtype == d.dtype and w.dtype.char in "fd":
-        _AXPY[w.dtype.char](d.reshape(-1), w.reshape(-1), a=-a)
-    else:
-        np.multiply(d, a, out=scratch)
-        w -= scratch
-
-
-_AXPY = {"f": blas.saxpy, "d": blas.daxpy}
 
 
 def _update_moments(d, w, state, beta1, beta2):

@@ -16,6 +16,7 @@ import copy
 
 import numpy as np
 
+from gdcourse._vector_ops import squared_norm
 from gdcourse.nn.module import grad_vector
 from gdcourse.validate import check_positive, check_positive_int
 
@@ -59,8 +60,7 @@ def add_l2_grad(params, strength, weights_only=True) -> float:
 
 def global_grad_norm(params) -> float:
     """``sqrt(Σ_p ‖∇p‖²)`` over all parameters, the norm clipping and diagnostics use."""
-    g = grad_vector(params)
-    return float(np.sqrt(np.vdot(g, g)))
+    return float(np.sqrt(squared_norm(grad_vector(params))))
 
 
 def clip_grad_norm(params, max_norm) -> float:

@@ -1,0 +1,522 @@
+"""Notebook 06 (normalization): every quantitative claim it makes, and the unit tests of
+gdcourse.experiments.normalization that produce them.
+
+Expected values come from formulas written out here (per-column loops, closed forms, brute force over
+all batches of a tiny data set), never from the function under test. Tolerances are stated where they
+are not exact. Training runs use the notebook's exact settings, shared through module fixtures.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from gdcourse import gradcheck, losses, nn
+from gdcourse.data import load_digits
+from gdcourse.experiments import normalization as E
+from gdcourse.nn.module import Module
+
+EPS = 1e-5
+
+
+def bn_by_hand(x, eps=EPS):
+    """Training-mode batch norm, one column at a time (biased variance)."""
+    out = np.empty_like(x)
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        mean = sum(col) / len(col)
+        var = sum((c - mean) ** 2 for c in col) / len(col)
+        out[:, j] = (col - mean) / math.sqrt(var + eps)
+    return out
+
+
+def ln_by_hand(x, eps=EPS):
+    return bn_by_hand(x.T, eps).T
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(rng=0)
+
+
+# ---------------------------------------------------------------- population and axes (NORM-02)
+
+def test_feature_population_scales_and_reuses_the_same_draws():
+    small = E.feature_population(num_samples=5000, num_features=3, feature_scale=100.0, rng=4)
+    np.testing.assert_allclose(small.stds, [1.0, 10.0, 100.0])
+    np.testing.assert_allclose(small.means, [-2.0, 0.5 * 10, 3.0 * 100])
+    np.testing.assert_allclose(small.X.std(axis=0) / small.stds, 1.0, atol=0.05)
+    other = E.feature_population(num_samples=5000, num_features=3, feature_scale=4.0, rng=4)
+    # same standard-normal draws, only rescaled: the standardized values agree exactly
+    np.testing.assert_allclose((small.X - small.means) / small.stds, (other.X - other.means) / other.stds)
+
+
+def test_axis_statistics_are_column_and_row_statistics():
+    x = np.arange(12.0).reshape(3, 4) ** 1.5
+    stats = E.axis_statistics(x)
+    for j in range(4):
+        assert stats.feature_mean[j] == pytest.approx(sum(x[:, j]) / 3)
+        assert stats.feature_std[j] == pytest.approx(math.sqrt(sum((x[:, j] - x[:, j].mean()) ** 2) / 3))
+    for i in range(3):
+        assert stats.sample_std[i] == pytest.approx(math.sqrt(sum((x[i] - x[i].mean()) ** 2) / 4))
+
+
+def test_batch_norm_normalizes_columns_and_layer_norm_rows():
+    small = E.feature_population(num_samples=4, num_features=3, feature_scale=100.0, rng=3).X
+    bn, ln = E.batch_and_layer_norm(small)
+    np.testing.assert_allclose(bn, bn_by_hand(small), atol=1e-12)
+    np.testing.assert_allclose(ln, ln_by_hand(small), atol=1e-12)
+    np.testing.assert_allclose(bn.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(bn.std(axis=0), 1, atol=1e-4)         # std · sqrt(var / (var + eps))
+    np.testing.assert_allclose(ln.mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(ln.std(axis=1), 1, atol=1e-6)
+    assert np.abs(bn.mean(axis=1)).max() > 0.1 and np.abs(ln.mean(axis=0)).max() > 0.5   # not the other axis
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        E.batch_and_layer_norm(small[:1])
+
+
+def test_layer_norm_is_the_same_in_both_modes_and_for_any_batch():
+    small = E.feature_population(num_samples=4, num_features=3, feature_scale=100.0, rng=3).X
+    ln = nn.LayerNorm(3)
+    np.testing.assert_array_equal(ln.train()(small), ln.eval()(small))
+    np.testing.assert_array_equal(ln(small[:1]), ln(small)[:1])
+    bn = nn.BatchNorm1d(3)
+    train_out = bn.train()(small)
+    assert np.abs(train_out - bn.eval()(small)).max() > 1.0
+
+
+# ---------------------------------------------------------------- running statistics (NORM-01)
+
+def test_running_statistics_follow_the_momentum_recurrence_with_unbiased_variance():
+    pop = E.feature_population(num_samples=50, num_features=2, feature_scale=3.0, rng=0)
+    trace = E.running_statistics(pop.X, batch_size=5, steps=6, momentum=0.1, rng=1)
+    mean, var = np.zeros(2), np.ones(2)
+    np.testing.assert_array_equal(trace.mean[0], mean)
+    np.testing.assert_array_equal(trace.var[0], var)
+    for t in range(6):
+        np.testing.assert_allclose(trace.batch_var_unbiased[t], trace.batch_var_biased[t] * 5 / 4)
+        mean = 0.9 * mean + 0.1 * trace.batch_mean[t]
+        var = 0.9 * var + 0.1 * trace.batch_var_unbiased[t]
+        np.testing.assert_allclose(trace.mean[t + 1], mean)
+        np.testing.assert_allclose(trace.var[t + 1], var)
+
+
+def test_batch_statistics_of_a_batch_that_is_the_whole_data():
+    X = np.array([[1.0, 10.0], [2.0, 0.0], [4.0, 5.0], [5.0, 1.0]])
+    trace = E.running_statistics(X, batch_size=4, steps=3, momentum=0.5, rng=0)
+    np.testing.assert_allclose(trace.batch_mean, np.tile([3.0, 4.0], (3, 1)))
+    np.testing.assert_allclose(trace.batch_var_biased, np.tile([2.5, 15.5], (3, 1)))
+    np.testing.assert_allclose(trace.mean[-1], [3.0 * (1 - 0.5 ** 3), 4.0 * (1 - 0.5 ** 3)])
+
+
+def test_one_batch_with_momentum_one_stores_the_unbiased_variance():
+    X = np.array([[1.0, 10.0], [2.0, 0.0], [4.0, 5.0]])
+    trace = E.running_statistics(X, batch_size=3, steps=1, momentum=1.0, rng=0)
+    np.testing.assert_allclose(trace.mean[1], [7 / 3, 5.0])
+    np.testing.assert_allclose(trace.var[1], [np.var([1, 2, 4], ddof=1), 25.0])
+
+
+def test_biased_batch_variance_is_three_quarters_of_the_truth_for_batches_of_four():
+    pop = E.feature_population(num_features=2, feature_scale=3.0, rng=0)
+    true_var = pop.X.var(axis=0)
+    long = E.running_statistics(pop.X, batch_size=4, steps=4000, rng=5)
+    np.testing.assert_allclose(long.batch_var_biased.mean(axis=0) / true_var, 0.75, atol=0.04)
+    np.testing.assert_allclose(long.batch_var_unbiased.mean(axis=0) / true_var, 1.0, atol=0.05)
+    shown = E.running_statistics(pop.X, batch_size=4, steps=300, momentum=0.1, rng=1)   # the notebook's run
+    assert np.all(np.abs(shown.batch_var_biased.mean(axis=0) / true_var - 0.75) < 0.06)
+    assert np.all(np.abs(shown.batch_var_unbiased.mean(axis=0) / true_var - 1.0) < 0.08)
+    np.testing.assert_allclose(shown.mean[-1], pop.X.mean(axis=0), atol=1.0)        # jitter of a few σ/√4
+
+
+# ---------------------------------------------------------------- batch-size effects (NORM-02)
+
+def test_sample_outputs_with_the_whole_data_as_the_batch_equal_batch_norm():
+    X = np.random.default_rng(0).standard_normal((6, 3)) * [1.0, 5.0, 0.1]
+    outputs = E.sample_outputs_across_batches(X, 2, batch_size=6, trials=4, rng=0)
+    np.testing.assert_allclose(outputs, np.tile(bn_by_hand(X)[2], (4, 1)), atol=1e-12)
+
+
+def test_sample_outputs_come_from_batches_that_contain_the_sample():
+    X = np.random.default_rng(1).standard_normal((4, 2))
+    outputs = E.sample_outputs_across_batches(X, 0, batch_size=2, trials=60, rng=3)
+    possible = [bn_by_hand(X[[0, j]])[0] for j in (1, 2, 3)]            # every batch of 2 holding sample 0
+    for row in outputs:
+        assert any(np.allclose(row, p) for p in possible)
+    seen = {min(range(3), key=lambda k: np.abs(row - possible[k]).max()) for row in outputs}
+    assert seen == {0, 1, 2}
+
+
+def test_batch_of_two_gives_plus_or_minus_one():
+    pop = E.feature_population(rng=0)
+    pairs = E.sample_outputs_across_batches(pop.X, 0, batch_size=2, trials=50, rng=1)
+    # |x̂| = |d/2| / sqrt(d²/4 + eps) for the difference d of the pair: below 1 by about 2 eps / d²
+    assert np.all(np.abs(pairs) < 1) and np.all(np.abs(pairs) > 0.98)
+    assert np.median(np.abs(pairs)) > 0.9999
+
+
+def test_output_spread_falls_roughly_like_one_over_root_b():
+    pop = E.feature_population(rng=0)
+    sizes = [2, 4, 8, 16, 32, 64]
+    spread = E.output_spread(pop.X, 0, sizes, trials=200, rng=1)      # the notebook's call
+    assert np.all(np.diff(spread) < 0)
+    assert 0.9 < spread[0] < 1.01 and spread[-1] < 0.15
+    assert spread[0] / spread[-1] > 5
+    np.testing.assert_allclose(spread[1:] * np.sqrt(sizes[1:]), spread[1] * 2, rtol=0.3)
+
+
+def test_batch_mean_coverage_matches_the_gaussian_formula():
+    x = np.random.default_rng(7).standard_normal(20000)
+    sizes = np.array([1, 4, 16, 43])
+    got = E.batch_mean_coverage(x, sizes, tolerance=0.3, trials=20000, rng=2)
+    want = [math.erf(0.3 * math.sqrt(b) / math.sqrt(2)) for b in sizes]    # 2Φ(t√B) − 1
+    np.testing.assert_allclose(got, want, atol=0.015)
+
+
+def test_smallest_batch_size_is_near_the_gaussian_estimate():
+    answer = E.smallest_batch_size()
+    estimate = (1.96 / E.EXERCISE_TOLERANCE) ** 2                       # ≈ 42.7
+    assert abs(answer - estimate) <= 4
+    view = E.batch_size_view(answer)
+    assert view.answer == answer and view.current_coverage >= 0.95
+    assert E.batch_size_view(answer - 1).current_coverage < 0.95
+    assert E.smallest_batch_size(tolerance=0.05) is None                 # would need about 1500
+
+
+# ---------------------------------------------------------------- the explorers' views
+
+def test_norm_axes_view_contents():
+    view = E.norm_axes_view(batch_size=6, feature_scale=10.0)
+    pop = E.feature_population(feature_scale=10.0)
+    np.testing.assert_array_equal(view.x, pop.X[:6])
+    np.testing.assert_allclose(view.bn, bn_by_hand(view.x), atol=1e-12)
+    np.testing.assert_allclose(view.ln, ln_by_hand(view.x), atol=1e-12)
+    np.testing.assert_allclose(view.ln_output, ln_by_hand(pop.X[:1])[0], atol=1e-12)
+    np.testing.assert_allclose(view.stats["batch norm"].feature_std, 1.0, atol=1e-4)
+    np.testing.assert_allclose(view.stats["layer norm"].sample_std, 1.0, atol=1e-4)
+    assert view.train_outputs.shape == (40, 4)
+    # after 200 batches of 6 the running statistics are close to the population's: eval output near the truth
+    truth = (pop.X[0] - pop.X.mean(axis=0)) / pop.X.std(axis=0)
+    np.testing.assert_allclose(view.eval_output, truth, atol=0.35)
+    # running statistics averaged from pairs are noisier: the explorer's "try batch size 2" remark
+    error = {b: np.abs(E.norm_axes_view(batch_size=b).eval_output - truth).max() for b in (2, 64)}
+    assert error[2] > 3 * error[64]
+    with pytest.raises(ValueError, match="batch_size"):
+        E.norm_axes_view(batch_size=1)
+
+
+# ---------------------------------------------------------------- folding (NORM-01)
+
+def test_fold_batchnorm_by_columns():
+    rng = np.random.default_rng(0)
+    W, b = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    gamma, beta = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    mean, var = rng.standard_normal(3), rng.uniform(0.1, 2, 3)
+    W2, b2 = E.fold_batchnorm(W, b, gamma, beta, mean, var)
+    for j in range(3):
+        s = gamma[j] / math.sqrt(var[j] + EPS)
+        np.testing.assert_allclose(W2[:, j], W[:, j] * s)
+        assert b2[j] == pytest.approx((b[j] - mean[j]) * s + beta[j])
+    with pytest.raises(ValueError, match="running_var"):
+        E.fold_batchnorm(W, b, gamma, beta, mean, var[:2])
+
+
+def test_folded_linear_equals_linear_then_batchnorm_in_eval_mode():
+    rng = np.random.default_rng(3)
+    linear, bn = nn.Linear(4, 3, rng=1), nn.BatchNorm1d(3)
+    linear.bias.value = rng.standard_normal(3)
+    for _ in range(5):
+        bn(linear(rng.standard_normal((16, 4)) * 3 + 1))       # training mode: running statistics move
+    bn.gamma.value, bn.beta.value = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    bn.eval()
+    x = rng.standard_normal((10, 4))
+    np.testing.assert_allclose(E.folded_linear(linear, bn)(x), bn(linear(x)), atol=1e-12)
+    with pytest.raises(TypeError, match="BatchNorm1d"):
+        E.folded_linear(linear, nn.LayerNorm(3))
+
+
+def test_bias_before_batch_norm_is_cancelled():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 3))
+    linear, bn = nn.Linear(3, 4, rng=2), nn.BatchNorm1d(4)
+    without = bn(linear(x))
+    linear.bias.value = np.array([5.0, -1.0, 2.0, 0.3])
+    np.testing.assert_allclose(bn(linear(x)), without, atol=1e-12)
+
+
+# ---------------------------------------------------------------- training mode vs evaluation mode
+
+@pytest.fixture(scope="module")
+def trained_bn_mlp(digits):
+    model = E.deep_mlp(depth=2, width=64, activation="relu", norm="batch", rng=0)
+    history = E.train_on_digits(model, digits, batch_size=64, epochs=5, lr=0.1)
+    return model.eval(), history
+
+
+def test_train_on_digits_uses_full_batches(digits):
+    model = E.deep_mlp(depth=1, width=8, activation="relu", norm="batch", rng=0)
+    history = E.train_on_digits(model, digits, batch_size=2, epochs=1, lr=0.01)
+    assert len(history.step_loss) == len(digits.X_train) // 2      # 673 full pairs, no batch of one
+
+
+def test_eval_mode_is_batch_independent_and_train_mode_is_not(trained_bn_mlp, digits):
+    model, history = trained_bn_mlp
+    X, y = digits.X_test, digits.y_test
+    assert history["val_accuracy"][-1] > 0.93
+    np.testing.assert_allclose(model(X[:1])[0], model(X[[0, 100, 200, 300]])[0], atol=1e-12)
+    mixed, other = np.random.default_rng(1).permutation(450), np.random.default_rng(2).permutation(450)
+    eval_pred = E.batched_predictions(model, X, 64, train_mode=False, order=mixed)
+    np.testing.assert_array_equal(eval_pred, model(X).argmax(axis=1))              # order does not matter
+    train_a = E.batched_predictions(model, X, 64, train_mode=True, order=mixed)
+    train_b = E.batched_predictions(model, X, 64, train_mode=True, order=other)
+    assert 0.005 < np.mean(train_a != train_b) < 0.1                                 # "a few flip"
+    assert abs(np.mean(train_a == y) - np.mean(eval_pred == y)) < 0.03
+    by_class = E.batched_predictions(model, X, 16, train_mode=True, order=np.argsort(y, kind="stable"))
+    assert np.mean(by_class == y) < 0.3                                               # "collapses"
+    pairs = E.batched_predictions(model, X, 2, train_mode=True, order=mixed)
+    assert np.mean(pairs == y) < 0.7
+
+
+def test_batched_predictions_leaves_the_model_as_it_was(trained_bn_mlp, digits):
+    model, _ = trained_bn_mlp
+    bn = model[1]
+    before = (bn.running_mean.copy(), bn.running_var.copy(), bn.num_batches_tracked)
+    E.batched_predictions(model, digits.X_test, 16, train_mode=True)
+    assert not model.training and bn.num_batches_tracked == before[2]
+    np.testing.assert_array_equal(bn.running_mean, before[0])
+    np.testing.assert_array_equal(bn.running_var, before[1])
+    with pytest.raises(ValueError, match="order"):
+        E.batched_predictions(model, digits.X_test, 16, train_mode=False, order=np.zeros(450, dtype=int))
+
+
+def test_batch_of_one_is_refused_in_training_mode(trained_bn_mlp, digits):
+    model, _ = trained_bn_mlp
+    model.train()
+    try:
+        with pytest.raises(ValueError, match="at least 2 samples"):
+            model(digits.X_test[:1])
+    finally:
+        model.eval()
+
+
+def test_folding_the_trained_network_keeps_its_logits(trained_bn_mlp, digits):
+    model, _ = trained_bn_mlp
+    h = digits.X_test
+    folded = (E.folded_linear(model[0], model[1]), nn.ReLU(), E.folded_linear(model[3], model[4]), nn.ReLU(),
+              model[6])
+    for layer in folded:
+        h = layer(h)
+    np.testing.assert_allclose(h, model(digits.X_test), atol=1e-10)
+
+
+def test_batch_norm_fails_with_batches_of_two_and_layer_norm_does_not(digits):
+    """The notebook's runs: two hidden layers of 64, 3 epochs, lr 0.1 · B/64, momentum 0.9."""
+    runs = {}
+    for norm in ("batch", "layer"):
+        for b in (2, 64):
+            model = E.deep_mlp(depth=2, width=64, activation="relu", norm=norm, rng=0)
+            runs[norm, b] = E.train_on_digits(model, digits, batch_size=b, epochs=3, lr=0.1 * b / 64)
+    assert runs["batch", 2]["train_loss"][-1] > 1.0 and runs["batch", 2]["val_accuracy"][-1] < 0.8
+    for key in (("batch", 64), ("layer", 2), ("layer", 64)):
+        assert runs[key]["train_loss"][-1] < 0.3 and runs[key]["val_accuracy"][-1] > 0.9
+    assert runs["batch", 64]["val_accuracy"][-1] > runs["layer", 64]["val_accuracy"][-1]   # "slightly better"
+
+
+# ---------------------------------------------------------------- deep networks (NORM-01, NORM-03)
+
+def test_deep_mlp_structure():
+    model = E.deep_mlp(depth=3, width=5, activation="tanh", norm="batch", noise=(0.3, 0.5), rng=0)
+    kinds = [type(layer).__name__ for layer in model]
+    assert kinds == ["Linear", "BatchNorm1d", "InjectedNoise", "Tanh"] * 3 + ["Linear"]
+    assert model[0].bias is None and E.deep_mlp(depth=1, norm=None)[0].bias is not None
+    with pytest.raises(ValueError, match="activation"):
+        E.deep_mlp(activation="swish")
+    with pytest.raises(ValueError, match="norm"):
+        E.deep_mlp(norm="group")
+
+
+@pytest.fixture(scope="module")
+def deep_runs(digits):
+    """The notebook's runs: 10 layers of width 24, SGD 0.02 with momentum 0.9, 10 epochs."""
+    runs, gradients = {}, {}
+    for activation in ("sigmoid", "tanh"):
+        for norm in (None, "batch", "layer"):
+            model = E.deep_mlp(depth=10, width=24, activation=activation, norm=norm, rng=0)
+            if activation == "sigmoid":
+                gradients[norm] = E.linear_gradient_norms(model, digits.X_train[:256], digits.y_train[:256])
+            runs[activation, norm] = E.train_on_digits(model, digits, epochs=10, lr=0.02, momentum=0.9)
+    noisy = E.deep_mlp(depth=10, width=24, activation="sigmoid", norm="batch", noise=(0.3, 0.5), rng=0)
+    runs["sigmoid", "noisy"] = E.train_on_digits(noisy, digits, epochs=10, lr=0.02, momentum=0.9)
+    return runs, gradients
+
+
+def test_deep_sigmoid_network_trains_only_with_batch_norm(deep_runs):
+    runs, gradients = deep_runs
+    chance = math.log(10)
+    for norm in (None, "layer"):
+        assert runs["sigmoid", norm]["train_loss"][-1] > chance - 0.05
+        assert runs["sigmoid", norm]["val_accuracy"][-1] < 0.2
+    assert runs["sigmoid", "batch"]["val_accuracy"][-1] > 0.9
+    assert gradients[None][0] / gradients[None][-1] < 1e-5                          # "about 1e-6"
+    assert 1e-5 < gradients["layer"][0] / gradients["layer"][-1] < 1e-3            # "about 1e-4"
+    assert 0.3 < gradients["batch"][0] / gradients["batch"][-1] < 3                # "about equal"
+    assert len(gradients[None]) == 11
+
+
+def test_deep_tanh_network_trains_in_every_variant(deep_runs):
+    runs, _ = deep_runs
+    plain = runs["tanh", None]["val_accuracy"][-1]
+    assert plain > 0.9
+    for norm in ("batch", "layer"):
+        assert plain < runs["tanh", norm]["val_accuracy"][-1] < plain + 0.08           # "a few points higher"
+    assert runs["tanh", "batch"]["train_loss"][-1] == min(runs["tanh", n]["train_loss"][-1]
+                                                            for n in (None, "batch", "layer"))
+
+
+def test_injected_noise_after_batch_norm_still_trains(deep_runs):
+    runs, _ = deep_runs
+    noisy, plain_bn = runs["sigmoid", "noisy"], runs["sigmoid", "batch"]
+    assert noisy["val_accuracy"][-1] > 0.85 and runs["sigmoid", None]["val_accuracy"][-1] < 0.2
+    assert plain_bn["val_accuracy"][-1] - noisy["val_accuracy"][-1] < 0.08             # "a few points"
+    assert noisy["train_loss"][-1] > plain_bn["train_loss"][-1]                        # "costs training loss"
+
+
+def test_injected_noise_layer():
+    layer = E.InjectedNoise(3, scale_std=0.3, shift_std=0.5, rng=0)
+    x = np.random.default_rng(1).standard_normal((5, 3))
+    first, second = layer(x), layer(x)
+    assert np.abs(first - second).max() > 0.05                     # fresh noise at every training step
+    report = gradcheck.check_module(layer, x, rng=2)                # rng state restored between passes
+    assert report.worst < 1e-8
+    np.testing.assert_array_equal(layer.eval()(x), x)
+    dy = np.ones_like(x)
+    np.testing.assert_array_equal(layer.backward(dy), dy)
+    assert isinstance(layer, Module)
+
+
+# ---------------------------------------------------------------- landscape smoothness (NORM-03)
+
+def test_loss_along_gradient_by_hand_and_leaves_the_model_unchanged():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 3)), rng.integers(0, 2, 20)
+    model = nn.Sequential(nn.Linear(3, 2, rng=1), nn.BatchNorm1d(2))
+    W0 = model[0].weight.value.copy()
+    model[0].weight.grad = np.full((3, 2), 7.0)
+    running = model[1].running_mean.copy()
+    values, changes = E.loss_along_gradient(model, X, y, lr=0.5, multipliers=(1.0, 2.0))
+    np.testing.assert_array_equal(model[0].weight.value, W0)
+    np.testing.assert_array_equal(model[0].weight.grad, 7.0)
+    np.testing.assert_array_equal(model[1].running_mean, running)
+    # by hand: the loss at θ − k·lr·g, with g from central differences of the loss
+    params = model.parameters()
+    start = [p.value.copy() for p in params]
+    ce = losses.CrossEntropyLoss()
+
+    def loss_at(vector):
+        i = 0
+        for p in params:
+            p.value = vector[i:i + p.size].reshape(p.shape)
+            i += p.size
+        value = ce.forward(model(X), y)
+        return value
+
+    theta = np.concatenate([w.ravel() for w in start])
+    g = gradcheck.numerical_gradient(lambda v: loss_at(v), theta.copy())
+    for k, got in zip((1.0, 2.0), values, strict=True):
+        assert got == pytest.approx(loss_at(theta - k * 0.5 * g), rel=1e-6)
+    for p, w in zip(params, start, strict=True):
+        p.value = w
+    assert np.all(changes > 0)
+
+
+def test_batch_norm_smooths_the_landscape_along_the_gradient(digits):
+    traces = {}
+    for norm in (None, "batch"):
+        model = E.deep_mlp(depth=6, width=64, activation="relu", norm=norm, rng=0)
+        traces[norm] = E.smoothness_during_training(model, digits.X_train, digits.y_train, lr=0.1, steps=60,
+                                                    every=5)
+    plain, bn = traces[None], traces["batch"]
+    assert len(plain.steps) == 12 and len(plain.step_loss) == 60
+    assert np.median(plain.loss_range) > 3 * np.median(bn.loss_range)              # notebook: 2.6 vs 0.32
+    assert plain.loss_range.max() > 5 and bn.loss_range.max() < 1                   # "up to about 8", "< 1"
+    assert np.median(plain.beta) > 1.4 * np.median(bn.beta)                          # "about half as fast"
+    assert plain.loss_range[0] < bn.loss_range[0]                                    # flatter at init
+
+
+def test_scale_invariance_of_batch_norm():
+    result = E.scale_invariance(c=3.0)
+    assert result.output_change < 1e-4                 # exact for eps = 0; eps/var ~ 1e-5 here
+    assert np.abs(result.grad_dot_weight).max() < 1e-4
+    assert result.grad_ratio == pytest.approx(1 / 3, rel=1e-4)
+
+
+# ---------------------------------------------------------------- weight normalization (NORM-04)
+
+def test_weight_norm_reparametrization():
+    rng = np.random.default_rng(0)
+    wn, plain = nn.WeightNormLinear(5, 3, rng=0), nn.Linear(5, 3, rng=0)
+    x = rng.standard_normal((8, 5))
+    np.testing.assert_allclose(np.linalg.norm(wn.weight, axis=0), wn.g.value)
+    np.testing.assert_array_equal(wn(x), plain(x))
+    wn.v.value = 7.0 * wn.v.value
+    np.testing.assert_allclose(wn(x), plain(x), atol=1e-12)
+    assert gradcheck.check_module(wn, x, rng=1).worst < 1e-7
+    wn.zero_grad()
+    wn(x)
+    wn.backward(rng.standard_normal((8, 3)))
+    np.testing.assert_allclose(np.sum(wn.v.grad * wn.v.value, axis=0), 0, atol=1e-12)
+
+
+def test_badly_scaled_regression_and_its_curvature():
+    problem = E.badly_scaled_regression(n=256, scales=(1.0, 100.0), noise=0.1, rng=0)
+    np.testing.assert_allclose(problem.X, problem.Z * [1.0, 100.0])
+    eig = E.mse_curvatures(problem.X)
+    assert eig[-1] / eig[0] > 5e3                                   # notebook: condition number ~1e4
+    top = eig[-1]
+    # the threshold 2/L is real: just below it GD converges, just above it diverges
+    below = E.fit_regression(nn.Linear(2, 1, rng=1), problem.X, problem.y, 0.95 * 2 / top, steps=400)
+    above = E.fit_regression(nn.Linear(2, 1, rng=1), problem.X, problem.y, 1.05 * 2 / top, steps=400)
+    assert not below.diverged and below.loss[-1] < below.loss[0]
+    assert above.diverged
+
+
+def test_weight_norm_v_can_only_grow_under_gradient_descent():
+    problem = E.badly_scaled_regression(rng=0)
+    top = E.mse_curvatures(problem.X)[-1]
+    run = E.fit_regression(nn.WeightNormLinear(2, 1, rng=1), problem.X, problem.y, 2 * 2 / top)
+    assert not run.diverged and run.v_norm[-1] > 2 * run.v_norm[0]
+    assert np.all(np.diff(run.v_norm) >= -1e-12)                    # Pythagoras: ‖v'‖² = ‖v‖² + η²‖∇v‖²
+    plain = E.fit_regression(nn.Linear(2, 1, rng=1), problem.X, problem.y, 0.1)
+    assert plain.v_norm is None and plain.diverged
+
+
+def test_weight_norm_comparison_claims():
+    table = E.compare_weight_norm()                                 # the notebook's table
+    assert table.diverged["Linear", 2.0].all() and not table.diverged["WeightNormLinear", 2.0].any()
+    assert not table.diverged["Linear", 0.5].any() and not table.diverged["WeightNormLinear", 0.5].any()
+    plain, wn = table.final_loss["Linear", 0.5], table.final_loss["WeightNormLinear", 0.5]
+    assert np.any(wn < plain) and np.any(wn > plain)                # "lower on some, higher on others"
+    assert np.median(plain) > 0.1 and np.median(wn) > 0.1           # neither near the floor
+    assert np.median(table.standardized) < 1.2 * table.noise_floor   # standardized inputs reach it
+
+
+def test_validation_names_the_argument():
+    with pytest.raises(ValueError, match="sample_index"):
+        E.sample_outputs_across_batches(np.ones((4, 2)), 4, 2, 3)
+    with pytest.raises(ValueError, match="batch_size"):
+        E.running_statistics(np.ones((4, 2)), batch_size=5, steps=2)
+    with pytest.raises(ValueError, match="tolerance"):
+        E.batch_mean_coverage(np.ones(5), [2], tolerance=0)
+    with pytest.raises(ValueError, match="scales"):
+        E.badly_scaled_regression(scales=(1.0, -2.0))
+    with pytest.raises(ValueError, match="level"):
+        E.batch_size_view(8, level=1.5)
+    with pytest.raises(ValueError, match="feature_scale"):
+        E.feature_population(feature_scale=0)
+
+
+def test_random_functions_are_reproducible():
+    a = E.sample_outputs_across_batches(E.feature_population(rng=1).X, 3, 5, 7, rng=9)
+    b = E.sample_outputs_across_batches(E.feature_population(rng=1).X, 3, 5, 7, rng=9)
+    np.testing.assert_array_equal(a, b)
+    c = E.batch_mean_coverage(np.arange(10.0), [2, 3], rng=1)
+    np.testing.assert_array_equal(c, E.batch_mean_coverage(np.arange(10.0), [2, 3], rng=1))
