@@ -306,6 +306,26 @@ def blas_threads() -> tuple[int, str]:
     return int(info["num_threads"]), f"{info.get('internal_api', '?')} {info.get('version') or ''}".strip()
 
 
+def blas_pools() -> list[dict]:
+    """Every BLAS thread pool loaded in this process: which package ships it and its threads.
+
+    NumPy and SciPy wheels each bundle their own OpenBLAS; a step that calls both
+    (``np.matmul`` and ``scipy.linalg.blas``) runs two pools that can compete for the cores.
+    """
+    from threadpoolctl import threadpool_info
+
+    pools = []
+    for info in threadpool_info():
+        if info.get("user_api") != "blas":
+            continue
+        path = info.get("filepath", "")
+        owner = next((name for name in ("numpy", "scipy", "torch") if f"{name}.libs" in path
+                      or f"/{name}/" in path), os.path.basename(path))
+        pools.append({"package": owner, "blas": info.get("internal_api"),
+                      "threads": int(info["num_threads"])})
+    return pools
+
+
 def _import_torch(num_threads):
     """``torch`` with ``num_threads`` intra-op threads, or None when it is not installed."""
     try:
@@ -318,49 +338,53 @@ def _import_torch(num_threads):
 
 # --- timing --------------------------------------------------------------------------
 
-def _time_batch(step, reps: int) -> float:
+def _time_batch(step, reps: int, clock=time.perf_counter) -> float:
     """Seconds per step over ``reps`` back-to-back steps, garbage collector off (as timeit)."""
     step.reset()
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        start = time.perf_counter()
+        start = clock()
         for _ in range(reps):
             step()
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
     finally:
         if gc_was_enabled:
             gc.enable()
     return elapsed / reps
 
 
-def _calibrate(step, batch_seconds: float) -> int:
+def _calibrate(step, batch_seconds: float, clock=time.perf_counter) -> int:
     """Steps per timed batch so that one batch lasts about ``batch_seconds``."""
     reps = 1
     while True:
-        per_step = _time_batch(step, reps)
+        per_step = _time_batch(step, reps, clock)
         if per_step * reps >= batch_seconds / 4 or reps >= 1 << 20:
             return max(1, round(batch_seconds / per_step))
         reps *= 4
 
 
-def measure(contenders: dict, rounds: int, batch_seconds: float, warmup_seconds: float) -> dict:
+def measure(contenders: dict, rounds: int, batch_seconds: float, warmup_seconds: float,
+            clock=time.perf_counter) -> dict:
     """Time each contender (name -> step) in ``rounds`` interleaved rounds.
 
     Each contender is warmed up, then every round times one batch of each, in an
     order rotated from round to round, so slow drift (turbo, other load) and
-    position effects fall on all alike. Returns name -> per-step seconds, one per round.
+    position effects fall on all alike. ``clock`` is ``time.perf_counter`` (wall time)
+    or ``time.thread_time`` (CPU time of this thread: immune to other processes, but
+    valid only when all work runs on this thread, i.e. with one BLAS thread).
+    Returns name -> per-step seconds, one per round.
     """
     reps = {}
     for name, step in contenders.items():
         _time_batch(step, max(1, round(warmup_seconds / max(_time_batch(step, 1), 1e-7))))
-        reps[name] = _calibrate(step, batch_seconds)
+        reps[name] = _calibrate(step, batch_seconds, clock)
     names = list(contenders)
     times = {name: [] for name in names}
     for r in range(rounds):
         k = r % len(names)
         for name in names[k:] + names[:k]:
-            times[name].append(_time_batch(contenders[name], reps[name]))
+            times[name].append(_time_batch(contenders[name], reps[name], clock))
     return times
 
 
@@ -379,26 +403,34 @@ CONTENDER_NAMES = {
 }
 
 
-def run_benchmark(specs=None, rounds=40, batch_seconds=0.04, warmup_seconds=0.2, use_torch=True,
-                  threads=None, dtype=np.float32, progress=None) -> dict:
+def run_benchmark(specs=None, repeats=40, batch_seconds=0.04, warmup_seconds=0.2, use_torch=True,
+                  threads=None, cpu_time=False, dtype=np.float32, progress=None) -> dict:
     """Measure every spec (default :data:`SPECS`); returns a JSON-ready dict: the
     environment, then per spec each contender's summary and the verdicts.
 
-    ``threads`` limits NumPy's BLAS (and so PyTorch) to that many threads; by
-    default both use as many as NumPy's BLAS does.
+    ``threads`` limits every BLAS pool (and PyTorch) to that many threads; by
+    default PyTorch gets as many as NumPy's BLAS uses. ``cpu_time=True`` times
+    with this thread's CPU time instead of wall time, which other processes
+    hardly inflate; it needs ``threads=1`` so that all the work runs on this thread.
     """
     specs = SPECS if specs is None else specs
-    rounds = check_positive_int(rounds, "rounds")
+    repeats = check_positive_int(repeats, "repeats")
     batch_seconds = check_positive(batch_seconds, "batch_seconds")
+    if threads is not None:
+        threads = check_positive_int(threads, "threads")
+    if cpu_time and threads != 1:
+        raise ValueError(f"cpu_time: expected threads=1 (CPU time misses other threads' work), got {threads}")
+    settings = dict(rounds=repeats, batch_seconds=batch_seconds, warmup_seconds=warmup_seconds,
+                    clock=time.thread_time if cpu_time else time.perf_counter)
     if threads is None:
-        return _run_specs(specs, rounds, batch_seconds, warmup_seconds, use_torch, dtype, progress)
+        return _run_specs(specs, settings, use_torch, dtype, progress)
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=check_positive_int(threads, "threads"), user_api="blas"):
-        return _run_specs(specs, rounds, batch_seconds, warmup_seconds, use_torch, dtype, progress)
+    with threadpool_limits(limits=threads, user_api="blas"):
+        return _run_specs(specs, settings, use_torch, dtype, progress)
 
 
-def _run_specs(specs, rounds, batch_seconds, warmup_seconds, use_torch, dtype, progress) -> dict:
+def _run_specs(specs, settings, use_torch, dtype, progress) -> dict:
     load_before = _load_average()
     cpu_before = _cpu_ticks()
     threads, blas = blas_threads()
@@ -413,7 +445,7 @@ def _run_specs(specs, rounds, batch_seconds, warmup_seconds, use_torch, dtype, p
         }
         if torch is not None:
             contenders["torch"] = TorchStep(problem)
-        times = measure(contenders, rounds, batch_seconds, warmup_seconds)
+        times = measure(contenders, **settings)
         bound = float(np.median(times["gemm"]) * 1e6)
         rows = {name: _summary(t, bound) for name, t in times.items()}
         results.append({"spec": asdict(spec), "name": spec.name, "contenders": rows, **_verdicts(spec, rows)})
@@ -421,10 +453,13 @@ def _run_specs(specs, rounds, batch_seconds, warmup_seconds, use_torch, dtype, p
     return {
         "environment": {
             "python": platform.python_version(), "numpy": np.__version__, "blas": blas,
-            "blas_threads": threads, "cpu_count": os.cpu_count(), "machine": platform.machine(),
+            "blas_threads": threads, "blas_pools": blas_pools(), "cpu_count": os.cpu_count(),
+            "machine": platform.machine(),
             "torch": getattr(torch, "__version__", None),
             "torch_threads": torch.get_num_threads() if torch is not None else None,
-            "dtype": np.dtype(dtype).name, "rounds": rounds, "batch_seconds": batch_seconds,
+            "dtype": np.dtype(dtype).name, "repeats": settings["rounds"],
+            "batch_seconds": settings["batch_seconds"],
+            "clock": "thread CPU time" if settings["clock"] is time.thread_time else "wall time",
             "learning_rate": LEARNING_RATE, "load_average_before": load_before,
             "other_cpu_load": other_load,
         },
@@ -479,9 +514,11 @@ def format_report(report: dict) -> str:
                   else "torch not installed")
     lines = [
         f"One training step (forward, backward, SGD update, zero_grad), {env['dtype']}, "
-        f"per step: median over {env['rounds']} rounds.",
+        f"per step: median over {env['repeats']} rounds ({env.get('clock', 'wall time')}).",
         f"numpy {env['numpy']} ({env['blas']}, {env['blas_threads']} BLAS threads), {torch_note}, "
         f"{env['cpu_count']} CPUs, Python {env['python']}",
+        "BLAS thread pools: "
+        + ", ".join(f"{p['package']} {p['blas']} {p['threads']}" for p in env.get("blas_pools", [])),
         "",
         f"{'MLP':<16}{'batch':>6}  {'contender':<15}{'median µs':>10}{'IQR µs':>9}{'× GEMM':>8}",
     ]
@@ -503,9 +540,10 @@ def format_report(report: dict) -> str:
     lines.append("(÷ torch: gdcourse time / PyTorch time; below 1 is faster.)")
     others = env.get("other_cpu_load")
     if others is not None and others > 0.1:
+        effect = ("CPU time is less affected than wall time, but shared caches still are"
+                  if env.get("clock") == "thread CPU time" else "that slows multi-threaded BLAS unevenly")
         lines.append(f"warning: other processes kept {others} CPUs busy during the run (load average "
-                     f"{env.get('load_average_before')} before it); that slows multi-threaded BLAS "
-                     "unevenly, so rerun on an idle machine.")
+                     f"{env.get('load_average_before')} before it); {effect}: rerun on an idle machine.")
     return "\n".join(lines)
 
 
@@ -529,21 +567,24 @@ def add_command(subparsers) -> None:
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS and PyTorch threads (default: as many as NumPy's BLAS uses)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with this thread's CPU time, hardly affected by other processes "
+                             "(needs --threads 1)")
     parser.set_defaults(run=run_command)
 
 
 def run_command(args) -> int:
-    for option in ("repeats", "threads"):
-        value = getattr(args, option)
-        if value is not None and value < 1:
-            print(f"gdcourse bench: --{option}: expected a positive integer, got {value}", file=sys.stderr)
-            return 2
-    if args.quick:
-        settings = dict(rounds=args.repeats or 5, batch_seconds=0.002, warmup_seconds=0.02)
-    else:
-        settings = dict(rounds=args.repeats or 40, batch_seconds=0.04, warmup_seconds=0.2)
-    report = run_benchmark(use_torch=not args.no_torch, threads=args.threads,
-                           progress=lambda m: print(m, file=sys.stderr), **settings)
+    quick = args.quick
+    repeats = args.repeats if args.repeats is not None else (5 if quick else 40)
+    try:
+        report = run_benchmark(
+            repeats=repeats, batch_seconds=0.002 if quick else 0.04, warmup_seconds=0.02 if quick else 0.2,
+            use_torch=not args.no_torch, threads=args.threads, cpu_time=args.cpu_time,
+            progress=lambda message: print(message, file=sys.stderr),
+        )
+    except ValueError as error:  # a bad option value, named in the message
+        print(f"gdcourse bench: bad option: {error}", file=sys.stderr)
+        return 2
     print(format_report(report))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:

@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "gdcourse.bench",
     "gdcourse.course.cli",
     "gdcourse.practice.cli",
+    "gdcourse.diagnose",
 ]
 
 

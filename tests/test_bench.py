@@ -209,7 +209,7 @@ def test_gemm_bound_has_three_products_per_layer_minus_one(spec, count):
 
 def _report(ratio, vs_torch):
     return {
-        "environment": dict(dtype="float32", rounds=3, numpy="x", blas="openblas", blas_threads=2,
+        "environment": dict(dtype="float32", repeats=3, numpy="x", blas="openblas", blas_threads=2,
                             torch="2.0", torch_threads=2, cpu_count=2, python="3.11",
                             load_average_before=0.0, other_cpu_load=0.0),
         "results": [{
@@ -249,4 +249,9 @@ def test_command_saves_json_with_consistent_ratios(monkeypatch, tmp_path, capsys
 
 def test_command_rejects_non_positive_repeats(capsys):
     assert cli.main(["bench", "--repeats", "0"]) == 2
-    assert "--repeats" in capsys.readouterr().err
+    assert "repeats: expected an int >= 1, got 0" in capsys.readouterr().err
+
+
+def test_command_rejects_cpu_time_with_several_threads(capsys):
+    assert cli.main(["bench", "--cpu-time", "--threads", "2"]) == 2
+    assert "cpu_time: expected threads=1" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""``gdcourse release``: write (or check) the student notebooks."""
+"""``gdcourse release`` (write or check the student notebooks) and ``gdcourse grade`` (grade submissions)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,57 @@ def add_command(subparsers):
     parser.add_argument("--list", action="store_true", help="list the exercises and their points")
     parser.add_argument("--root", type=Path, default=None, help="course folder holding solutions/ and notebooks/")
     parser.set_defaults(run=run)
+    _add_grade(subparsers)
+
+
+def _add_grade(subparsers):
+    parser = subparsers.add_parser(
+        "grade",
+        help="grade submitted notebooks against solutions/ (sandboxed, in parallel)",
+        description="Grade SUBMISSIONS_DIR/<student>/<NN_name>.ipynb (or SUBMISSIONS_DIR/<student>.ipynb with "
+        "--notebook NN) against solutions/, each submission in its own sandboxed kernel. Writes gradebook.sqlite, "
+        "grades.csv, summary.json and feedback/<student>.html to --out.",
+    )
+    parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
+    parser.add_argument("--out", type=Path, required=True, metavar="RESULTS_DIR", help="where results are written")
+    parser.add_argument("--notebook", action="append", default=None, metavar="NN",
+                        help="grade only this notebook (repeatable; names like 01 or 01_gd_basics)")
+    parser.add_argument("--workers", type=int, default=2, help="submissions graded in parallel (default 2)")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per cell (default 30)")
+    parser.add_argument("--memory", type=int, default=2048, metavar="MB",
+                        help="address-space limit of each kernel in MB (default 2048)")
+    parser.add_argument("--output-limit", type=float, default=10.0, metavar="MB",
+                        help="output a cell may print before it is stopped, in MB (default 10)")
+    parser.add_argument("--isolation", choices=("auto", "require", "off"), default="auto",
+                        help="Linux namespaces for the kernels: use when available (auto), fail without them "
+                        "(require), or do not use (off)")
+    parser.add_argument("--hide", action="append", default=[], type=Path, metavar="DIR",
+                        help="another folder the kernels must not see (repeatable)")
+    parser.add_argument("--root", type=Path, default=None, help="course folder holding solutions/")
+    parser.set_defaults(run=run_grade)
+
+
+def run_grade(args) -> int:
+    from gdcourse.course import grade as G
+    from gdcourse.course import release as R
+
+    root = args.root or R.default_root()
+    try:
+        report = G.grade(args.submissions, args.out, root=root, notebooks=args.notebook, workers=args.workers,
+                         timeout=args.timeout, memory_mb=args.memory, output_limit_mb=args.output_limit,
+                         isolation=args.isolation, hide=args.hide)
+    except G.GradeError as err:
+        print(f"gdcourse grade: {err}", file=sys.stderr)
+        return 2
+    for warning in report.problems:
+        print(f"gdcourse grade: warning: {warning}", file=sys.stderr)
+    if not report.isolation.startswith("on"):
+        print(f"gdcourse grade: warning: kernel isolation {report.isolation}: submissions can read what this "
+              "user can read (solutions/ included) and write where it can write.", file=sys.stderr)
+    print(f"graded {report.submissions} notebooks of {report.students} students in {report.seconds:.1f} s "
+          f"({report.per_minute:.1f} per minute, {report.workers} workers); isolation {report.isolation}")
+    print(f"results in {report.out}: gradebook.sqlite, grades.csv, summary.json, feedback/")
+    return 0
 
 
 def run(args) -> int:
