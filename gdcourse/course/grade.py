@@ -1,0 +1,501 @@
+"""``gdcourse grade``: grade submitted notebooks in parallel, each in its own sandboxed kernel.
+
+Layout of ``SUBMISSIONS_DIR``:
+
+* ``<student>/<NN_name>.ipynb``: one folder per student, any number of
+  notebooks; a file is matched to ``solutions/NN_name.ipynb`` by its exact name,
+  or else by its ``NN_`` prefix when only one source has it (so
+  ``01_gd_basics (1).ipynb`` is graded as ``01_gd_basics.ipynb``);
+* ``<student>.ipynb``: one file per student, when one notebook is graded
+  (``--notebook NN`` says which);
+* names starting with ``.`` or ``_`` (``.ipynb_checkpoints``, ``__MACOSX``) are skipped.
+
+For each submission a worker process (``--workers`` of them in parallel, a
+fresh process per submission) starts a kernel in the sandbox
+(:mod:`gdcourse.course.sandbox`), runs the merged notebook
+(:mod:`gdcourse.course.assignment`) cell by cell with a per-cell ``--timeout``,
+runs each test cell in the grader against the kernel
+(:mod:`gdcourse.course.testcell`), and returns the scores. A cell that times
+out, crashes the kernel or prints past the output cap scores 0 for its
+exercise; the kernel is restarted, the cells that ran before are replayed and
+grading goes on. Only the main process writes results
+(:mod:`gdcourse.course.gradebook`), after each submission, atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import re
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gdcourse.course.assignment import (
+    AssignmentError,
+    Malformed,
+    load_assignment,
+    merge,
+    notebook_marks,
+    read_submission,
+)
+
+__all__ = ["GradeOptions", "GradeError", "Task", "ExerciseRow", "SubmissionResult", "RunReport",
+           "grade", "grade_submission", "find_submissions"]
+
+
+class GradeError(ValueError):
+    """Grading cannot start (bad folders, a source that cannot be graded, isolation required but absent)."""
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """Limits and sandbox settings for every submission of a run."""
+
+    timeout: float = 30.0
+    memory_mb: int = 2048
+    output_limit_mb: float = 10.0
+    isolate: bool = False
+    hidden: tuple[str, ...] = ()
+    exposed: tuple[str, ...] = ()
+    runs_dir: str = ""
+    max_restarts: int = 3
+    notebook_timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class Task:
+    student: str
+    notebook: str
+    path: str
+    source: str
+    others: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExerciseRow:
+    grade_id: str
+    points: float
+    max_points: float
+    status: str
+    message: str = ""
+    error: str = ""
+    duration: float = 0.0
+
+
+@dataclass
+class SubmissionResult:
+    """Everything the gradebook records for one student's notebook."""
+
+    student: str
+    notebook: str
+    status: str  # "graded", "malformed", "unknown notebook", "error"
+    error: str = ""
+    rows: list[ExerciseRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    sha256: str = ""
+    kernel_starts: int = 0
+
+    @property
+    def points(self) -> float:
+        return sum(r.points for r in self.rows)
+
+    @property
+    def max_points(self) -> float:
+        return sum(r.max_points for r in self.rows)
+
+
+# ---------------------------------------------------------------- one submission (in a worker)
+
+_LOST_MESSAGES = {
+    "timeout": "was stopped after {timeout:g} s, the time limit per cell (an infinite loop?).",
+    "crashed": "crashed the kernel (sys.exit/os._exit, a crash, or more memory than the {memory} MB limit).",
+    "output limit": "was stopped: it printed more than {output:g} MB.",
+}
+
+
+class _GiveUp(Exception):  # noqa: N818 - an internal signal, not an error for the user
+    pass
+
+
+class _NotebookRun:
+    """Run the merged steps in one kernel; restart and replay after a lost kernel."""
+
+    def __init__(self, assignment, merged, options: GradeOptions):
+        from gdcourse.course.kernel import KernelSession
+        from gdcourse.course.testcell import trusted_namespace
+
+        self.assignment, self.merged, self.options = assignment, merged, options
+        self.session = KernelSession(
+            options.runs_dir, memory_mb=options.memory_mb, output_limit=int(options.output_limit_mb * 2**20),
+            isolate=options.isolate, hidden=options.hidden, exposed=options.exposed)
+        self.trusted = trusted_namespace(assignment.trusted_imports)
+        self.executed: list[str] = []
+        self.lost_exercises: dict[str, str] = {}
+        self.restarts = 0
+        self.deadline = time.monotonic() + options.notebook_timeout
+
+    def lost_message(self, status) -> str:
+        o = self.options
+        return _LOST_MESSAGES[status].format(timeout=o.timeout, memory=o.memory_mb, output=o.output_limit_mb)
+
+    def run(self) -> list[ExerciseRow]:
+        rows = []
+        self.session.start()
+        try:
+            for step in self.merged.steps:
+                if time.monotonic() > self.deadline:
+                    raise _GiveUp(f"grading stopped: the notebook ran over its total time limit of "
+                                  f"{self.options.notebook_timeout:g} s.")
+                if step.kind == "code":
+                    self._run_code(step)
+                else:
+                    rows.append(self._run_test(step.test))
+        except _GiveUp as stop:
+            graded = {r.grade_id for r in rows}
+            rows += [ExerciseRow(t.grade_id, 0.0, t.points, "not graded", str(stop), str(stop))
+                     for t in self.assignment.tests if t.grade_id not in graded]
+            order = {t.grade_id: i for i, t in enumerate(self.assignment.tests)}
+            rows.sort(key=lambda r: order[r.grade_id])
+        finally:
+            self.session.close()
+        return rows
+
+    def _run_code(self, step, retry=True):
+        """Run a cell in the kernel. A lost kernel costs the student's exercise; a source cell gets one retry."""
+        result = self.session.execute(step.code, self.options.timeout)
+        if not result.kernel_lost:
+            self.executed.append(step.code)
+            return
+        if step.solution is not None:
+            self.lost_exercises.setdefault(step.solution, "crashed" if result.status == "died" else result.status)
+            self.executed.append(step.stub)
+            self._recover()
+            return
+        self._recover()
+        if retry:  # the instructor's cell: a busy machine may have slowed it; a second failure skips it
+            self._run_code(step, retry=False)
+
+    def _recover(self):
+        """Restart the kernel and replay what ran before; give up after ``max_restarts`` restarts."""
+        while True:
+            self.restarts += 1
+            if self.restarts > self.options.max_restarts:
+                raise _GiveUp(f"grading stopped: the kernel had to be restarted more than "
+                              f"{self.options.max_restarts} times.")
+            self.session.restart()
+            if all(not self.session.execute(code, self.options.timeout).kernel_lost for code in self.executed):
+                return
+
+    def _run_test(self, test) -> ExerciseRow:
+        from gdcourse.course.remote import KernelLost, Remote
+        from gdcourse.course.testcell import evaluate
+
+        started = time.monotonic()
+        if test.exercise in self.merged.missing:
+            message = f"the exercise cell {test.exercise!r} is missing from your notebook."
+            return ExerciseRow(test.grade_id, 0.0, test.points, "missing", message, message)
+        if test.exercise in self.lost_exercises:
+            status = self.lost_exercises[test.exercise]
+            message = f"your exercise cell {test.exercise!r} {self.lost_message(status)}"
+            return ExerciseRow(test.grade_id, 0.0, test.points, status, message, message)
+        remote = Remote(self.session, deadline=started + self.options.timeout)
+        try:
+            verdict = evaluate(test.grade_id, test.source, self.trusted, remote, self.assignment.learner_names)
+        except KernelLost as lost:
+            message = f"your code {self.lost_message(lost.status)}"
+            self._recover()
+            return ExerciseRow(test.grade_id, 0.0, test.points, lost.status, message, message,
+                               time.monotonic() - started)
+        points = test.points if verdict.passed else 0.0
+        error = "" if verdict.passed else verdict.message.splitlines()[-1] if verdict.message else verdict.status
+        return ExerciseRow(test.grade_id, points, test.points, verdict.status, verdict.message, error,
+                           time.monotonic() - started)
+
+
+def _file_digest(path) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _zero_rows(assignment, status, message) -> list[ExerciseRow]:
+    return [ExerciseRow(t.grade_id, 0.0, t.points, status, message, message) for t in assignment.tests]
+
+
+def grade_submission(task: Task, options: GradeOptions) -> SubmissionResult:
+    """Grade one submission (runs in a worker process; never raises for a bad submission)."""
+    from gdcourse.course.kernel import KernelStartError
+
+    started = time.monotonic()
+    assignment = load_assignment(task.source)
+    result = SubmissionResult(task.student, task.notebook, "graded", sha256=_file_digest(task.path))
+    try:
+        merged = merge(assignment, read_submission(task.path, assignment, task.others))
+    except Malformed as err:
+        result.status, result.error = "malformed", str(err)
+        result.rows = _zero_rows(assignment, "malformed", str(err))
+    except OSError as err:
+        result.status, result.error = "malformed", f"the file cannot be read: {err.strerror or err}"
+        result.rows = _zero_rows(assignment, "malformed", result.error)
+    else:
+        result.notes = merged.notes
+        run = _NotebookRun(assignment, merged, options)
+        try:
+            result.rows = run.run()
+        except KernelStartError as err:
+            result.status, result.error = "error", f"the grading kernel did not start: {err}"
+            result.rows = _zero_rows(assignment, "error", "not graded: the grading kernel did not start "
+                                                          "(the instructor has been told).")
+        result.kernel_starts = run.session.starts
+    result.duration = time.monotonic() - started
+    return result
+
+
+# ---------------------------------------------------------------- finding the submissions
+
+_SKIP = (".", "_")
+
+
+def _match_source(filename, sources) -> str | None:
+    if filename in sources:
+        return filename
+    prefix = re.match(r"(\d\d)_", filename)
+    if prefix:
+        matches = [name for name in sources if name.startswith(prefix.group(0))]
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+def find_submissions(submissions_dir, sources, notebooks=None):
+    """``(tasks, problems)``: the ``(student, source name, path)`` to grade and unmatched files.
+
+    ``sources`` maps ``NN_name.ipynb`` to its path; ``notebooks`` restricts to
+    those source names. ``problems`` are :class:`SubmissionResult` entries for
+    files that match no source or clash with another file of the same student.
+    """
+    folder = Path(submissions_dir)
+    if not folder.is_dir():
+        raise GradeError(f"SUBMISSIONS_DIR: {folder} is not a folder")
+    wanted = set(notebooks or sources)
+    found: dict[tuple[str, str], list[Path]] = {}
+    problems = []
+    flat = sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.name.startswith(_SKIP))
+    if flat:
+        if len(wanted) != 1 or notebooks is None:
+            raise GradeError(
+                f"SUBMISSIONS_DIR: {folder} holds notebooks directly ({', '.join(p.name for p in flat[:3])}"
+                f"{'…' if len(flat) > 3 else ''}); that layout (<student>.ipynb) needs --notebook NN to say which "
+                "assignment they are. Otherwise put each student's notebooks in a folder <student>/.")
+        (only,) = wanted
+        for path in flat:
+            found.setdefault((path.stem, only), []).append(path)
+    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(_SKIP)):
+        for path in sorted(student_dir.glob("*.ipynb")):
+            if path.name.startswith(_SKIP) or not path.is_file():
+                continue
+            source = _match_source(path.name, sources)
+            if source is None:
+                problems.append(SubmissionResult(
+                    student_dir.name, path.name, "unknown notebook",
+                    f"{path.name} matches no assignment; name it like one of: {', '.join(sorted(sources))}."))
+            elif source in wanted:
+                found.setdefault((student_dir.name, source), []).append(path)
+    tasks = []
+    for (student, source), paths in sorted(found.items()):
+        exact = [p for p in paths if p.name == source]
+        if len(paths) > 1 and not exact:
+            problems.append(SubmissionResult(
+                student, source, "malformed",
+                f"several files could be {source} ({', '.join(p.name for p in paths)}): submit exactly one."))
+            continue
+        tasks.append((student, source, str((exact or paths)[0])))
+    return tasks, problems
+
+
+# ---------------------------------------------------------------- the run (main process)
+
+@dataclass
+class RunReport:
+    """What a run did (printed by the command and stored in ``summary.json``)."""
+
+    submissions: int
+    students: int
+    seconds: float
+    workers: int
+    isolation: str
+    out: Path
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def per_minute(self) -> float:
+        return 60.0 * self.submissions / self.seconds if self.seconds > 0 else 0.0
+
+
+def _sources(root, notebooks):
+    from gdcourse.course import release as R
+
+    solutions = Path(root) / "solutions"
+    if not solutions.is_dir():
+        raise GradeError(f"--root: {root} has no solutions/ folder")
+    try:
+        paths = R._sources(solutions, notebooks)
+    except R.ReleaseError as err:
+        raise GradeError(f"--notebook: {err}") from None
+    if not paths:
+        raise GradeError(f"--root: {solutions} holds no NN_*.ipynb notebook")
+    return {p.name: p for p in paths}
+
+
+def _isolation(mode) -> tuple[bool, str]:
+    from gdcourse.course import sandbox
+
+    if mode == "off":
+        return False, "off (--isolation off)"
+    ok, reason = sandbox.probe()
+    if ok:
+        return True, f"on: {reason}"
+    if mode == "require":
+        raise GradeError(f"--isolation require: kernels cannot be isolated on this machine ({reason})")
+    return False, f"unavailable ({reason})"
+
+
+def _preload(assignments) -> list[str]:
+    """Modules every worker imports: the grader's, and those the source notebooks import."""
+    import ast
+
+    names = ["gdcourse.course.grade", "gdcourse.course.kernel", "gdcourse.course.remote", "gdcourse.check"]
+    for assignment in assignments:
+        for statement in assignment.trusted_imports:
+            node = ast.parse(statement).body[0]
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif node.module and not node.level:
+                names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+    return list(dict.fromkeys(names))
+
+
+def _worker_setup():
+    """In each worker (Linux): die with the process that started it, and keep its memory private.
+
+    A worker that outlives an interrupted run would keep its kernel running; a
+    worker that is not "dumpable" cannot have its memory (which holds the
+    hidden tests) read through ``/proc`` by a kernel running as the same user.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
+
+
+def _pool(workers, preload):
+    """A fresh worker process per submission, forked from a server that has imported ``preload``."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(preload)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=1,
+                               initializer=_worker_setup)
+
+
+def _progress(total, enabled):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="grading", unit="notebook", file=sys.stderr, disable=not enabled or None,
+                dynamic_ncols=True)
+
+
+def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=30.0, memory_mb=2048,
+          output_limit_mb=10.0, isolation="auto", hide=(), progress=True, notebook_timeout=600.0) -> RunReport:
+    """Grade every submission; write the gradebook, ``grades.csv``, ``summary.json`` and feedback to ``out_dir``."""
+    from gdcourse.course import sandbox
+    from gdcourse.course.gradebook import Results
+
+    started = time.monotonic()
+    _check_limits(workers, timeout, memory_mb, output_limit_mb)
+    sources = _sources(root, None)
+    selected = list(_sources(root, notebooks)) if notebooks else None
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    task_list, problems = find_submissions(submissions_dir, sources, selected)
+    assignments = {}
+    for name in sorted({t[1] for t in task_list} | {p.notebook for p in problems if p.notebook in sources}):
+        try:
+            assignments[name] = load_assignment(sources[name])
+        except (AssignmentError, ValueError) as err:
+            raise GradeError(f"cannot grade {name}: {err}") from None
+    isolate, isolation_text = _isolation(isolation)
+    results = Results(out_dir, assignments)
+    report = RunReport(len(task_list), len({t[0] for t in task_list}), 0.0, workers, isolation_text, out_dir,
+                       list(results.warnings))
+    runs_dir = tempfile.mkdtemp(prefix="gdcourse-grade-")
+    options = GradeOptions(
+        timeout, memory_mb, output_limit_mb, isolate,
+        tuple(sandbox.default_hidden(root, submissions_dir, out_dir, runs_dir) + [str(Path(h).resolve())
+                                                                                    for h in hide]),
+        tuple(sandbox.default_exposed()), runs_dir, notebook_timeout=notebook_timeout)
+    others = {name: notebook_marks(path) for name, path in sources.items()}
+    try:
+        for problem in problems:
+            if problem.notebook in assignments:
+                problem.rows = _zero_rows(assignments[problem.notebook], problem.status, problem.error)
+            results.record(problem)
+        tasks = [Task(s, n, p, str(sources[n]), {k: v for k, v in others.items() if k != n}) for s, n, p in task_list]
+        _run_pool(tasks, options, workers, results, progress, _preload(assignments.values()))
+    finally:
+        shutil.rmtree(runs_dir, ignore_errors=True)
+        report.seconds = time.monotonic() - started
+        results.finish(report)
+    return report
+
+
+def _check_limits(workers, timeout, memory_mb, output_limit_mb):
+    for name, value, low in (("--workers", workers, 1), ("--timeout", timeout, 0.1), ("--memory", memory_mb, 256),
+                             ("--output-limit", output_limit_mb, 0.001)):
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < low:
+            raise GradeError(f"{name} must be a number >= {low:g}, got {value!r}")
+
+
+def _run_pool(tasks, options, workers, results, progress, preload):
+    """Grade ``tasks`` in worker processes; record each result as it arrives."""
+    pending = list(tasks)
+    with _progress(len(tasks), progress) as bar:
+        for _attempt in range(2):  # a worker that dies breaks the pool: start a new one once
+            if not pending:
+                return
+            broken = []
+            pool = _pool(min(workers, len(pending)), preload)
+            try:
+                futures = {pool.submit(grade_submission, task, options): task for task in pending}
+                for future in as_completed(futures):
+                    task = futures[future]
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        broken.append(task)
+                        continue
+                    except Exception as err:  # noqa: BLE001 - a grader bug on one notebook must not stop the run
+                        result = SubmissionResult(task.student, task.notebook, "error",
+                                                  f"the grader failed on this notebook: {type(err).__name__}: {err}")
+                    results.record(result)
+                    bar.update()
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
+            pending = broken
+        for task in pending:
+            results.record(SubmissionResult(task.student, task.notebook, "error",
+                                            "the grading worker crashed twice on this notebook"))
+            bar.update()

@@ -1,0 +1,231 @@
+"""Grading results: the SQLite gradebook, ``grades.csv``, ``summary.json`` and the feedback files.
+
+Only the grader's main process writes here. The gradebook is kept in memory
+(loaded from ``gradebook.sqlite`` when it exists) and, after every submission,
+copied to a temporary file that then replaces ``gradebook.sqlite`` in one
+``os.replace``: the file on disk is always a complete gradebook, a run stopped
+at any point keeps every submission graded so far, and anything else that
+wrote to the file in the meantime is overwritten. A gradebook that cannot be
+read is kept aside (``gradebook.sqlite.corrupt-<time>``) and reported.
+
+Re-grading a submission replaces its rows (an UPSERT keyed by student,
+notebook and grade id), never duplicates them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gdcourse.course.feedback import feedback_filename, render_feedback
+from gdcourse.course.release import _write_atomically
+
+__all__ = ["Results", "GRADEBOOK", "SCHEMA"]
+
+GRADEBOOK = "gradebook.sqlite"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS grades (
+    student TEXT NOT NULL, notebook TEXT NOT NULL, grade_id TEXT NOT NULL,
+    points REAL NOT NULL, max_points REAL NOT NULL, status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',
+    graded_at TEXT NOT NULL, duration REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (student, notebook, grade_id));
+CREATE TABLE IF NOT EXISTS submissions (
+    student TEXT NOT NULL, notebook TEXT NOT NULL, status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '',
+    points REAL NOT NULL DEFAULT 0, max_points REAL NOT NULL DEFAULT 0, sha256 TEXT NOT NULL DEFAULT '',
+    graded_at TEXT NOT NULL, duration REAL NOT NULL DEFAULT 0, kernel_starts INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (student, notebook));
+"""
+
+_GRADE_COLUMNS = "student, notebook, grade_id, points, max_points, status, error, message, graded_at, duration"
+_SUBMISSION_COLUMNS = ("student, notebook, status, error, notes, points, max_points, sha256, graded_at, duration, "
+                       "kernel_starts")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Results:
+    """The results folder of a grading run (see the module docstring)."""
+
+    def __init__(self, out_dir, assignments):
+        self.out = Path(out_dir)
+        self.path = self.out / GRADEBOOK
+        self.assignments = dict(assignments)
+        self.warnings: list[str] = []
+        self.db = sqlite3.connect(":memory:")
+        self.db.row_factory = sqlite3.Row
+        self._load()
+        self.db.executescript(SCHEMA)
+
+    # ------------------------------------------------------------ the gradebook
+
+    def _load(self):
+        if not self.path.exists():
+            return
+        try:
+            source = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                    raise sqlite3.DatabaseError("integrity check failed")
+                source.execute(f"SELECT {_GRADE_COLUMNS} FROM grades LIMIT 1").fetchall()
+                source.execute(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions LIMIT 1").fetchall()
+                source.backup(self.db)
+            finally:
+                source.close()
+        except sqlite3.DatabaseError as err:
+            kept = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(self.path, kept)
+            self.db = sqlite3.connect(":memory:")
+            self.db.row_factory = sqlite3.Row
+            self.warnings.append(f"{self.path} could not be read ({err}); it was kept as {kept.name} and a new "
+                                 "gradebook was started.")
+
+    def save(self):
+        """Replace ``gradebook.sqlite`` with a complete copy of the gradebook, atomically."""
+        fd, tmp = tempfile.mkstemp(dir=self.out, prefix=f".{GRADEBOOK}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            target = sqlite3.connect(tmp)
+            try:
+                self.db.backup(target)
+            finally:
+                target.close()
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _zero_rows(self, result):
+        from gdcourse.course.grade import ExerciseRow
+
+        assignment = self.assignments.get(result.notebook)
+        if result.rows or assignment is None or result.status == "graded":
+            return result.rows
+        return [ExerciseRow(t.grade_id, 0.0, t.points, result.status, result.error, result.error)
+                for t in assignment.tests]
+
+    def record(self, result):
+        """Upsert one submission's rows, save the gradebook, and rewrite the student's feedback."""
+        now = _now()
+        rows = self._zero_rows(result)
+        with self.db:
+            keep = [r.grade_id for r in rows]
+            self.db.execute(f"DELETE FROM grades WHERE student = ? AND notebook = ? AND grade_id NOT IN "
+                            f"({', '.join('?' * len(keep))})", [result.student, result.notebook, *keep])
+            self.db.executemany(
+                f"INSERT INTO grades ({_GRADE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (student, notebook, grade_id) DO UPDATE SET points = excluded.points, "
+                "max_points = excluded.max_points, status = excluded.status, error = excluded.error, "
+                "message = excluded.message, graded_at = excluded.graded_at, duration = excluded.duration",
+                [(result.student, result.notebook, r.grade_id, r.points, r.max_points, r.status, r.error,
+                  r.message, now, round(r.duration, 3)) for r in rows])
+            self.db.execute(
+                f"INSERT INTO submissions ({_SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (student, notebook) DO UPDATE SET status = excluded.status, error = excluded.error, "
+                "notes = excluded.notes, points = excluded.points, max_points = excluded.max_points, "
+                "sha256 = excluded.sha256, graded_at = excluded.graded_at, duration = excluded.duration, "
+                "kernel_starts = excluded.kernel_starts",
+                (result.student, result.notebook, result.status, result.error, "\n".join(result.notes),
+                 sum(r.points for r in rows), sum(r.max_points for r in rows), result.sha256, now,
+                 round(result.duration, 3), result.kernel_starts))
+        self.save()
+        self._write_feedback(result.student)
+
+    # ------------------------------------------------------------ reports
+
+    def students(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT student FROM submissions ORDER BY student")]
+
+    def _write_feedback(self, student):
+        submissions = [dict(r) for r in self.db.execute(
+            "SELECT * FROM submissions WHERE student = ? ORDER BY notebook", (student,))]
+        grades = {}
+        for row in self.db.execute("SELECT * FROM grades WHERE student = ? ORDER BY notebook, rowid", (student,)):
+            grades.setdefault(row["notebook"], []).append(dict(row))
+        folder = self.out / "feedback"
+        folder.mkdir(exist_ok=True)
+        _write_atomically(folder / feedback_filename(student), render_feedback(student, submissions, grades))
+
+    def _columns(self) -> list[tuple[str, str, float]]:
+        """``(notebook, grade_id, max_points)`` of every graded exercise, in notebook order."""
+        columns = {}
+        for row in self.db.execute("SELECT notebook, grade_id, MAX(max_points) FROM grades "
+                                   "GROUP BY notebook, grade_id ORDER BY notebook, MIN(rowid)"):
+            columns[(row[0], row[1])] = row[2]
+        ordered = []
+        for notebook in sorted({n for n, _ in columns}):
+            assignment = self.assignments.get(notebook)
+            order = [t.grade_id for t in assignment.tests] if assignment else []
+            ids = [g for n, g in columns if n == notebook]
+            ids.sort(key=lambda g: (order.index(g) if g in order else len(order), g))
+            ordered += [(notebook, g, columns[(notebook, g)]) for g in ids]
+        return ordered
+
+    def csv_text(self) -> str:
+        """One row per student: total, maximum, and the points of every exercise (for an LMS)."""
+        columns = self._columns()
+        points = {(r[0], r[1], r[2]): r[3] for r in self.db.execute(
+            "SELECT student, notebook, grade_id, points FROM grades")}
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["student", "total", "max_total"] + [f"{Path(n).stem}:{g}" for n, g, _ in columns])
+        max_total = sum(m for _, _, m in columns)
+        for student in self.students():
+            values = [points.get((student, n, g), 0.0) for n, g, _ in columns]
+            safe = f"'{student}" if student[:1] in ("=", "+", "-", "@") else student
+            writer.writerow([safe, _number(sum(values)), _number(max_total)] + [_number(v) for v in values])
+        return out.getvalue()
+
+    def summary(self, report) -> dict:
+        """Per exercise and per student numbers; no messages (nothing of any test's text)."""
+        notebooks = {}
+        for notebook, grade_id, max_points in self._columns():
+            rows = [dict(r) for r in self.db.execute(
+                "SELECT points, status FROM grades WHERE notebook = ? AND grade_id = ?", (notebook, grade_id))]
+            statuses = {}
+            for r in rows:
+                statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+            entry = notebooks.setdefault(notebook, {"max_points": 0.0, "exercises": {}})
+            entry["max_points"] += max_points
+            entry["exercises"][grade_id] = {
+                "max_points": max_points, "graded": len(rows),
+                "mean_points": round(sum(r["points"] for r in rows) / len(rows), 4) if rows else 0.0,
+                "passed": statuses.get("passed", 0), "statuses": statuses}
+        students = {}
+        for row in self.db.execute("SELECT student, notebook, status, points, max_points FROM submissions "
+                                   "ORDER BY student, notebook"):
+            entry = students.setdefault(row["student"], {"total": 0.0, "max_total": 0.0, "notebooks": {}})
+            entry["notebooks"][row["notebook"]] = {"points": row["points"], "max_points": row["max_points"],
+                                                   "status": row["status"]}
+            entry["total"] += row["points"]
+            entry["max_total"] += row["max_points"]
+        run = {"finished_at": _now(), "submissions": report.submissions, "students": report.students,
+               "seconds": round(report.seconds, 2), "workers": report.workers,
+               "submissions_per_minute": round(report.per_minute, 2), "isolation": report.isolation,
+               "warnings": report.problems}
+        return {"run": run, "notebooks": notebooks, "students": students}
+
+    def finish(self, report):
+        """Write ``grades.csv``, ``summary.json`` and every student's feedback; save the gradebook once more."""
+        self.save()
+        _write_atomically(self.out / "grades.csv", self.csv_text())
+        _write_atomically(self.out / "summary.json", json.dumps(self.summary(report), indent=2) + "\n")
+        for student in self.students():
+            self._write_feedback(student)
+
+
+def _number(value) -> str:
+    return f"{value:g}"

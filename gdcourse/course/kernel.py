@@ -1,0 +1,279 @@
+"""One grading kernel: start it in the sandbox, run code with a deadline and an output cap, restart it.
+
+This is the Jupyter messaging that nbclient does for a notebook (an
+``execute_request``, then the kernel's messages until its status is idle), done
+here on ``jupyter_client`` directly because the grader needs what nbclient's
+cell runner does not offer: stop a kernel the moment its output passes a cap
+(outputs are counted, never kept), answer the kernel's ``input_request`` (the
+channel the learner's code uses to call back into the grader, see
+:mod:`gdcourse.course.remote`), and restart then replay after a timeout or a
+crash. The kernel talks over Unix sockets in its own working directory (no TCP
+port, and none needed: it has no network).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty
+
+import zmq
+from jupyter_client import BlockingKernelClient
+
+from gdcourse.course.sandbox import SandboxConfig, kernel_environment
+
+__all__ = ["KernelSession", "ExecResult", "KernelStartError", "REPLY_MIME"]
+
+REPLY_MIME = "application/x-gdcourse-grading-reply"
+"""MIME type of the display message that carries an answer from the kernel (see :mod:`remote`)."""
+
+MAX_MESSAGE_BYTES = 256 * 2**20
+"""ZMQ drops (and disconnects) any single message larger than this: the grader never holds more."""
+
+
+class KernelStartError(RuntimeError):
+    """The kernel did not start (the message carries the end of its log)."""
+
+
+@dataclass
+class ExecResult:
+    """What one ``execute_request`` did.
+
+    ``status``: "ok", "error" (the code raised: ``ename``/``evalue``), "timeout",
+    "died" (the kernel process ended) or "output limit" (the code printed more
+    than the cap). After the last three the kernel must be restarted.
+    """
+
+    status: str
+    ename: str = ""
+    evalue: str = ""
+    output_chars: int = 0
+    replies: list[str] = field(default_factory=list)
+
+    @property
+    def kernel_lost(self) -> bool:
+        return self.status in ("timeout", "died", "output limit")
+
+
+def _output_size(msg) -> int:
+    content, kind = msg["content"], msg["msg_type"]
+    if kind == "stream":
+        return len(content.get("text", ""))
+    if kind in ("display_data", "execute_result", "update_display_data"):
+        return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in content.get("data", {}).values())
+    if kind == "error":
+        return sum(len(line) for line in content.get("traceback", []))
+    return 0
+
+
+def _matplotlib_cache() -> Path | None:
+    """The grader's matplotlib cache folder, whose font list saves each kernel a slow font scan."""
+    if os.environ.get("MPLCONFIGDIR"):
+        return Path(os.environ["MPLCONFIGDIR"])
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "matplotlib"
+
+
+class KernelSession:
+    """A sandboxed IPython kernel that the grader drives.
+
+    Parameters: ``runs_dir`` (a private folder of the grading run, hidden from
+    kernels), ``memory_mb`` (address-space limit), ``output_limit`` (characters
+    of output per execution before the kernel is stopped), ``isolate`` with the
+    ``hidden``/``exposed`` paths (see :mod:`gdcourse.course.sandbox`).
+    """
+
+    def __init__(self, runs_dir, *, memory_mb=2048, output_limit=10 * 2**20, isolate=False, hidden=(),
+                 exposed=(), startup_timeout=60.0):
+        self.runs_dir = Path(runs_dir)
+        self.memory_mb = memory_mb
+        self.output_limit = output_limit
+        self.isolate = isolate
+        self.hidden, self.exposed = list(hidden), list(exposed)
+        self.startup_timeout = startup_timeout
+        self.proc = None
+        self.client = None
+        self.starts = 0
+        self._context = None
+        self._dirs = []
+
+    # ------------------------------------------------------------ life cycle
+
+    def start(self):
+        work = Path(tempfile.mkdtemp(prefix="w-", dir=self.runs_dir))      # the kernel's cwd: empty
+        home = Path(tempfile.mkdtemp(prefix="k-", dir=self.runs_dir))      # connection, sockets, caches
+        private = Path(tempfile.mkdtemp(prefix="g-", dir=self.runs_dir))   # the grader's: config and log
+        self._dirs = [work, home, private]
+        self._seed_matplotlib_cache(home)
+        info = {"transport": "ipc", "ip": str(home / "k"), "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
+                "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
+                "signature_scheme": "hmac-sha256", "kernel_name": "gdcourse-grading"}
+        connection = home / "kernel.json"
+        connection.write_text(json.dumps(info), encoding="utf-8")
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection),
+                "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True", "--InlineBackend.figure_formats=set()"]
+        config = SandboxConfig(
+            str(work), argv, kernel_environment(home), os.getpid(),
+            memory_bytes=self.memory_mb * 2**20 if self.memory_mb else None,
+            isolate=self.isolate, hidden=self.hidden, exposed=self.exposed, writable=[str(home)])
+        config_path = config.write(private / "sandbox.json")
+        with open(private / "kernel.log", "wb") as log:
+            self.proc = subprocess.Popen(
+                config.command(config_path), stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=private,
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}, start_new_session=True)
+        self._context = zmq.Context()
+        self._context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        self._context.setsockopt(zmq.LINGER, 0)
+        self.client = BlockingKernelClient(context=self._context)
+        self.client.load_connection_info(info)
+        self.client.start_channels(hb=False)
+        self.starts += 1
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _seed_matplotlib_cache(self, home):
+        cache = _matplotlib_cache()
+        if cache is not None and cache.is_dir():
+            target = home / ".matplotlib"
+            target.mkdir(exist_ok=True)
+            for font_list in cache.glob("fontlist-*.json"):
+                shutil.copy(font_list, target / font_list.name)
+
+    def _log_tail(self) -> str:
+        try:
+            text = (self._dirs[2] / "kernel.log").read_text(encoding="utf-8", errors="replace")
+        except (OSError, IndexError):
+            return ""
+        return " | ".join(text.strip().splitlines()[-5:])[-1500:]
+
+    def _wait_until_ready(self):
+        """Ready when a ``kernel_info`` request is answered and iopub carries its status messages."""
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise KernelStartError(f"the kernel exited while starting (status {self.proc.returncode}): "
+                                       f"{self._log_tail()}")
+            msg_id = self.client.kernel_info()
+            replied = iopub = False
+            until = time.monotonic() + 1.0
+            while time.monotonic() < until and not (replied and iopub):
+                for channel in (self.client.shell_channel, self.client.iopub_channel):
+                    try:
+                        msg = channel.get_msg(timeout=0.05)
+                    except Empty:
+                        continue
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        replied |= channel is self.client.shell_channel
+                        iopub |= channel is self.client.iopub_channel
+            if replied and iopub:
+                return
+        raise KernelStartError(f"the kernel did not answer within {self.startup_timeout:g} s: {self._log_tail()}")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def close(self):
+        """Stop the kernel and every process in its session; remove its folders."""
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+        if self._context is not None:
+            self._context.term()
+            self._context = None
+        for folder in self._dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._dirs = []
+
+    def restart(self):
+        self.close()
+        return self.start()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------ execution
+
+    def execute(self, code, timeout, on_input=None) -> ExecResult:
+        """Run ``code``; wait at most ``timeout`` seconds; count (and drop) its output.
+
+        ``on_input(prompt) -> str`` answers the kernel's ``input()`` calls; without
+        it ``input()`` raises in the kernel, as in nbclient.
+        """
+        client = self.client
+        msg_id = client.execute(code, silent=False, store_history=False, allow_stdin=on_input is not None,
+                                stop_on_error=False)
+        deadline = time.monotonic() + max(float(timeout), 0.0)
+        result = ExecResult("ok")
+        replied = idle = False
+        poller = zmq.Poller()
+        channels = {client.iopub_channel.socket: client.iopub_channel,
+                    client.shell_channel.socket: client.shell_channel,
+                    client.stdin_channel.socket: client.stdin_channel}
+        for socket in channels:
+            poller.register(socket, zmq.POLLIN)
+        while not (replied and idle):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                result.status = "timeout"
+                return result
+            if replied:  # the reply is in; idle follows at once unless its message was dropped
+                deadline = min(deadline, time.monotonic() + 2.0)
+            events = dict(poller.poll(int(min(remaining, 0.25) * 1000)))
+            if not events and not self.alive():
+                result.status = "died"
+                return result
+            for socket in events:
+                channel = channels[socket]
+                while channel.msg_ready():
+                    msg = channel.get_msg(timeout=0)
+                    if msg["parent_header"].get("msg_id") != msg_id:
+                        continue
+                    if channel is client.stdin_channel:
+                        if msg["msg_type"] == "input_request":
+                            client.input(on_input(msg["content"].get("prompt", "")) if on_input else "")
+                    elif channel is client.shell_channel:
+                        replied = replied or msg["msg_type"] == "execute_reply"
+                    else:
+                        idle = idle or self._on_iopub(msg, result)
+                    if result.output_chars > self.output_limit:
+                        result.status = "output limit"
+                        return result
+        return result
+
+    @staticmethod
+    def _on_iopub(msg, result) -> bool:
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "status":
+            return content.get("execution_state") == "idle"
+        result.output_chars += _output_size(msg)
+        if kind == "error":
+            result.status, result.ename, result.evalue = "error", content.get("ename", ""), content.get("evalue", "")
+        elif kind == "display_data" and isinstance(content.get("data", {}).get(REPLY_MIME), str):
+            result.replies.append(content["data"][REPLY_MIME])
+        return False
