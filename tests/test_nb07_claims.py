@@ -1,0 +1,676 @@
+"""Notebook 07 (regularization): every quantitative claim it makes, and the unit tests of
+gdcourse.experiments.regularization that produce them.
+
+Expected values come from closed forms, brute force, other libraries (scikit-learn's ROC AUC) or short
+independent loops written here, never from the function under test. Tolerances are stated where a result
+is not exact. The training runs use the same fixed seeds as the notebook.
+"""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import special
+from sklearn.metrics import roc_auc_score
+
+from gdcourse import losses, nn, optim
+from gdcourse import regularization as R
+from gdcourse.experiments import regularization as E
+from gdcourse.gradcheck import numerical_gradient, relative_error
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def test_mlp_layout_and_validation():
+    model = E.mlp((2, 8, 8, 3), dropout=0.3, input_noise=0.1, rng=0)
+    kinds = [type(layer).__name__ for layer in model]
+    assert kinds == ["GaussianNoise", "Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
+    assert [type(layer).__name__ for layer in E.mlp((4, 3), rng=0)] == ["Linear"]
+    with pytest.raises(ValueError, match="sizes"):
+        E.mlp((4,))
+    with pytest.raises(ValueError, match="dropout"):
+        E.mlp((4, 3), dropout=1.0)
+
+
+def test_gaussian_noise_is_noise_in_training_and_identity_in_eval():
+    layer = E.GaussianNoise(0.5, rng=0)
+    with pytest.raises(RuntimeError, match="backward was called before forward"):
+        layer.backward(np.ones(3))
+    x = np.zeros((200, 100))
+    noisy = layer(x)
+    assert abs(noisy.std() - 0.5) < 0.01 and abs(noisy.mean()) < 0.01        # 20 000 draws: 4σ ≈ 0.005
+    dy = np.random.default_rng(1).standard_normal(x.shape)
+    np.testing.assert_array_equal(layer.backward(dy), dy)
+    layer.eval()
+    assert layer(x) is x
+
+
+def test_digits_split_is_fixed_and_read_only():
+    ds = E.digits()
+    assert (len(ds.X_train), len(ds.X_val), len(ds.X_test)) == (988, 359, 450)
+    assert E.digits() is ds and not ds.X_train.flags.writeable
+
+
+# ---------------------------------------------------------------- REG-01
+
+
+def test_legendre_features_match_the_first_polynomials():
+    x = np.linspace(-1, 1, 7)
+    features = E.legendre_features(x, 3)
+    np.testing.assert_allclose(features, np.column_stack([np.ones_like(x), x, (3 * x**2 - 1) / 2,
+                                                          (5 * x**3 - 3 * x) / 2]), atol=1e-14)
+
+
+def test_capacity_sweep_underfits_then_overfits():
+    sweep = E.capacity_sweep()
+    # nested least squares: the training error never rises with the degree
+    assert np.all(np.diff(sweep.train_mse) <= 1e-12)
+    assert sweep.train_mse[-1] < 1e-20                      # degree 14 through 15 points: interpolation
+    assert sweep.best_degree == 3
+    best = sweep.val_mse.min()
+    assert sweep.val_mse[:3].min() > 5 * best and sweep.train_mse[:3].min() > 3 * sweep.train_mse[3]
+    assert np.all(sweep.val_mse[9:] > 10 * best) and sweep.val_mse[-1] > 1e6 * best
+    assert sweep.noise**2 < best < 2 * sweep.noise**2
+
+
+def test_capacity_sweep_training_error_matches_an_independent_fit():
+    sweep = E.capacity_sweep(degrees=range(0, 6))
+    for d in range(6):
+        coef = np.polyfit(sweep.x_train, sweep.y_train, d)      # raw powers: the same space
+        mse = np.mean((np.polyval(coef, sweep.x_train) - sweep.y_train) ** 2)
+        assert sweep.train_mse[d] == pytest.approx(mse, rel=1e-8)
+
+
+def test_capacity_sweep_rejects_interpolation_beyond_the_data():
+    with pytest.raises(ValueError, match="below n_train=5"):
+        E.capacity_sweep(degrees=range(6), n_train=5)
+
+
+# ---------------------------------------------------------------- REG-02 and the overfitting problem
+
+
+def test_the_overfit_problem_overfits():
+    run = E.overfit_run()
+    assert run.epochs_run == 150 and not run.stopped_early
+    assert run.final_train_loss < 0.02 and run.final_train_accuracy == 1.0
+    assert run.best_epoch < 30
+    assert run.final_val_loss > 2 * run.val_loss.min()         # the notebook: ~0.36 at best, ~0.94 at the end
+
+
+def test_every_regularizer_stops_the_validation_blow_up():
+    runs = E.toolbox_runs()
+    base = runs["no regularization"]
+    for name, run in runs.items():
+        if name != "no regularization":
+            assert run.final_val_loss < 0.45 * base.final_val_loss, name      # 0.24-0.39 vs 0.94
+            assert run.gap < 0.25 * base.gap, name
+    # accuracy: weight decay and input noise gain 3-5 points, dropout and early stopping none
+    assert runs["weight decay (AdamW, λ = 2)"].final_val_accuracy >= base.final_val_accuracy + 0.02
+    assert runs["input noise σ = 0.2"].final_val_accuracy >= base.final_val_accuracy + 0.02
+    assert runs["dropout p = 0.5"].final_val_accuracy <= base.final_val_accuracy + 0.005
+    assert runs["early stopping (patience 10)"].final_val_accuracy <= base.final_val_accuracy + 0.005
+
+
+def test_overfit_runs_are_cached_read_only_and_reproducible():
+    a, b = E.overfit_run(dropout=0.5), E.overfit_run(dropout=0.5)
+    assert a is b and not a.val_loss.flags.writeable
+    fresh = E.overfit_run(dropout=0.5, epochs=5, rng=np.random.default_rng(0))  # a Generator: not cached
+    np.testing.assert_array_equal(fresh.val_loss, a.val_loss[:5])             # same seed, same stream
+    assert E.overfit_run(dropout=0.5, epochs=5, rng=np.random.default_rng(0)) is not fresh
+
+
+def test_snap_dropout_and_dropout_view():
+    assert [E.snap_dropout(p) for p in (0.0, 0.04, 0.26, 0.5, 0.94, 0.999)] == [0.0, 0.0, 0.3, 0.5, 0.9, 0.9]
+    with pytest.raises(ValueError):
+        E.snap_dropout(1.0)
+    view = E.dropout_view(0.48)
+    assert view.run.dropout == 0.5 and view.baseline.dropout == 0.0
+
+
+# ---------------------------------------------------------------- REG-03
+
+
+def brute_force_minimizer(objective, lo=-4.0, hi=4.0, num=800_001):
+    w = np.linspace(lo, hi, num)
+    return w[np.argmin(objective(w))]
+
+
+@pytest.mark.parametrize("a", [-2.0, -0.5, -0.3, 0.0, 0.3, 0.5, 2.0, 0.51])
+def test_one_dimensional_solutions_are_the_minimizers(a):
+    lam = 0.5
+    step = 8 / 800_000
+    l1 = brute_force_minimizer(lambda w: 0.5 * (w - a) ** 2 + lam * np.abs(w))
+    l2 = brute_force_minimizer(lambda w: 0.5 * (w - a) ** 2 + 0.5 * lam * w**2)
+    assert E.one_dim_l1(a, lam) == pytest.approx(l1, abs=step)
+    assert E.one_dim_l2(a, lam) == pytest.approx(l2, abs=step)
+    if abs(a) <= lam:
+        assert E.one_dim_l1(a, lam) == 0.0                    # exactly zero, not merely small
+    assert (E.one_dim_l2(a, lam) == 0.0) == (a == 0.0)
+
+
+def test_soft_threshold_rejects_negative_thresholds():
+    with pytest.raises(ValueError, match="threshold"):
+        E.soft_threshold(1.0, -0.1)
+
+
+def lasso_kkt_violation(X, y, w, lam):
+    """Largest violation of the lasso optimality conditions (subgradient at 0 within [-λ, λ])."""
+    grad = X.T @ (X @ w - y) / len(X)
+    nonzero = w != 0
+    on_support = np.abs(grad[nonzero] + lam * np.sign(w[nonzero]))
+    off_support = np.maximum(np.abs(grad[~nonzero]) - lam, 0)
+    return max(on_support.max(initial=0), off_support.max(initial=0))
+
+
+def test_ista_solves_the_lasso_and_ridge_solves_its_system():
+    X, y, _ = E.sparse_regression()
+    for lam in (0.01, 0.07, 0.3):
+        w = E.lasso_ista(X, y, lam)
+        assert lasso_kkt_violation(X, y, w, lam) < 1e-8
+        n, d = X.shape
+        augmented = np.vstack([X / math.sqrt(n), math.sqrt(lam) * np.eye(d)])   # independent: lstsq
+        target = np.concatenate([y / math.sqrt(n), np.zeros(d)])
+        np.testing.assert_allclose(E.ridge(X, y, lam), np.linalg.lstsq(augmented, target, rcond=None)[0],
+                                   atol=1e-10)
+    lam_max = np.max(np.abs(X.T @ y / len(X)))
+    assert np.all(E.lasso_ista(X, y, lam_max * 1.001) == 0.0)
+    assert np.any(E.lasso_ista(X, y, lam_max * 0.99) != 0.0)
+
+
+def test_l1_exact_zeros_exceed_l2_and_subgradient_gives_none():
+    X, y, w_true = E.sparse_regression()
+    paths = E.regularization_paths(X, y, w_true)
+    assert np.all(paths.l2_zero_fraction == 0.0)
+    assert paths.l1_zero_fraction.mean() > paths.l2_zero_fraction.mean() + 0.3     # 0.41 vs 0
+    assert paths.l1_zero_fraction[-1] == 1.0                  # beyond λ_max everything is zero
+    lam = paths.lams[15]
+    ista, sub = E.lasso_ista(X, y, lam), E.l1_subgradient(X, y, lam)
+    assert np.sum(ista == 0) == 4 and np.all(ista[:3] != 0)    # the 3 informative features survive
+    assert np.sum(sub == 0) == 0
+    step = 1 / np.linalg.eigvalsh(X.T @ X / len(X))[-1]
+    assert np.all(np.abs(sub[ista == 0]) < 3 * step * lam)     # jitter around zero, about one step wide
+    objective = lambda w: 0.5 * np.mean((X @ w - y) ** 2) + lam * np.abs(w).sum()
+    assert objective(ista) - 1e-12 <= objective(sub) < objective(ista) * 1.05    # near-optimal, not sparse
+
+
+def test_zero_fraction_counts_exact_zeros_only():
+    assert E.zero_fraction(np.array([0.0, -0.0, 1e-300, 3.0])) == 0.5
+    assert E.zero_fraction(np.array([])) == 0.0
+
+
+def test_constraint_geometry_l1_lands_on_an_axis():
+    g = E.constraint_geometry()
+    assert g.w_l1[1] == 0.0 and g.w_l1[0] > 0
+    np.testing.assert_allclose((g.H + g.lam * np.eye(2)) @ g.w_l2, g.H @ g.w_star, atol=1e-12)
+    assert np.all(g.w_l2 != 0)
+    grad = g.H @ (g.w_l1 - g.w_star)
+    assert abs(grad[0] + g.lam) < 1e-9 and abs(grad[1]) <= g.lam       # KKT of f + λ‖w‖₁
+
+
+def exact_lad_line(x, y):
+    """Least absolute deviations by brute force: an optimal line passes through two data points."""
+    best = (np.inf, None)
+    for i, j in itertools.combinations(range(len(x)), 2):
+        slope = (y[j] - y[i]) / (x[j] - x[i])
+        intercept = y[i] - slope * x[i]
+        best = min(best, (np.abs(y - slope * x - intercept).sum(), (slope, intercept)), key=lambda t: t[0])
+    return best[1]
+
+
+def test_outlier_moves_mse_and_l1_penalty_but_not_the_l1_loss():
+    fits = E.outlier_fits()
+    lad_slope, lad_intercept = exact_lad_line(fits.x, fits.y)
+    slope, intercept = fits.fits["L1 loss"]
+    assert slope == pytest.approx(lad_slope, abs=0.05) and intercept == pytest.approx(lad_intercept, abs=0.03)
+    assert abs(fits.fits["MSE, clean data"][0] - 2) < 0.1
+    assert abs(fits.fits["L1 loss"][0] - 2) < 0.15
+    assert abs(fits.fits["MSE"][0] - 2) > 2 and abs(fits.fits["MSE + L1 penalty"][0] - 2) > 1.5
+    x1 = np.column_stack([fits.x, np.ones_like(fits.x)])
+    np.testing.assert_allclose(fits.fits["MSE"], np.linalg.lstsq(x1, fits.y, rcond=None)[0], atol=1e-12)
+
+
+# ---------------------------------------------------------------- REG-04
+
+
+def test_penalty_gradients_match_central_differences():
+    w = np.array([0.3, -1.2, 0.7])
+    for kind, f in (("squared", lambda v: 0.4 * np.sum(v**2)), ("norm", lambda v: 0.4 * np.linalg.norm(v))):
+        numeric = numerical_gradient(f, w.copy(), eps=1e-6)
+        assert relative_error(E.penalty_gradient(w, 0.4, kind), numeric) < 1e-8
+    for scale in (1.0, 1e-3, 1e-9):
+        v = scale * np.array([0.6, -0.8])
+        assert np.linalg.norm(E.penalty_gradient(v, 0.1, "norm")) == pytest.approx(0.1)
+        assert np.linalg.norm(E.penalty_gradient(v, 0.1, "squared")) == pytest.approx(0.2 * scale)
+    with pytest.raises(ValueError, match="undefined at w = 0"):
+        E.penalty_gradient(np.zeros(2), 0.1, "norm")
+    with pytest.raises(ValueError, match="kind"):
+        E.penalty_gradient(w, 0.1, "cubed")
+
+
+def test_descending_the_penalties():
+    w0, lam, lr = [3.0, 4.0], 1.0, 0.1
+    squared = E.penalty_descent(w0, lam, lr, 80, "squared")
+    np.testing.assert_allclose(squared, 5 * (1 - 2 * lr * lam) ** np.arange(81), rtol=1e-12)
+    assert np.all(squared > 0)
+    norm = E.penalty_descent(w0, lam, lr, 80, "norm")
+    np.testing.assert_allclose(norm[:50], 5 - 0.1 * np.arange(50), atol=1e-12)   # constant speed ηλ
+    assert np.all(norm[50:] <= lr * lam + 1e-12) and np.all(norm > 0)            # bounces, never 0
+    prox = E.penalty_descent(w0, lam, lr, 80, "norm-prox")
+    assert np.all(prox[50:] == 0.0) and np.all(prox[:50] > 0)                    # ‖w0‖/ηλ = 50 steps
+
+
+# ---------------------------------------------------------------- REG-05
+
+
+def hand_adam(w0, X, Y, lr, lam, steps, decoupled, betas=(0.9, 0.999), eps=1e-8):
+    """Adam with L2 in the gradient (decoupled=False) or AdamW, from the paper's formulas."""
+    w, m, v = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
+    for t in range(1, steps + 1):
+        g = X.T @ (2 * (X @ w - Y) / Y.size)
+        if decoupled:
+            w = w * (1 - lr * lam)
+        else:
+            g = g + lam * w
+        m = betas[0] * m + (1 - betas[0]) * g
+        v = betas[1] * v + (1 - betas[1]) * g * g
+        m_hat, v_hat = m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return w
+
+
+def test_weight_decay_equals_l2_for_sgd_not_for_adam():
+    final = E.weight_decay_comparison(steps=10, lr=0.05, lam=0.1)
+    np.testing.assert_allclose(final["SGD(weight_decay)"], final["SGD + L2 in the loss"], atol=1e-14)
+    np.testing.assert_allclose(final["SGD(weight_decay)"], final["SGD, decay by hand"], atol=1e-12)
+    np.testing.assert_allclose(final["Adam(weight_decay)"], final["Adam + L2 in the loss"], atol=1e-14)
+    assert np.max(np.abs(final["AdamW(weight_decay)"] - final["Adam(weight_decay)"])) > 0.05   # 0.072
+    X, Y, w0 = E._decay_problem(0)
+    np.testing.assert_allclose(final["Adam(weight_decay)"], hand_adam(w0, X, Y, 0.05, 0.1, 10, False),
+                               atol=1e-12)
+    np.testing.assert_allclose(final["AdamW(weight_decay)"], hand_adam(w0, X, Y, 0.05, 0.1, 10, True),
+                               atol=1e-12)
+
+
+def test_adam_l2_decays_unevenly_adamw_evenly():
+    pure = 1 - (1 - 0.01 * 0.1) ** 100          # no loss gradient: decayed 100 times by (1 − ηλ)
+    adamw = E.decay_effect("adamw", lam=0.1, lr=0.01, steps=100, grad_scales=(10.0, 0.0))
+    sgd = E.decay_effect("sgd", lam=0.1, lr=0.01, steps=100, grad_scales=(10.0, 0.0))
+    adam = E.decay_effect("adam+l2", lam=0.1, lr=0.01, steps=100, grad_scales=(10.0, 0.0))
+    assert adamw[1] == pytest.approx(pure, rel=1e-12) and sgd[1] == pytest.approx(pure, rel=1e-12)
+    assert adamw[0] == pytest.approx(adamw[1], rel=0.05)
+    assert adam[0] < 0.2 * adamw[0]              # large gradients: decay divided by √v ≈ 10
+    assert adam[1] > 5 * adamw[1]                # no gradient: a normalized step of about η per step
+    with pytest.raises(ValueError, match="optimizer"):
+        E.decay_effect("rmsprop")
+
+
+# ---------------------------------------------------------------- REG-06
+
+
+def test_dropout_reference_matches_the_layer_and_its_contract():
+    x = np.random.default_rng(3).standard_normal((50, 40))
+    out, mask = E.dropout_forward(x, 0.3, np.random.default_rng(9))
+    layer = nn.Dropout(0.3, rng=np.random.default_rng(9))
+    np.testing.assert_array_equal(layer.forward(x), out)
+    assert set(np.unique(mask)) <= {0.0, 1 / 0.7}
+    dy = np.random.default_rng(4).standard_normal(x.shape)
+    np.testing.assert_array_equal(E.dropout_backward(dy, mask), layer.backward(dy))
+    same, none = E.dropout_forward(x, 0.3, 0, training=False)
+    assert same is x or np.array_equal(same, x)
+    assert none is None and E.dropout_backward(dy, None) is dy
+    np.testing.assert_array_equal(E.dropout_forward(x, 0.0, 0)[0], x)
+
+
+def test_dropout_moments_match_the_theory():
+    x = np.array([1.0, -2.0, 0.5, 3.0])
+    p, samples = 0.3, 20000
+    mean, var = E.dropout_moments(x, p, samples=samples, rng=0)
+    theory_var = x**2 * p / (1 - p)
+    assert np.all(np.abs(mean - x) < 4 * np.sqrt(theory_var / samples))
+    np.testing.assert_allclose(var, theory_var, rtol=0.05)
+
+
+def test_dropout_shrinks_the_gap_but_not_the_best_validation_loss():
+    base, half = E.overfit_run(), E.overfit_run(dropout=0.5)
+    assert half.final_val_loss < 0.45 * base.final_val_loss
+    assert half.gap < 0.2 * base.gap
+    assert abs(half.val_loss.min() - base.val_loss.min()) < 0.1 * base.val_loss.min()
+    for p in (0.2, 0.5, 0.8):
+        run = E.overfit_run(dropout=p)
+        assert run.final_val_loss < base.final_val_loss
+        assert abs(run.final_val_accuracy - base.final_val_accuracy) <= 0.03      # within noise: 87-90 %
+
+
+# ---------------------------------------------------------------- REG-07
+
+
+def shift_by_loop(X, shifts):
+    """Independent shift: np.roll per image, then blank what wrapped around."""
+    out = []
+    for image, (dr, dc) in zip(X.reshape(-1, 8, 8), shifts, strict=True):
+        moved = np.roll(image, (dr, dc), axis=(0, 1))
+        if dr > 0:
+            moved[:dr] = 0
+        elif dr < 0:
+            moved[dr:] = 0
+        if dc > 0:
+            moved[:, :dc] = 0
+        elif dc < 0:
+            moved[:, dc:] = 0
+        out.append(moved.ravel())
+    return np.array(out)
+
+
+def test_shift_and_flip_images():
+    X = E.digits().X_train[:30]
+    shifts = np.random.default_rng(0).integers(-2, 3, size=(30, 2))
+    np.testing.assert_array_equal(E.shift_images(X, shifts), shift_by_loop(X, shifts))
+    np.testing.assert_array_equal(E.shift_images(X, np.zeros((30, 2), dtype=int)), X)
+    np.testing.assert_array_equal(E.flip_images(X), np.array([np.fliplr(x.reshape(8, 8)).ravel() for x in X]))
+    np.testing.assert_array_equal(E.flip_images(E.flip_images(X)), X)
+    with pytest.raises(ValueError, match="shifts"):
+        E.shift_images(X, shifts.astype(float))
+    with pytest.raises(ValueError, match="pixels per row"):
+        E.shift_images(X[:, :60], shifts)
+
+
+def test_augment_digits_draws_label_preserving_shifts():
+    X = E.digits().X_train[:40]
+    np.testing.assert_array_equal(E.augment_digits(X, 0, prob=0.0), X)
+    a, b = E.augment_digits(X, 5), E.augment_digits(X, 5)
+    np.testing.assert_array_equal(a, b)
+    offsets = itertools.product((-1, 0, 1), repeat=2)
+    candidates = np.stack([shift_by_loop(X, np.full((40, 2), s)) for s in offsets])
+    assert np.all(np.any(np.all(candidates == a[None], axis=2), axis=0))      # each one of the 9 shifts
+    noisy = E.augment_digits(X, 1, prob=0.0, noise=0.1)
+    assert abs((noisy - X).std() - 0.1) < 0.01
+
+
+def test_displaced_validation_moves_every_digit_by_one_pixel():
+    ds, moved = E.digits(), E.displaced_validation()
+    directions = [s for s in itertools.product((-1, 0, 1), repeat=2) if s != (0, 0)]
+    candidates = np.stack([shift_by_loop(ds.X_val, np.full((len(ds.X_val), 2), s)) for s in directions])
+    assert np.all(np.any(np.all(candidates == moved[None], axis=2), axis=0))
+
+
+def test_augmentation_honest_result():
+    study = E.augmentation_study(per_class=20, seeds=(0, 1, 2), epochs=60)
+    assert study.n_train == 200
+    # clean validation digits: no gain (a small loss) ...
+    assert study.mean("clean", "augmented") <= study.mean("clean", "plain")
+    assert study.mean("clean", "plain") - study.mean("clean", "augmented") < 0.03
+    # ... digits moved by one pixel: a large gain on every seed
+    assert np.all(study.displaced["augmented"] > study.displaced["plain"] + 0.4)
+    assert study.mean("displaced", "plain") < 0.4 < 0.75 < study.mean("displaced", "augmented")
+
+
+# ---------------------------------------------------------------- REG-08
+
+
+def early_stopping_reference(losses, patience):
+    stopper = R.EarlyStopping(patience)
+    return any(stopper.step(v) for v in losses)
+
+
+def test_should_stop_agrees_with_early_stopping_on_random_curves():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        losses = list(np.round(rng.random(rng.integers(0, 12)), 1))     # rounding makes ties common
+        patience = int(rng.integers(1, 5))
+        for k in range(len(losses) + 1):
+            prefix = losses[:k]
+            if not early_stopping_reference(prefix[:-1], patience):     # EarlyStopping stops at the first hit
+                assert E.should_stop(prefix, patience) == early_stopping_reference(prefix, patience)
+    assert not E.should_stop([], 3)
+    with pytest.raises(ValueError, match="patience"):
+        E.should_stop([1.0], 0)
+
+
+def test_early_stopping_run_stops_patience_epochs_after_the_best_and_restores_it():
+    full, early = E.overfit_run(), E.overfit_run(patience=10)
+    assert early.stopped_early and early.epochs_run == full.best_epoch + 10
+    np.testing.assert_array_equal(early.val_loss, full.val_loss[:early.epochs_run])
+    assert early.final_val_loss == pytest.approx(full.val_loss.min(), rel=1e-12)
+    assert early.val_loss[-1] > early.final_val_loss                  # the model at the stop is worse
+    stop = next(k for k in range(1, 151) if E.should_stop(full.val_loss[:k], 10))
+    assert stop == early.epochs_run
+
+
+# ---------------------------------------------------------------- REG-09
+
+
+def test_validation_below_training_loss_explained():
+    gap = E.loss_gap_run(dropout=0.5, epochs=8)
+    steps = gap.step_loss.reshape(len(gap.val), gap.steps_per_epoch)
+    np.testing.assert_allclose(gap.reported, steps.mean(axis=1), rtol=1e-12)    # History: epoch mean
+    assert np.all(gap.reported > gap.val)                          # the paradox, all 8 epochs
+    assert np.all(gap.train_mode > gap.train_eval)                 # dropout's share
+    assert gap.reported[0] - gap.train_mode[0] > 0.5                # averaging lag in epoch 1
+    assert np.all(np.abs(gap.train_eval - gap.val) < 0.02)          # fair comparison: no paradox
+    plain = E.loss_gap_run(dropout=0.0, epochs=8)
+    np.testing.assert_array_equal(plain.train_mode, plain.train_eval)        # no dropout: modes agree
+    lag = plain.reported - plain.val
+    assert np.all(lag[:5] > 0.02) and np.all(np.diff(lag) < 0) and abs(lag[-1]) < 0.01   # they meet
+    assert plain.reported[0] - plain.train_eval[0] > 0.5
+
+
+# ---------------------------------------------------------------- REG-10
+
+
+def test_magnitude_masks_use_one_global_threshold():
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal((5, 7)), rng.standard_normal((7, 3))]
+    for fraction in (0.0, 0.3, 0.5, 0.9, 1.0):
+        masks = E.magnitude_masks(weights, fraction)
+        pruned = np.concatenate([np.abs(w[~m]) for w, m in zip(weights, masks, strict=True)])
+        kept = np.concatenate([np.abs(w[m]) for w, m in zip(weights, masks, strict=True)])
+        assert pruned.size == round(fraction * 56)
+        if pruned.size and kept.size:
+            assert pruned.max() <= kept.min()
+    assert sum((~m).sum() for m in E.random_masks(weights, 0.5, rng=1)) == 28
+    with pytest.raises(ValueError, match="fraction"):
+        E.magnitude_masks(weights, 1.5)
+
+
+def test_finetuning_keeps_pruned_weights_at_zero():
+    model = E.dense_digits_model()
+    weights = [p for p in model.parameters() if p.value.ndim == 2]
+    masks = E.magnitude_masks([p.value for p in weights], 0.9)
+    for p, keep in zip(weights, masks, strict=True):
+        p.value *= keep
+    E._finetune(model, masks, epochs=1, rng=np.random.default_rng(0))
+    for p, keep in zip(weights, masks, strict=True):
+        assert np.all(p.value[~keep] == 0.0) and np.all(p.value[keep] != 0.0)
+
+
+def test_pruning_curve():
+    curve = E.pruning_curve()
+    assert curve.dense > 0.97
+    assert curve.magnitude[1] >= curve.dense - 0.01                 # half the weights for free
+    assert curve.random[1] < curve.magnitude[1] - 0.2               # which weights matters
+    assert np.all(curve.finetuned[2:] >= curve.magnitude[2:])       # fine-tuning recovers
+    assert curve.finetuned[4] > curve.dense - 0.035 and curve.magnitude[4] < curve.dense - 0.1   # at 90 %
+    assert np.all(np.diff(curve.magnitude) <= 1e-12)
+
+
+# ---------------------------------------------------------------- REG-11
+
+
+def independent_kd_loss(zs, zt, labels, T, alpha):
+    p_t = special.softmax(zt / T, axis=1)
+    kl = np.sum(p_t * (np.log(p_t) - special.log_softmax(zs / T, axis=1)), axis=1).mean()
+    ce = -special.log_softmax(zs, axis=1)[np.arange(len(labels)), labels].mean()
+    return alpha * T * T * kl + (1 - alpha) * ce
+
+
+def test_distillation_loss_value_and_gradient():
+    rng = np.random.default_rng(0)
+    zs, zt, labels = rng.standard_normal((6, 10)), 3 * rng.standard_normal((6, 10)), rng.integers(0, 10, 6)
+    for T, alpha in ((1.0, 0.5), (4.0, 0.9), (10.0, 1.0)):
+        value, grad = E.distillation_loss(zs, zt, labels, T, alpha)
+        assert value == pytest.approx(independent_kd_loss(zs, zt, labels, T, alpha), rel=1e-12)
+        def loss_of(z, T=T, alpha=alpha):
+            return E.distillation_loss(z, zt, labels, T, alpha)[0]
+
+        # eps = 1e-5 balances truncation and round-off (~1e-11 absolute); the smallest gradient entries
+        # are ~1e-5, so the worst relative error is ~1e-6: tolerance 1e-5.
+        assert relative_error(grad, numerical_gradient(loss_of, zs.copy(), eps=1e-5)) < 1e-5
+    ce = losses.CrossEntropyLoss()
+    value, grad = E.distillation_loss(zs, zt, labels, 4.0, alpha=0.0)
+    assert value == pytest.approx(ce.forward(zs, labels)) and np.allclose(grad, ce.backward())
+    with pytest.raises(ValueError, match="teacher_logits"):
+        E.distillation_loss(zs, zt[:, :5], labels)
+    with pytest.raises(ValueError, match="alpha"):
+        E.distillation_loss(zs, zt, labels, alpha=1.5)
+
+
+def test_t_squared_keeps_the_soft_gradient_scale():
+    temperatures = np.array([1.0, 2.0, 5.0, 10.0, 20.0])
+    plain, scaled = E.soft_term_gradient_norms(temperatures)
+    assert np.ptp(scaled[1:]) < 0.05 * scaled[1:].mean()            # levels off once T ≥ 2
+    assert plain[4] / plain[3] == pytest.approx(0.25, rel=0.05)      # ~1/T² without the factor
+
+
+def test_distillation_honest_result():
+    kd = E.distillation_study()
+    assert kd.teacher > 0.96
+    hard, soft = kd.accuracy[(200, "hard labels")], kd.accuracy[(200, "distilled")]
+    assert np.all(soft > hard + 0.015) and soft.mean() - hard.mean() > 0.025   # clear win with 200 digits
+    gain_full = kd.mean(988, "distilled") - kd.mean(988, "hard labels")
+    assert -0.005 < gain_full < 0.015                                # about half a point: not a claim
+
+
+# ---------------------------------------------------------------- REG-12
+
+
+def test_one_example_is_read_off_two_checkpoints_exactly():
+    rng = np.random.default_rng(0)
+    for lr in (0.01, 0.1, 1.0):
+        x = rng.random(64)
+        recovered = E.reconstruct_input(*E.one_step_checkpoints(x[None, :], np.array([3]), lr=lr, rng=1))
+        np.testing.assert_allclose(recovered, x, rtol=1e-10, atol=1e-12)
+
+
+def test_a_batch_of_two_gives_the_predicted_blend():
+    X = E.digits().X_train[[7, 8]]
+    labels = E.digits().y_train[[7, 8]]
+    W0, b0, W1, b1 = E.one_step_checkpoints(X, labels, lr=0.1)
+    # independent: δ_i = (softmax(x_i W0 + b0) − onehot(y_i)) / B, the blend Σ δ_ij x_i / Σ δ_ij
+    delta = (special.softmax(X @ W0 + b0, axis=1) - np.eye(10)[labels]) / 2
+    j = int(np.argmax(np.abs(delta.sum(axis=0))))
+    np.testing.assert_allclose(E.reconstruct_input(W0, b0, W1, b1), delta[:, j] @ X / delta[:, j].sum(),
+                               rtol=1e-9)
+    with pytest.raises(ValueError, match="did not change"):
+        E.reconstruct_input(W0, b0, W0, b0)
+
+
+def test_roc_auc_matches_scikit_learn():
+    rng = np.random.default_rng(0)
+    pos, neg = np.round(rng.normal(1, 1, 40), 1), np.round(rng.normal(0, 1, 30), 1)   # with ties
+    expected = roc_auc_score(np.r_[np.ones(40), np.zeros(30)], np.r_[pos, neg])
+    assert E.roc_auc(pos, neg) == pytest.approx(expected, rel=1e-12)
+    assert E.roc_auc(np.array([2.0, 3.0]), np.array([1.0])) == 1.0
+    assert E.roc_auc(np.array([1.0]), np.array([1.0])) == 0.5
+
+
+def test_membership_inference_needs_memorization():
+    study = E.membership_study(n_members=50)
+    assert study.auc["memorizing"] > 0.85 and study.auc["well regularized"] < 0.6
+    inside, outside = study.losses["memorizing"]
+    assert np.median(inside) < 0.1 * np.median(outside)
+    assert study.accuracy_gap["memorizing"] > 0.1 and abs(study.accuracy_gap["well regularized"]) < 0.05
+    for name, (inside, outside) in study.losses.items():
+        assert study.auc[name] == pytest.approx(
+            roc_auc_score(np.r_[np.ones(50), np.zeros(50)], -np.r_[inside, outside]))
+
+
+# ---------------------------------------------------------------- REG-13
+
+
+def one_softmax_regression(lr, wd, X, y, X_val, y_val, steps):
+    W, b, Y = np.zeros((X.shape[1], 10)), np.zeros(10), np.eye(10)[y]
+    for _ in range(steps):
+        G = (special.softmax(X @ W + b, axis=1) - Y) / len(X)
+        W, b = W - lr * (X.T @ G + wd * W), b - lr * G.sum(axis=0)
+    return -special.log_softmax(X_val @ W + b, axis=1)[np.arange(len(y_val)), y_val].mean()
+
+
+def test_softmax_regression_scores_match_single_runs():
+    X, y, X_val, y_val = E._search_data()
+    lrs, wds = np.array([0.05, 1.0, 5.0]), np.array([1e-5, 1e-3, 1e-4])
+    scores = E.softmax_regression_scores(lrs, wds, X, y, X_val, y_val, steps=20)
+    for k in range(3):
+        assert scores[k] == pytest.approx(one_softmax_regression(lrs[k], wds[k], X, y, X_val, y_val, 20),
+                                          rel=1e-10)
+    assert E.softmax_regression_scores([1e307], [0.0], X, y, X_val, y_val, steps=3)[0] == np.inf   # overflow
+
+
+def test_grid_and_random_points():
+    grid = E.grid_points(9)
+    assert grid.shape == (9, 2) and len(np.unique(grid[:, 0])) == 3 == len(np.unique(grid[:, 1]))
+    assert grid[:, 0].min() == -2.0 and grid[:, 0].max() == 1.5
+    with pytest.raises(ValueError, match="perfect square"):
+        E.grid_points(8)
+    random = E.random_points(9, rng=0)
+    assert len(np.unique(random[:, 0])) == 9
+    assert np.all((random[:, 0] >= -2) & (random[:, 0] <= 1.5) & (random[:, 1] >= -6) & (random[:, 1] <= -3))
+
+
+def test_random_search_beats_the_grid_when_one_hyperparameter_matters():
+    search = E.search_study(budget=9, seeds=(0, 1, 2, 3, 4))
+    assert np.all(search.random_best < search.grid_best - 0.2)       # every seed: ~0.21 vs 0.55
+    assert search.wd_effect < 0.1 * np.ptp(search.curve)             # weight decay hardly matters
+    assert 1 - 0.95**60 == pytest.approx(0.954, abs=5e-4)            # the budget argument
+
+
+# ---------------------------------------------------------------- the L1/L2 explorer
+
+
+def test_penalty_grid_and_snapping():
+    grid = E.PENALTY_STRENGTHS
+    assert len(grid) == 31 and grid[0] == pytest.approx(1e-4) and grid[-1] == pytest.approx(0.1)
+    np.testing.assert_allclose(np.diff(np.log10(grid)), 0.1, atol=1e-12)
+    assert E.snap_strength(0.002) == pytest.approx(10**-2.7) and E.snap_strength(1.1e-4) == grid[0]
+    with pytest.raises(ValueError, match="explorer's range"):
+        E.snap_strength(0.5)
+
+
+def test_l1_zeros_grow_with_strength_and_l2_gives_none():
+    fractions = np.array([E.penalty_run("l1", s).zero_fractions for s in E.PENALTY_STRENGTHS])
+    assert np.all(np.diff(fractions[:, 0]) >= 0)                   # what sparsity_threshold relies on
+    assert fractions[0, 0] < 0.1 and np.all(fractions[-1] == 1.0)
+    for fraction in (0.4, 0.5, 0.9):
+        smallest = next(s for s, f in zip(E.PENALTY_STRENGTHS, fractions[:, 0], strict=True) if f >= fraction)
+        assert E.sparsity_threshold(fraction) == smallest
+    # the exercise's answer, 10^-2.8, with a margin of several weights on both sides (robust to rounding)
+    i = int(np.flatnonzero(E.PENALTY_STRENGTHS == E.sparsity_threshold(0.4))[0])
+    assert E.PENALTY_STRENGTHS[i] == pytest.approx(10**-2.8)
+    assert 64 * fractions[i, 0] >= 0.4 * 64 + 4 and 64 * fractions[i - 1, 0] <= 0.4 * 64 - 4
+    for s in (1e-4, 1e-3, 1e-2):
+        run = E.penalty_run("l2", s)
+        assert np.all(run.zero_fractions == 0) and run.train_accuracy > 0.95
+    assert E.penalty_run("l1", 1e-3).val_accuracy > 0.9
+    with pytest.raises(ValueError, match="penalty"):
+        E.penalty_run("l3", 1e-3)
+
+
+def test_penalty_runs_are_cached_by_grid_value():
+    run = E.penalty_run("l1", 10**-2.8)
+    assert run.first_layer.shape == (2, 32) and not run.first_layer.flags.writeable
+    assert E.penalty_run("l1", 0.00158) is run                       # snapped to the same cached run
+    assert run.zero_fractions[0] == np.mean(run.first_layer == 0.0)
+
+
+def test_mse_training_in_the_ridge_demo_matches_the_solve():
+    """REG-04 notebook cell: gradient descent with the package on the ridge objective."""
+    X, y, _ = E.sparse_regression()
+    layer = nn.Linear(12, 1, bias=False, init="zeros")
+    mse, sgd = losses.MSELoss(), optim.SGD(layer.parameters(), lr=0.2)
+    for _ in range(2000):
+        sgd.zero_grad()
+        mse.forward(layer(X), y[:, None])
+        layer.backward(0.5 * mse.backward())
+        R.add_l2_grad(layer.parameters(), 0.3)
+        sgd.step()
+    np.testing.assert_allclose(layer.weight.value[:, 0], E.ridge(X, y, 0.3), atol=1e-10)
