@@ -1,0 +1,130 @@
+"""Figures of notebook 08 (initialization), shared by its static plots and its explorer.
+
+Each function draws on the axes (or figure) it is given and returns what it drew,
+so tests can assert on the plotted data. Values that are exactly 0 (the zeros
+scheme) cannot sit on a log axis: they are left out and the axes say so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gdcourse.plots import color
+
+__all__ = ["per_layer_curves", "layer_histograms", "weight_heatmap", "draw_init_profile"]
+
+_QUANTITIES = {
+    "stds": "activation std",
+    "second_moments": "E[h²]",
+    "backward_stds": "std of ∂L/∂h",
+    "grad_norms": "‖∂L/∂W‖",
+}
+
+
+def _positive(values):
+    values = np.asarray(values, dtype=float)
+    return np.where(values > 0, values, np.nan)
+
+
+def _span_decades(ax, values, decades=3.0):
+    """Widen a log axis to at least ``decades`` decades, so a flat curve looks flat."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0:
+        return
+    low, high = np.log10(values.min()), np.log10(values.max())
+    if high - low < decades:
+        middle = (low + high) / 2
+        ax.set_ylim(10 ** (middle - decades / 2), 10 ** (middle + decades / 2))
+
+
+def per_layer_curves(ax, profiles, quantity="stds", reference=None):
+    """One curve per :class:`~gdcourse.experiments.initialization.DepthProfile` of ``quantity`` against the layer.
+
+    ``profiles``: label → profile. ``quantity``: "stds", "second_moments",
+    "backward_stds" or "grad_norms" (which has one more entry, the head, drawn at
+    ``depth + 1``). ``reference``: an optional horizontal line (value, label).
+    Log y axis spanning at least 3 decades; exact zeros are omitted and named on
+    the axes.
+    """
+    if quantity not in _QUANTITIES:
+        raise ValueError(f"quantity: expected one of {list(_QUANTITIES)}, got {quantity!r}")
+    lines, zero, shown = [], [], []
+    for i, (label, profile) in enumerate(profiles.items()):
+        values = np.asarray(getattr(profile, quantity), dtype=float)
+        layers = np.arange(1, len(values) + 1)
+        (line,) = ax.plot(layers, _positive(values), "-", marker="o", markersize=2.5, lw=1.5, color=color(i),
+                          label=label)
+        lines.append(line)
+        shown.append(values)
+        if np.all(values == 0):
+            zero.append(label)
+    if reference is not None:
+        ax.axhline(reference[0], color="0.35", ls=":", lw=1, label=reference[1])
+    ax.set(yscale="log", xlabel="layer", ylabel=_QUANTITIES[quantity], xlim=(0.5, max(map(len, shown)) + 0.5))
+    _span_decades(ax, np.concatenate(shown))
+    if zero:
+        ax.text(0.5, 0.5, "exactly 0 (not drawn on a log axis):\n" + "\n".join(zero), transform=ax.transAxes,
+                ha="center", va="center", fontsize=8, color="#cf222e")
+    ax.legend(fontsize=7, loc="best")
+    return lines
+
+
+def layer_histograms(ax, counts, edges, layers, xlabel, zero_spike=False):
+    """Histograms of a few layers on shared bins, stacked (layer 1 on top), each scaled to its own peak.
+
+    A shared x range is the point: a layer whose values shrank to nothing is a
+    single spike at 0, one that saturated piles up at the ends. With
+    ``zero_spike`` (ReLU outputs, half of them exactly 0) each row is scaled to its
+    highest bin *after* the first, and the first bin is cut at the top, so the
+    shape of the positive part stays visible. Returns the lines.
+    """
+    centers = (edges[:-1] + edges[1:]) / 2
+    lines, offsets = [], []
+    for i, row in enumerate(counts):
+        offset = 1.2 * (len(layers) - 1 - i)
+        rest = float(np.max(row[1:])) if zero_spike and len(row) > 1 else 0.0
+        peak = rest or float(np.max(row)) or 1.0
+        height = np.minimum(row / peak, 1.0)
+        (line,) = ax.step(centers, offset + height, where="mid", color=color(i), lw=1.3)
+        ax.fill_between(centers, offset, offset + height, step="mid", color=color(i), alpha=0.25)
+        lines.append(line)
+        offsets.append(offset)
+    ax.set_yticks(offsets, [f"layer {layer}" for layer in layers], fontsize=8)
+    ax.set(xlabel=xlabel, xlim=(edges[0], edges[-1]), ylim=(-0.1, 1.2 * len(layers)))
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
+    return lines
+
+
+def weight_heatmap(ax, W, title, limit=None):
+    """``W (n_in, units)`` as an image (inputs down, units across), on a symmetric colour scale."""
+    W = np.asarray(W, dtype=float)
+    limit = limit if limit is not None else (float(np.max(np.abs(W))) or 1.0)
+    image = ax.imshow(W, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
+    ax.set(xlabel="hidden unit", ylabel="input", title=title)
+    ax.title.set_fontsize(9)
+    return image
+
+
+def draw_init_profile(fig, profile):
+    """Explorer frame: activation histograms, std per layer, gradient histograms, weight-gradient norms."""
+    (ax_hist, ax_std), (ax_ghist, ax_gnorm) = fig.subplots(2, 2)
+    name = f"{profile.activation}, {profile.scheme}" + (f" × {profile.gain:.3g}" if profile.gain != 1 else "")
+    relu = profile.activation == "relu"
+    layer_histograms(ax_hist, profile.act_counts, profile.act_edges, profile.hist_layers,
+                     "activation h" + (" (bar at 0 cut: half the outputs are 0)" if relu else ""), zero_spike=relu)
+    ax_hist.set_title(f"activations ({name})", fontsize=9)
+    reference = (profile.stds[0], "layer 1") if profile.stds[0] > 0 else None
+    per_layer_curves(ax_std, {"std of h": profile}, "stds", reference=reference)
+    ax_std.set_title(f"layer {profile.depth}: std {profile.stds[-1]:.3g}; initial loss {profile.loss:.3g} "
+                     "(ln 10 = 2.30)", fontsize=9)
+    layer_histograms(ax_ghist, profile.grad_counts, profile.grad_edges, profile.hist_layers,
+                     "back-propagated gradient ∂L/∂h")
+    ax_ghist.set_title("gradients", fontsize=9)
+    per_layer_curves(ax_gnorm, {"‖∂L/∂W‖ (last: head)": profile}, "grad_norms")
+    if profile.grad_norms[-2] > 0:
+        ratio = profile.grad_norms[0] / profile.grad_norms[-2]
+        ax_gnorm.set_title(f"weight gradients: layer 1 / layer {profile.depth} = {ratio:.3g}", fontsize=9)
+    else:
+        ax_gnorm.set_title("weight gradients", fontsize=9)
+    return ax_hist, ax_std, ax_ghist, ax_gnorm
