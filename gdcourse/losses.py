@@ -180,20 +180,23 @@ class CrossEntropyLoss(Loss):
         if n == 0:
             raise ValueError("CrossEntropyLoss: expected a non-empty batch, got 0 rows")
         target = np.asarray(target)
-        log_p = F.log_softmax(pred, axis=1)
+        # log softmax(z)_k = s_k − log Σ_j e^{s_j} with s = z − max(z): one exp, nothing overflows
+        shifted = pred - pred.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1)
+        log_total = np.log(total)
+        eps = self.label_smoothing
         if target.ndim == 1:
             labels = check_labels(target, "target", c)
             if len(labels) != n:
                 raise ValueError(f"CrossEntropyLoss: expected {n} labels (one per row of logits), got {len(labels)}")
-            picked = log_p[np.arange(n), labels]
-            eps = self.label_smoothing
-            loss = -((1 - eps) * picked.sum() + eps * log_p.mean(axis=1).sum()) / n
+            nll = log_total.sum() - shifted[np.arange(n), labels].sum()
+            loss = (1 - eps) * nll + eps * (log_total.sum() - shifted.mean(axis=1).sum()) if eps else nll
         else:
-            probs = self._check_probabilities(target, (n, c))
-            loss = -(probs * log_p).sum() / n
-            labels = probs
-        self._cache = (log_p, labels)
-        return float(loss)
+            labels = self._check_probabilities(target, (n, c))
+            loss = -(labels * (shifted - log_total[:, None])).sum()
+        self._cache = (exp, total, labels)
+        return float(loss) / n
 
     def _check_probabilities(self, target, shape):
         if target.shape != shape:
@@ -206,9 +209,9 @@ class CrossEntropyLoss(Loss):
         return (1 - eps) * target + eps / shape[1] if eps else target
 
     def backward(self):
-        log_p, labels = self._saved()
-        n, c = log_p.shape
-        grad = np.exp(log_p)
+        exp, total, labels = self._saved()
+        n, c = exp.shape
+        grad = exp / total[:, None]  # the softmax probabilities
         if labels.ndim == 1:
             eps = self.label_smoothing
             if eps:

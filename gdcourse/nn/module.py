@@ -86,12 +86,17 @@ class Parameter:
         self._grad_zero = True
 
     def accumulate_matmul(self, a, b) -> None:
-        """``grad += a @ b``; shapes ``a (m, k)``, ``b (k, n)``, ``grad (m, n)`` (or ``(n,)`` for ``a (k,)``)."""
-        if self._grad_zero:
-            np.matmul(a, b, out=self._grad)
-            self._grad_zero = False
+        """``grad += a @ b``; shapes ``a (m, k)``, ``b (k, n)``, ``grad (m, n)`` (or ``(n,)`` for ``a (k,)``).
+
+        Uses ``np.dot``, whose dispatch costs less than ``@`` for the small matrices of course models.
+        """
+        if not self._grad_zero:
+            self._grad += np.dot(a, b)
+        elif a.dtype == b.dtype == self._grad.dtype:
+            np.dot(a, b, out=self._grad)  # out= needs the exact result dtype
         else:
-            self._grad += a @ b
+            self._grad[...] = np.dot(a, b)
+        self._grad_zero = False
 
     def __repr__(self):
         return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
