@@ -38,6 +38,7 @@ from gdcourse.train import TrainingDiverged, accuracy, fit
 
 __all__ = [
     "Setup", "Run", "Fault", "Case", "FAULTS", "fault_names", "build_model", "run_setup", "generate",
+    "SignFlippedCrossEntropy",
     "sparkline", "symptom_lines", "outcome_lines", "choice_lines", "add_command", "run_diagnose",
 ]
 
@@ -83,18 +84,8 @@ class Setup:
         return [f"{f.name}: {getattr(other, f.name)!r} → {getattr(self, f.name)!r}"
                 for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)]
 
-    def describe(self) -> str:
-        """A one-line summary: architecture, optimizer, data."""
-        arch = "-".join(str(n) for n in (64, *self.hidden, NUM_CLASSES))
-        norm = " + batch norm" if self.batch_norm else ""
-        opt = (f"SGD lr {self.lr:g} momentum {self.momentum:g}" if self.optimizer == "sgd"
-               else f"Adam lr {self.lr:g}")
-        warm = f", warmup {self.warmup_steps} steps" if self.warmup_steps else ""
-        return (f"MLP {arch} {self.activation}{norm}, {opt}{warm}, batch {self.batch_size}, "
-                f"{self.epochs} epochs on {self.n_train} images")
 
-
-class _SignFlippedCrossEntropy(L.CrossEntropyLoss):
+class SignFlippedCrossEntropy(L.CrossEntropyLoss):
     """Cross-entropy whose backward has the wrong sign (the injected bug): descent becomes ascent."""
 
     def backward(self):
@@ -185,12 +176,16 @@ class Run:
     ----------
     step_loss, step_grad_norm : (S,)
         Mini-batch loss and global gradient norm of every step; a diverged run ends in NaN.
-    train_loss, train_accuracy, val_loss, val_accuracy : (E,)
-        Per completed epoch (validation scored as the setup says).
+    train_loss, train_accuracy : (E,)
+        Per completed epoch.
+    checkpoint_steps, checkpoint_epochs : (K,)
+        When ``grad_norms`` and the validation scores were measured: at step 0, then at the end
+        of every ``k``-th epoch, ``k = ceil(epochs / 10)`` (at most about 10 measurements: they
+        cost as much as the training of a small run).
+    val_loss, val_accuracy : (K − 1,)
+        At the checkpoints after step 0, validation scored as the setup says.
     val_accuracy_reshuffled : float
         Final validation accuracy scored again, same procedure, images in a random order.
-    checkpoint_steps : (K,)
-        Steps at which ``grad_norms`` was measured: 0, then the end of each epoch.
     grad_norms : (K, layers)
         Weight-gradient norm of each ``Linear`` layer (input side first) on a fixed probe batch.
     activations_start, activations_end : tuple of :class:`gdcourse.diagnostics.LayerStats`
@@ -209,6 +204,7 @@ class Run:
     val_accuracy: np.ndarray
     val_accuracy_reshuffled: float
     checkpoint_steps: np.ndarray
+    checkpoint_epochs: np.ndarray
     grad_norms: np.ndarray
     layer_names: tuple
     activations_start: tuple
@@ -268,15 +264,20 @@ def _cached_run(setup: Setup, seed: int) -> Run:
     rng = np.random.default_rng(seed)
     X_train, y_train, X_val, y_val = _data(setup, rng)
     model = build_model(setup, rng)
-    loss = _SignFlippedCrossEntropy() if setup.flip_gradient_sign else L.CrossEntropyLoss()
+    loss = SignFlippedCrossEntropy() if setup.flip_gradient_sign else L.CrossEntropyLoss()
     probe = (X_train[:PROBE_SIZE], y_train[:PROBE_SIZE])
     val_order = np.argsort(y_val, kind="stable")  # a validation file stored class by class
     grads, val = [_weight_grad_norms(model, probe)], []
     activations_start = tuple(diagnostics.activation_stats(model, probe[0]))
 
+    every = -(-setup.epochs // 10)
+    epochs_measured = [0]
+
     def after_epoch(epoch, history, model):
-        val.append(_evaluate_val(model, L.CrossEntropyLoss(), X_val, y_val, setup, val_order))
-        grads.append(_weight_grad_norms(model, probe))
+        if (epoch + 1) % every == 0 or epoch + 1 == setup.epochs:
+            val.append(_evaluate_val(model, L.CrossEntropyLoss(), X_val, y_val, setup, val_order))
+            grads.append(_weight_grad_norms(model, probe))
+            epochs_measured.append(epoch + 1)
 
     schedule = _schedule(setup)
     start, diverged_at = time.thread_time(), None
@@ -301,7 +302,8 @@ def _cached_run(setup: Setup, seed: int) -> Run:
         train_accuracy=_frozen(history.epochs.get("train_accuracy", [])),
         val_loss=_frozen([v[0] for v in val]), val_accuracy=_frozen([v[1] for v in val]),
         val_accuracy_reshuffled=float(reshuffled),
-        checkpoint_steps=_frozen(np.arange(len(grads)) * steps_per_epoch, dtype=int),
+        checkpoint_steps=_frozen(np.array(epochs_measured) * steps_per_epoch, dtype=int),
+        checkpoint_epochs=_frozen(epochs_measured, dtype=int),
         grad_norms=_frozen(grads), layer_names=_layer_names(model),
         activations_start=activations_start, activations_end=activations_end,
         diverged_at=diverged_at, seconds=seconds,
@@ -631,9 +633,9 @@ def _curve_rows(run: Run, charset, width) -> list[str]:
     log_scale = {"log": True, "min_span": 0.3}   # a flat curve stays flat unless it moves by 2x
     accuracy_scale = {"lo": 0.0, "hi": 1.0}
     series = [("train loss / step", run.step_loss, log_scale, _number),
-              ("val loss / epoch", run.val_loss, log_scale, _number),
+              ("val loss", run.val_loss, log_scale, _number),
               ("train acc / epoch", run.train_accuracy, accuracy_scale, _percent),
-              ("val acc / epoch", run.val_accuracy, accuracy_scale, _percent),
+              ("val accuracy", run.val_accuracy, accuracy_scale, _percent),
               ("gradient norm / step", run.step_grad_norm, log_scale, _number)]
     for label, values, scale, fmt in series:
         first, last = _ends(values)

@@ -29,6 +29,7 @@ from gdcourse import nn, optim
 from gdcourse import regularization as R
 from gdcourse import schedules as S
 from gdcourse.data import load_digits
+from gdcourse.diagnose import SignFlippedCrossEntropy
 from gdcourse.diagnostics import dead_units, gradient_norms
 from gdcourse.train import TrainingDiverged, evaluate, fit, lr_range_test, predict
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int, check_unit_interval
@@ -111,24 +112,21 @@ class NaiveCrossEntropy(L.Loss):
         return grad / len(p)
 
 
-class SignFlippedCrossEntropy(L.CrossEntropyLoss):
-    """Cross-entropy whose backward returns ``−dL/dz``: the bug that turns descent into ascent."""
-
-    def backward(self):
-        return -super().backward()
-
-
-def train_steps(model, loss, optimizer, X, y, steps: int) -> np.ndarray:
+def train_steps(model, loss, optimizer, X, y, steps: int, shuffle_labels_rng=None) -> np.ndarray:
     """Full-batch training on ``(X, y)``: the loss before each of ``steps`` updates.
 
-    Stops at the first non-finite loss, which is kept as the last entry.
+    ``shuffle_labels_rng`` (a seed or Generator) injects a loader bug: at every step the labels
+    are paired with the images through a fresh random permutation. Training stops at the
+    first non-finite loss, which is kept as the last entry.
     """
     steps = check_positive_int(steps, "steps")
+    relabel = None if shuffle_labels_rng is None else as_rng(shuffle_labels_rng)
     values = []
     with _quiet_single_thread():
         for _ in range(steps):
+            targets = y if relabel is None else y[relabel.permutation(len(y))]
             optimizer.zero_grad()
-            value = loss.forward(model.forward(X), y)
+            value = loss.forward(model.forward(X), targets)
             values.append(value)
             if not math.isfinite(value):
                 break
@@ -151,34 +149,36 @@ class SmallBatchRun:
 
 
 def _failure_setups():
-    """Label → (setup text, loss, optimizer factory, input scale)."""
-    sgd = lambda lr, momentum=0.9: (lambda p: optim.SGD(p, lr=lr, momentum=momentum))
+    """Label → (setup text, loss, learning rate, input scale, labels re-paired every step)."""
     return {
-        "healthy": ("SGD lr 0.1, momentum 0.9", L.CrossEntropyLoss(), sgd(0.1), 1.0),
-        "goes up: sign flip": ("backward returns −dL/dz", SignFlippedCrossEntropy(), sgd(0.1), 1.0),
-        "explodes: rate 10": ("SGD lr 10, momentum 0.9", L.CrossEntropyLoss(), sgd(10.0), 1.0),
-        "explodes: numerics": ("naive softmax (no max subtraction), inputs ×255", NaiveCrossEntropy(),
-                               sgd(0.1), 255.0),
-        "oscillates: Adam lr 0.3": ("Adam lr 0.3", L.CrossEntropyLoss(),
-                                    lambda p: optim.Adam(p, lr=0.3), 1.0),
-        "plateaus: rate 1e-4": ("SGD lr 1e-4, momentum 0.9", L.CrossEntropyLoss(), sgd(1e-4), 1.0),
+        "healthy": ("SGD lr 0.1, momentum 0.9", L.CrossEntropyLoss(), 0.1, 1.0, False),
+        "goes up: sign flip": ("backward returns −dL/dz", SignFlippedCrossEntropy(), 0.1, 1.0, False),
+        "explodes: rate 10": ("SGD lr 10 instead of 0.1", L.CrossEntropyLoss(), 10.0, 1.0, False),
+        "explodes: numerics": ("naive softmax (no max subtracted), pixels 0-255", NaiveCrossEntropy(), 0.1,
+                               255.0, False),
+        "oscillates: misaligned labels": ("loader re-pairs labels and images every step",
+                                          L.CrossEntropyLoss(), 0.1, 1.0, True),
+        "plateaus: rate 1e-5": ("SGD lr 1e-5 instead of 0.1", L.CrossEntropyLoss(), 1e-5, 1.0, False),
     }
 
 
-def failure_runs(steps: int = 120, n: int = 32, rng=0) -> dict[str, SmallBatchRun]:
+def failure_runs(steps: int = 120, n: int = 32, seed: int = 0) -> dict[str, SmallBatchRun]:
     """Overfit ``n`` digits with a healthy setup and with each deliberately broken one.
 
-    Every run starts from the same initialization (``mlp(rng=rng)``, 64-64-10) and trains
-    full-batch for ``steps`` steps. The healthy run reaches a loss near 0; the others show the
-    failure named in their label (tests/test_nb09_claims.py asserts each).
+    Every run starts from the same initialization, ``mlp(rng=seed)`` (64-64-10), uses SGD with
+    momentum 0.9 and trains full-batch for ``steps`` steps; each broken run changes one thing.
+    The healthy run reaches a loss near 0; the others show the failure named in their label
+    (tests/test_nb09_claims.py asserts each).
     """
     X, y = small_batch(n)
-    seed = int(as_rng(rng).integers(2**31))
+    seed = check_positive_int(seed, "seed", allow_zero=True)
     runs = {}
-    for label, (setup, loss, make_optimizer, scale) in _failure_setups().items():
+    for label, (setup, loss, lr, scale, misaligned) in _failure_setups().items():
         model = mlp(rng=seed)
-        runs[label] = SmallBatchRun(label, setup, train_steps(model, loss, make_optimizer(model.parameters()),
-                                                              X * scale, y, steps))
+        optimizer = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+        losses = train_steps(model, loss, optimizer, X * scale, y, steps,
+                             shuffle_labels_rng=seed if misaligned else None)
+        runs[label] = SmallBatchRun(label, setup, losses)
     return runs
 
 
@@ -570,8 +570,9 @@ def conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0) -> np.ndarra
 class CapstoneResult:
     """The capstone run: model, history, test metrics and diagnostics.
 
-    ``grad_norms (epochs + 1, layers)``: weight-gradient norm of each ``Linear`` layer on a probe
-    batch at the start and after every epoch; ``dead``: ReLU layer index → dead units on the
+    ``grad_norms (K, layers)``: weight-gradient norm of each ``Linear`` layer on a probe batch at
+    the start and after every epoch (when early stopping fires, ``fit`` stops before the callbacks
+    of that last epoch, so ``K`` is the number of epochs); ``dead``: ReLU layer index → dead units on the
     training set at the end; ``confusion (10, 10)``: rows true class, columns predicted.
     """
 

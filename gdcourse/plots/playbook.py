@@ -34,11 +34,13 @@ def _loss_panel(ax, run):
     steps = np.arange(run.num_steps)
     ax.plot(steps, run.step_loss, color="0.7", lw=0.8, label="train, per step")
     _mark_divergence(ax, steps, run.step_loss)
-    epoch_steps = run.checkpoint_steps[1:len(run.train_loss) + 1]
+    steps_per_epoch = -(-run.setup.n_train // run.setup.batch_size)
+    epoch_steps = steps_per_epoch * np.arange(1, len(run.train_loss) + 1)
     if len(run.train_loss):
         ax.plot(epoch_steps, run.train_loss, "o-", color=color(0), markersize=3, label="train, epoch mean")
     if len(run.val_loss):
-        ax.plot(epoch_steps, run.val_loss, "s-", color=color(1), markersize=3, label="validation")
+        ax.plot(run.checkpoint_steps[1:], run.val_loss, "s-", color=color(1), markersize=3,
+                label="validation")
     ax.axhline(math.log(10), color="0.4", ls=":", lw=1, label="ln 10")
     ax.set(yscale="log", xlabel="step", ylabel="loss", title="loss")
     ax.legend(fontsize=7)
@@ -47,7 +49,8 @@ def _loss_panel(ax, run):
 def _accuracy_panel(ax, run):
     epochs = np.arange(1, len(run.train_accuracy) + 1)
     ax.plot(epochs, run.train_accuracy, "o-", color=color(0), markersize=3, label="train")
-    ax.plot(epochs, run.val_accuracy, "s-", color=color(1), markersize=3, label="validation")
+    ax.plot(run.checkpoint_epochs[1:], run.val_accuracy, "s-", color=color(1), markersize=3,
+            label="validation")
     if np.isfinite(run.val_accuracy_reshuffled) and len(epochs):
         ax.plot(epochs[-1], run.val_accuracy_reshuffled, "*", color=color(2), markersize=11,
                 label="validation, reshuffled")
@@ -72,7 +75,8 @@ def _gradient_panel(ax, run):
     if not np.any(norms > 0):
         ax.text(0.5, 0.5, "every weight gradient is exactly 0", ha="center", va="center",
                 transform=ax.transAxes, color="#cf222e")
-    ax.set(yscale="log", xlabel="step", ylabel="‖∂L/∂W‖", title="weight-gradient norm per layer")
+    ax.set(yscale="log", xlabel="step", ylabel="‖∂L/∂W‖", title="weight-gradient norm per layer",
+           xlim=(-0.02 * run.num_steps, 1.02 * run.num_steps))
     ax.legend(fontsize=7)
 
 
@@ -88,11 +92,12 @@ def _activation_panel(ax, run):
     ax.set(ylim=(0, 105), xlabel=f"{start[0].layer if start else ''} layer", ylabel="% of units",
            title="activations", xticks=index)
     twin = ax.twinx()
-    twin.plot(index, [s.std for s in start], "k^--", markersize=4, lw=1, label="std at start (right)")
-    stds = np.array([s.std for s in start])
-    if stds.size and np.all(stds > 0):
-        twin.set_ylim(stds.min() / 3, stds.max() * 3)  # at least a decade: no crowded tick labels
-    twin.set(yscale="log", ylabel="std of activations")
+    stds = _positive([s.std for s in start])      # a layer of dead units has std 0: not on a log axis
+    twin.plot(index, stds, "k^--", markersize=4, lw=1, label="std at start (right)")
+    if np.isfinite(stds).any():
+        twin.set_ylim(np.nanmin(stds) / 3, np.nanmax(stds) * 3)  # at least a decade: no crowded tick labels
+        twin.set_yscale("log")
+    twin.set_ylabel("std of activations")
     handles = ax.get_legend_handles_labels()
     extra = twin.get_legend_handles_labels()
     ax.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=7, loc="upper left")
@@ -128,14 +133,21 @@ def failure_curves(fig, runs, reference="healthy"):
     for i, (ax, run) in enumerate(zip(axes.flat, runs.values(), strict=False)):
         if run.label != reference:
             ax.plot(_positive(healthy), color="0.7", lw=1, label=reference)
-        ax.plot(_positive(run.losses), color=color(i), lw=1.6, label=run.label)
+        ax.plot(_positive(run.losses), color=color(i), lw=1.6, marker="o" if len(run.losses) < 5 else None,
+                label=run.label)
         if run.diverged:
             last = len(run.losses) - 1
             finite = _positive(run.losses)[:last]
             y = np.nanmax(finite) if np.isfinite(finite).any() else 1.0
             ax.plot(last, y, "x", color="#cf222e", markersize=10, mew=2, label=f"NaN at step {last}")
         ax.axhline(math.log(10), color="0.4", ls=":", lw=1)
-        ax.set(yscale="log", xlabel="step", title=f"{run.label}\n({run.setup})")
+        shown = _positive(run.losses)
+        if not run.diverged and np.nanmax(shown) < 10 * np.nanmin(shown):  # flat or jagged: linear axis
+            low, high = np.nanmin(shown), np.nanmax(shown)
+            ax.set_ylim(low - 0.3 * (high - low) - 0.05, high + 0.3 * (high - low) + 0.05)
+        else:
+            ax.set_yscale("log")
+        ax.set(xlabel="step", title=f"{run.label}\n({run.setup})")
         ax.title.set_fontsize(8)
         ax.legend(fontsize=6, loc="best")
     for ax in list(axes.flat)[len(runs):]:
@@ -173,7 +185,7 @@ def checklist_grid(fig, cases):
     for ax, case in zip(axes.flat, cases, strict=False):
         for run, label, c in ((case.broken, "broken", "#cf222e"), (case.fixed, "fixed", "#1a7f37")):
             ax.plot(_positive(run.step_loss), color=c, lw=0.9, alpha=0.8, label=f"{label}: train")
-            ax.plot(run.checkpoint_steps[1:len(run.val_loss) + 1], _positive(run.val_loss), "--", color=c,
+            ax.plot(run.checkpoint_steps[1:], _positive(run.val_loss), "--", color=c,
                     lw=1.4, label=f"{label}: validation")
             _mark_divergence(ax, np.arange(run.num_steps), run.step_loss)
         ax.set(yscale="log", title=case.fault.title, xticks=[])
