@@ -1,1 +1,1 @@
-"""Instructor tools: ``release`` student notebooks from ``solutions/`` (and, later, ``grade`` them)."""
+"""Instructor tools: ``release`` student notebooks from ``solutions/`` and ``grade`` the submissions."""

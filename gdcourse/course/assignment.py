@@ -82,7 +82,8 @@ class Assignment:
     @property
     def marks(self) -> set[str]:
         """What identifies this notebook: its cell ids and grade ids (a student version keeps both)."""
-        return {f"id:{c.get('id')}" for c in self.cells if c.get("id")} | {f"grade:{g}" for g in self.grade_ids}
+        cell_ids = {f"id:{c.get('id')}" for c in self.cells if c.get("id")}
+        return cell_ids | {f"grade:{g}" for g in self.grade_ids}
 
     @property
     def max_points(self) -> float:
@@ -151,7 +152,8 @@ def load_assignment(path) -> Assignment:
         grade_id = meta.get("grade_id")
         if grade_id is not None:
             if not isinstance(grade_id, str) or not grade_id or grade_id in seen:
-                raise AssignmentError(f"{path.name} cell {index}: grade_id {grade_id!r} is empty or not unique")
+                raise AssignmentError(f"{path.name} cell {index}: grade_id {grade_id!r} is empty or not "
+                                      "unique")
             seen.add(grade_id)
         if _is_solution(cell):
             solutions[grade_id] = index
@@ -228,12 +230,12 @@ def read_submission(path, assignment: Assignment, others=None) -> dict:
     marks = {f"id:{c['id']}" for c in cells if isinstance(c.get("id"), str)} | {f"grade:{i}" for i in ids}
     other = _other_assignment(marks, assignment, others or {})
     if other is not None:
-        raise Malformed(f"this notebook looks like {other}, not {assignment.name}: submit each notebook under "
-                        "its own name.")
+        raise Malformed(f"this notebook looks like {other}, not {assignment.name}: submit each notebook "
+                        "under its own name.")
     if not ids & assignment.grade_ids:
-        raise Malformed(f"the notebook has none of the exercise cells of {assignment.name} (their nbgrader "
-                        f"metadata is missing): submit the {assignment.name} you were given, with your answers "
-                        "in its exercise cells.")
+        raise Malformed(f"the notebook has none of the exercise cells of {assignment.name} (their "
+                        f"nbgrader metadata is missing): submit the {assignment.name} you were given, with "
+                        "your answers in its exercise cells.")
     return nb
 
 

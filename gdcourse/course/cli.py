@@ -25,12 +25,13 @@ def _add_grade(subparsers):
     parser = subparsers.add_parser(
         "grade",
         help="grade submitted notebooks against solutions/ (sandboxed, in parallel)",
-        description="Grade SUBMISSIONS_DIR/<student>/<NN_name>.ipynb (or SUBMISSIONS_DIR/<student>.ipynb with "
-        "--notebook NN) against solutions/, each submission in its own sandboxed kernel. Writes gradebook.sqlite, "
-        "grades.csv, summary.json and feedback/<student>.html to --out.",
+        description="Grade SUBMISSIONS_DIR/<student>/<NN_name>.ipynb (or SUBMISSIONS_DIR/<student>.ipynb "
+        "with --notebook NN) against solutions/, each submission in its own sandboxed kernel. Writes "
+        "gradebook.sqlite, grades.csv, summary.json and feedback/<student>.html to --out.",
     )
     parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
-    parser.add_argument("--out", type=Path, required=True, metavar="RESULTS_DIR", help="where results are written")
+    parser.add_argument("--out", type=Path, required=True, metavar="RESULTS_DIR",
+                        help="where results are written")
     parser.add_argument("--notebook", action="append", default=None, metavar="NN",
                         help="grade only this notebook (repeatable; names like 01 or 01_gd_basics)")
     parser.add_argument("--workers", type=int, default=2, help="submissions graded in parallel (default 2)")

@@ -61,8 +61,8 @@ def _notebook_section(submission, rows) -> str:
     for note in filter(None, submission.get("notes", "").split("\n")):
         parts.append(f"<p class='note'>Note: {html.escape(note)}</p>")
     if rows:
-        parts.append("<table><tr><th>exercise</th><th>points</th><th>result</th><th>what the tests said</th></tr>"
-                     f"\n{_exercise_rows(rows)}</table>")
+        header = "<tr><th>exercise</th><th>points</th><th>result</th><th>what the tests said</th></tr>"
+        parts.append(f"<table>{header}\n{_exercise_rows(rows)}</table>")
     return "\n".join(parts)
 
 

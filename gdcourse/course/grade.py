@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import re
 import shutil
 import sys
@@ -44,6 +45,7 @@ from gdcourse.course.assignment import (
     notebook_marks,
     read_submission,
 )
+from gdcourse.course.kernel import KernelSession, KernelStartError
 
 __all__ = ["GradeOptions", "GradeError", "Task", "ExerciseRow", "SubmissionResult", "RunReport",
            "grade", "grade_submission", "find_submissions"]
@@ -128,7 +130,6 @@ class _NotebookRun:
     """Run the merged steps in one kernel; restart and replay after a lost kernel."""
 
     def __init__(self, assignment, merged, options: GradeOptions):
-        from gdcourse.course.kernel import KernelSession
         from gdcourse.course.testcell import trusted_namespace
 
         self.assignment, self.merged, self.options = assignment, merged, options
@@ -139,6 +140,7 @@ class _NotebookRun:
         self.executed: list[str] = []
         self.lost_exercises: dict[str, str] = {}
         self.restarts = 0
+        self.lost = False  # the kernel was lost while a test ran: restart before the next step
         self.deadline = time.monotonic() + options.notebook_timeout
 
     def lost_message(self, status) -> str:
@@ -157,6 +159,9 @@ class _NotebookRun:
                     self._run_code(step)
                 else:
                     rows.append(self._run_test(step.test))
+                    if self.lost:
+                        self.lost = False
+                        self._recover()
         except _GiveUp as stop:
             graded = {r.grade_id for r in rows}
             rows += [ExerciseRow(t.grade_id, 0.0, t.points, "not graded", str(stop), str(stop))
@@ -168,13 +173,14 @@ class _NotebookRun:
         return rows
 
     def _run_code(self, step, retry=True):
-        """Run a cell in the kernel. A lost kernel costs the student's exercise; a source cell gets one retry."""
+        """Run a cell in the kernel. A lost kernel costs the student's exercise; a source cell is retried."""
         result = self.session.execute(step.code, self.options.timeout)
         if not result.kernel_lost:
             self.executed.append(step.code)
             return
         if step.solution is not None:
-            self.lost_exercises.setdefault(step.solution, "crashed" if result.status == "died" else result.status)
+            status = "crashed" if result.status == "died" else result.status
+            self.lost_exercises.setdefault(step.solution, status)
             self.executed.append(step.stub)
             self._recover()
             return
@@ -189,8 +195,12 @@ class _NotebookRun:
             if self.restarts > self.options.max_restarts:
                 raise _GiveUp(f"grading stopped: the kernel had to be restarted more than "
                               f"{self.options.max_restarts} times.")
-            self.session.restart()
-            if all(not self.session.execute(code, self.options.timeout).kernel_lost for code in self.executed):
+            try:
+                self.session.restart()
+            except KernelStartError as err:
+                raise _GiveUp(f"grading stopped: the kernel could not be restarted ({err}).") from None
+            timeout = self.options.timeout
+            if all(not self.session.execute(code, timeout).kernel_lost for code in self.executed):
                 return
 
     def _run_test(self, test) -> ExerciseRow:
@@ -207,14 +217,15 @@ class _NotebookRun:
             return ExerciseRow(test.grade_id, 0.0, test.points, status, message, message)
         remote = Remote(self.session, deadline=started + self.options.timeout)
         try:
-            verdict = evaluate(test.grade_id, test.source, self.trusted, remote, self.assignment.learner_names)
+            verdict = evaluate(test.grade_id, test.source, self.trusted, remote,
+                               self.assignment.learner_names)
         except KernelLost as lost:
             message = f"your code {self.lost_message(lost.status)}"
-            self._recover()
+            self.lost = True
             return ExerciseRow(test.grade_id, 0.0, test.points, lost.status, message, message,
                                time.monotonic() - started)
         points = test.points if verdict.passed else 0.0
-        error = "" if verdict.passed else verdict.message.splitlines()[-1] if verdict.message else verdict.status
+        error = "" if verdict.passed else (verdict.message.splitlines() or [verdict.status])[-1]
         return ExerciseRow(test.grade_id, points, test.points, verdict.status, verdict.message, error,
                            time.monotonic() - started)
 
@@ -232,8 +243,6 @@ def _zero_rows(assignment, status, message) -> list[ExerciseRow]:
 
 def grade_submission(task: Task, options: GradeOptions) -> SubmissionResult:
     """Grade one submission (runs in a worker process; never raises for a bad submission)."""
-    from gdcourse.course.kernel import KernelStartError
-
     started = time.monotonic()
     assignment = load_assignment(task.source)
     result = SubmissionResult(task.student, task.notebook, "graded", sha256=_file_digest(task.path))
@@ -293,8 +302,8 @@ def find_submissions(submissions_dir, sources, notebooks=None):
         if len(wanted) != 1 or notebooks is None:
             raise GradeError(
                 f"SUBMISSIONS_DIR: {folder} holds notebooks directly ({', '.join(p.name for p in flat[:3])}"
-                f"{'…' if len(flat) > 3 else ''}); that layout (<student>.ipynb) needs --notebook NN to say which "
-                "assignment they are. Otherwise put each student's notebooks in a folder <student>/.")
+                f"{'…' if len(flat) > 3 else ''}); that layout (<student>.ipynb) needs --notebook NN to say "
+                "which assignment they are. Otherwise put each student's notebooks in a folder <student>/.")
         (only,) = wanted
         for path in flat:
             found.setdefault((path.stem, only), []).append(path)
@@ -383,20 +392,42 @@ def _preload(assignments) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _worker_setup():
-    """In each worker (Linux): die with the process that started it, and keep its memory private.
+def _exit_when_gone(pid):
+    """Block until process ``pid`` ends (a pidfd on Linux, polling elsewhere), then end this process."""
+    import os
+    import select
 
-    A worker that outlives an interrupted run would keep its kernel running; a
-    worker that is not "dumpable" cannot have its memory (which holds the
-    hidden tests) read through ``/proc`` by a kernel running as the same user.
+    try:
+        select.select([os.pidfd_open(pid)], [], [])
+    except (AttributeError, OSError):
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                continue
+    os._exit(1)
+
+
+def _worker_setup(main_pid):
+    """In each worker: end when the grading run ends, even when it was killed; keep the memory private.
+
+    A worker's parent is the multiprocessing fork server, which outlives a killed
+    run as long as workers live; so the worker watches the run's process itself.
+    Its kernel's launcher dies with it (``PR_SET_PDEATHSIG``) and takes the
+    kernel's whole PID namespace along. A worker that is not "dumpable" cannot
+    have its memory (which holds the hidden tests) read through ``/proc`` by a
+    kernel that runs as the same user.
     """
+    import threading
+
+    threading.Thread(target=_exit_when_gone, args=(main_pid,), daemon=True).start()
     if sys.platform.startswith("linux"):
         import ctypes
-        import signal
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
 
 
 def _pool(workers, preload):
@@ -406,7 +437,7 @@ def _pool(workers, preload):
     if method == "forkserver":
         context.set_forkserver_preload(preload)
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=1,
-                               initializer=_worker_setup)
+                               initializer=_worker_setup, initargs=(os.getpid(),))
 
 
 def _progress(total, enabled):
@@ -417,8 +448,15 @@ def _progress(total, enabled):
 
 
 def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=30.0, memory_mb=2048,
-          output_limit_mb=10.0, isolation="auto", hide=(), progress=True, notebook_timeout=600.0) -> RunReport:
-    """Grade every submission; write the gradebook, ``grades.csv``, ``summary.json`` and feedback to ``out_dir``."""
+          output_limit_mb=10.0, isolation="auto", hide=(), progress=True,
+          notebook_timeout=600.0) -> RunReport:
+    """Grade every submission; write the gradebook, grades.csv, summary.json and feedback to ``out_dir``.
+
+    Workers are separate processes: from a script, call this under ``if __name__ == "__main__":``
+    (as for any ``multiprocessing`` code). Raises :class:`GradeError` when grading cannot start.
+    """
+    if os.name != "posix":
+        raise GradeError("gdcourse grade runs on Linux and macOS (on Windows, use WSL)")
     from gdcourse.course import sandbox
     from gdcourse.course.gradebook import Results
 
@@ -437,8 +475,7 @@ def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=
             raise GradeError(f"cannot grade {name}: {err}") from None
     isolate, isolation_text = _isolation(isolation)
     results = Results(out_dir, assignments)
-    report = RunReport(len(task_list), len({t[0] for t in task_list}), 0.0, workers, isolation_text, out_dir,
-                       list(results.warnings))
+    report = RunReport(len(task_list), len({t[0] for t in task_list}), 0.0, workers, isolation_text, out_dir)
     runs_dir = tempfile.mkdtemp(prefix="gdcourse-grade-")
     options = GradeOptions(
         timeout, memory_mb, output_limit_mb, isolate,
@@ -451,18 +488,21 @@ def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=
             if problem.notebook in assignments:
                 problem.rows = _zero_rows(assignments[problem.notebook], problem.status, problem.error)
             results.record(problem)
-        tasks = [Task(s, n, p, str(sources[n]), {k: v for k, v in others.items() if k != n}) for s, n, p in task_list]
+        tasks = [Task(s, n, p, str(sources[n]), {k: v for k, v in others.items() if k != n})
+                 for s, n, p in task_list]
         _run_pool(tasks, options, workers, results, progress, _preload(assignments.values()))
     finally:
         shutil.rmtree(runs_dir, ignore_errors=True)
         report.seconds = time.monotonic() - started
+        report.problems = list(results.warnings)
         results.finish(report)
     return report
 
 
 def _check_limits(workers, timeout, memory_mb, output_limit_mb):
-    for name, value, low in (("--workers", workers, 1), ("--timeout", timeout, 0.1), ("--memory", memory_mb, 256),
-                             ("--output-limit", output_limit_mb, 0.001)):
+    limits = (("--workers", workers, 1), ("--timeout", timeout, 0.1), ("--memory", memory_mb, 256),
+              ("--output-limit", output_limit_mb, 0.001))
+    for name, value, low in limits:
         if not isinstance(value, int | float) or isinstance(value, bool) or value < low:
             raise GradeError(f"{name} must be a number >= {low:g}, got {value!r}")
 
@@ -486,9 +526,12 @@ def _run_pool(tasks, options, workers, results, progress, preload):
                         broken.append(task)
                         continue
                     except Exception as err:  # noqa: BLE001 - a grader bug on one notebook must not stop the run
-                        result = SubmissionResult(task.student, task.notebook, "error",
-                                                  f"the grader failed on this notebook: {type(err).__name__}: {err}")
+                        result = SubmissionResult(
+                            task.student, task.notebook, "error",
+                            f"the grader failed on this notebook: {type(err).__name__}: {err}")
                     results.record(result)
+                    if result.status == "error":
+                        results.warnings.append(f"{result.student}/{result.notebook}: {result.error}")
                     bar.update()
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)

@@ -46,9 +46,10 @@ CREATE TABLE IF NOT EXISTS submissions (
     PRIMARY KEY (student, notebook));
 """
 
-_GRADE_COLUMNS = "student, notebook, grade_id, points, max_points, status, error, message, graded_at, duration"
-_SUBMISSION_COLUMNS = ("student, notebook, status, error, notes, points, max_points, sha256, graded_at, duration, "
-                       "kernel_starts")
+_GRADE_COLUMNS = ("student, notebook, grade_id, points, max_points, status, error, message, graded_at, "
+                  "duration")
+_SUBMISSION_COLUMNS = ("student, notebook, status, error, notes, points, max_points, sha256, graded_at, "
+                       "duration, kernel_starts")
 
 
 def _now() -> str:
@@ -88,8 +89,8 @@ class Results:
             os.replace(self.path, kept)
             self.db = sqlite3.connect(":memory:")
             self.db.row_factory = sqlite3.Row
-            self.warnings.append(f"{self.path} could not be read ({err}); it was kept as {kept.name} and a new "
-                                 "gradebook was started.")
+            self.warnings.append(f"{self.path} could not be read ({err}); it was kept as {kept.name} and a "
+                                 "new gradebook was started.")
 
     def save(self):
         """Replace ``gradebook.sqlite`` with a complete copy of the gradebook, atomically."""
@@ -134,10 +135,10 @@ class Results:
                   r.message, now, round(r.duration, 3)) for r in rows])
             self.db.execute(
                 f"INSERT INTO submissions ({_SUBMISSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (student, notebook) DO UPDATE SET status = excluded.status, error = excluded.error, "
-                "notes = excluded.notes, points = excluded.points, max_points = excluded.max_points, "
-                "sha256 = excluded.sha256, graded_at = excluded.graded_at, duration = excluded.duration, "
-                "kernel_starts = excluded.kernel_starts",
+                "ON CONFLICT (student, notebook) DO UPDATE SET status = excluded.status, "
+                "error = excluded.error, notes = excluded.notes, points = excluded.points, "
+                "max_points = excluded.max_points, sha256 = excluded.sha256, graded_at = excluded.graded_at, "
+                "duration = excluded.duration, kernel_starts = excluded.kernel_starts",
                 (result.student, result.notebook, result.status, result.error, "\n".join(result.notes),
                  sum(r.points for r in rows), sum(r.max_points for r in rows), result.sha256, now,
                  round(result.duration, 3), result.kernel_starts))
@@ -153,7 +154,8 @@ class Results:
         submissions = [dict(r) for r in self.db.execute(
             "SELECT * FROM submissions WHERE student = ? ORDER BY notebook", (student,))]
         grades = {}
-        for row in self.db.execute("SELECT * FROM grades WHERE student = ? ORDER BY notebook, rowid", (student,)):
+        query = "SELECT * FROM grades WHERE student = ? ORDER BY notebook, rowid"
+        for row in self.db.execute(query, (student,)):
             grades.setdefault(row["notebook"], []).append(dict(row))
         folder = self.out / "feedback"
         folder.mkdir(exist_ok=True)
@@ -193,8 +195,8 @@ class Results:
         """Per exercise and per student numbers; no messages (nothing of any test's text)."""
         notebooks = {}
         for notebook, grade_id, max_points in self._columns():
-            rows = [dict(r) for r in self.db.execute(
-                "SELECT points, status FROM grades WHERE notebook = ? AND grade_id = ?", (notebook, grade_id))]
+            query = "SELECT points, status FROM grades WHERE notebook = ? AND grade_id = ?"
+            rows = [dict(r) for r in self.db.execute(query, (notebook, grade_id))]
             statuses = {}
             for r in rows:
                 statuses[r["status"]] = statuses.get(r["status"], 0) + 1
@@ -219,7 +221,7 @@ class Results:
         return {"run": run, "notebooks": notebooks, "students": students}
 
     def finish(self, report):
-        """Write ``grades.csv``, ``summary.json`` and every student's feedback; save the gradebook once more."""
+        """Write grades.csv, summary.json and every student's feedback; save the gradebook once more."""
         self.save()
         _write_atomically(self.out / "grades.csv", self.csv_text())
         _write_atomically(self.out / "summary.json", json.dumps(self.summary(report), indent=2) + "\n")

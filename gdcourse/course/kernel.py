@@ -65,14 +65,14 @@ class ExecResult:
 
 
 def _output_size(msg) -> int:
+    """About how many characters an iopub message carries (status messages: none)."""
     content, kind = msg["content"], msg["msg_type"]
+    if kind == "status":
+        return 0
     if kind == "stream":
         return len(content.get("text", ""))
-    if kind in ("display_data", "execute_result", "update_display_data"):
-        return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in content.get("data", {}).values())
-    if kind == "error":
-        return sum(len(line) for line in content.get("traceback", []))
-    return 0
+    buffers = sum(len(b) for b in msg.get("buffers") or [])
+    return len(json.dumps(content, default=str)) + buffers
 
 
 def _matplotlib_cache() -> Path | None:
@@ -119,8 +119,10 @@ class KernelSession:
                 "signature_scheme": "hmac-sha256", "kernel_name": "gdcourse-grading"}
         connection = home / "kernel.json"
         connection.write_text(json.dumps(info), encoding="utf-8")
+        # No figure is rendered while grading (nothing reads them): figures are closed after each cell.
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection),
-                "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True", "--InlineBackend.figure_formats=set()"]
+                "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True",
+                "--InlineBackend.figure_formats=set()"]
         config = SandboxConfig(
             str(work), argv, kernel_environment(home), os.getpid(),
             memory_bytes=self.memory_mb * 2**20 if self.memory_mb else None,
@@ -129,7 +131,8 @@ class KernelSession:
         with open(private / "kernel.log", "wb") as log:
             self.proc = subprocess.Popen(
                 config.command(config_path), stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=private,
-                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}, start_new_session=True)
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
+                start_new_session=True)
         self._context = zmq.Context()
         self._context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self._context.setsockopt(zmq.LINGER, 0)
@@ -180,7 +183,8 @@ class KernelSession:
                         iopub |= channel is self.client.iopub_channel
             if replied and iopub:
                 return
-        raise KernelStartError(f"the kernel did not answer within {self.startup_timeout:g} s: {self._log_tail()}")
+        raise KernelStartError(f"the kernel did not answer within {self.startup_timeout:g} s: "
+                               f"{self._log_tail()}")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -273,7 +277,8 @@ class KernelSession:
             return content.get("execution_state") == "idle"
         result.output_chars += _output_size(msg)
         if kind == "error":
-            result.status, result.ename, result.evalue = "error", content.get("ename", ""), content.get("evalue", "")
+            result.status = "error"
+            result.ename, result.evalue = content.get("ename", ""), content.get("evalue", "")
         elif kind == "display_data" and isinstance(content.get("data", {}).get(REPLY_MIME), str):
             result.replies.append(content["data"][REPLY_MIME])
         return False

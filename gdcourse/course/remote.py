@@ -45,11 +45,13 @@ import numpy as np
 from gdcourse.course.kernel import REPLY_MIME
 
 __all__ = ["Remote", "RemoteRef", "RemoteFunction", "LearnerError", "ProtocolError", "KernelLost",
-           "KernelTimeout", "KernelDied", "OutputLimitExceeded", "MISSING", "encode", "decode", "load_npy", "serve"]
+           "KernelTimeout", "KernelDied", "OutputLimitExceeded", "MISSING", "encode", "decode", "load_npy",
+           "serve"]
 
 CALLBACK_PREFIX = "\x00gdcourse-callback:"
 MAX_DEPTH = 64
 MAX_TEXT = 2000
+MAX_CALLBACK_CHARS = 16 * 2**20
 
 
 class LearnerError(Exception):
@@ -135,13 +137,14 @@ def load_npy(data: bytes) -> np.ndarray:
     count = int(np.prod(shape, dtype=np.int64)) if shape else 1
     offset = stream.tell()
     if count < 0 or count * dtype.itemsize != len(data) - offset:
-        raise ProtocolError(f"an array header says shape {shape} of {dtype}, but {len(data) - offset} bytes came")
+        raise ProtocolError(f"an array header says shape {shape} of {dtype}, but {len(data) - offset} "
+                            "bytes came")
     flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
     return flat.reshape(shape, order="F" if fortran_order else "C").copy()
 
 
 def decode(tree, remote=None, depth=0):
-    """The value for a tree made by :func:`encode`; anything outside the format raises :class:`ProtocolError`."""
+    """The value for a tree made by :func:`encode`; anything else raises :class:`ProtocolError`."""
     if tree is None or type(tree) in (bool, int, float, str):
         return tree
     if depth > MAX_DEPTH + 1 or not isinstance(tree, dict) or not isinstance(tree.get("t"), str):
@@ -214,7 +217,8 @@ class RemoteRef:
         self._remote.request("setattr", (self._id, name, value))
 
     def __repr__(self):
-        return f"<your {self._type} {self.__name__}>" if self.__name__ != self._type else f"<your {self._type}>"
+        named = self.__name__ != self._type
+        return f"<your {self._type} {self.__name__}>" if named else f"<your {self._type}>"
 
 
 class RemoteFunction(RemoteRef):
@@ -253,10 +257,11 @@ class _GraderPickler(pickle.Pickler):
 
 def _exception(name, message) -> BaseException:
     """An exception like the one the learner's code raised: builtins by class, others by name."""
-    name = name if isinstance(name, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", name) else "Exception"
+    valid = isinstance(name, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", name)
+    name = name if valid else "Error"
     message = str(message)[:MAX_TEXT]
     builtin = getattr(builtins, name, None)
-    if isinstance(builtin, type) and issubclass(builtin, Exception):
+    if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin is not Exception:
         try:
             return builtin(message)
         except Exception:  # noqa: BLE001 - some builtins need other arguments: fall through
@@ -296,7 +301,8 @@ class Remote:
         _GraderPickler(stream, self).dump(argument)
         nonce = secrets.token_hex(8)
         payload = base64.b64encode(stream.getvalue()).decode("ascii")
-        code = f"__import__('gdcourse.course.remote', fromlist=['serve']).serve({nonce!r}, {op!r}, {payload!r})"
+        code = (f"__import__('gdcourse.course.remote', fromlist=['serve'])"
+                f".serve({nonce!r}, {op!r}, {payload!r})")
         remaining = 3600.0 if self.deadline is None else self.deadline - time.monotonic()
         self._nonce = nonce
         try:
@@ -323,8 +329,8 @@ class Remote:
         if reply.get("missing") is True:
             return MISSING
         if "raised" in reply:
-            raised = reply["raised"] if isinstance(reply["raised"], list) and len(reply["raised"]) == 2 else ["", ""]
-            raise _exception(*raised)
+            raised = reply["raised"]
+            raise _exception(*(raised if isinstance(raised, list) and len(raised) == 2 else ["", ""]))
         if "ok" not in reply:
             raise ProtocolError("malformed answer from the kernel")
         return decode(reply["ok"], self)
@@ -334,6 +340,8 @@ class Remote:
         if not prompt.startswith(CALLBACK_PREFIX):
             return ""
         try:
+            if len(prompt) > MAX_CALLBACK_CHARS:
+                raise ProtocolError(f"the arguments of a call are over {MAX_CALLBACK_CHARS // 2**20} MB")
             request = json.loads(prompt[len(CALLBACK_PREFIX):])
             if request.get("nonce") != self._nonce or request.get("callback") not in self._callbacks:
                 raise ProtocolError("unknown callback")

@@ -17,13 +17,15 @@ which, before it ``exec``s ``ipykernel``:
     temporary folder) is covered by an empty read-only ``tmpfs``, and only the
     *exposed* paths (the Python environment and the ``gdcourse`` package) are
     bound back inside them, read-only;
-  - the whole file system is read-only except the kernel's two folders and a
-    private ``/tmp``; ``/proc`` shows only the kernel's own processes;
+  - the whole file system is read-only except the kernel's own folder (its
+    connection file and caches); its working directory, ``/tmp`` and
+    ``/dev/shm`` are small private ``tmpfs`` (64 MB each); ``/proc`` shows only
+    the kernel's own processes;
   - there is no network (only an unconfigured loopback), so nothing leaves;
   - the kernel is PID 1 of its namespace: when it dies, every process it
     started dies with it;
-  - the kernel runs without capabilities (as ``nobody`` when the grader is
-    root), so it cannot undo any of this.
+  - the kernel runs without capabilities (when the grader is root: as a user
+    of its own, with at most 256 processes), so it cannot undo any of this.
 
 :func:`probe` tells whether isolation works on this machine; the grader reports
 it and tests that need it skip with the reason when it does not.
@@ -42,9 +44,13 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["SandboxConfig", "probe", "kernel_environment", "default_hidden", "default_exposed", "NOBODY"]
+__all__ = ["SandboxConfig", "probe", "kernel_environment", "default_hidden", "default_exposed",
+           "KERNEL_UID_BASE"]
 
-NOBODY = 65534
+KERNEL_UID_BASE = 1_000_000_000
+"""As root, each isolated kernel runs as its own user, this plus the launcher's PID (no account needed)."""
+MAX_PROCESSES = 256
+SCRATCH = "size=64m"
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -64,7 +70,7 @@ class SandboxConfig:
     env: dict[str, str]
     parent_pid: int
     memory_bytes: int | None = None
-    file_bytes: int | None = 256 * 2**20
+    file_bytes: int | None = 64 * 2**20
     isolate: bool = False
     hidden: list[str] = field(default_factory=list)
     exposed: list[str] = field(default_factory=list)
@@ -94,7 +100,8 @@ def kernel_environment(home) -> dict[str, str]:
         "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
         "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
         "MPLCONFIGDIR": os.path.join(work, ".matplotlib"), "IPYTHONDIR": os.path.join(work, ".ipython"),
-        "JUPYTER_CONFIG_DIR": os.path.join(work, ".jupyter"), "JUPYTER_DATA_DIR": os.path.join(work, ".jupyter"),
+        "JUPYTER_CONFIG_DIR": os.path.join(work, ".jupyter"),
+        "JUPYTER_DATA_DIR": os.path.join(work, ".jupyter"),
         "JUPYTER_RUNTIME_DIR": os.path.join(work, ".jupyter"), "JUPYTER_PLATFORM_DIRS": "1",
         # One BLAS thread per kernel: parallel grading stays fair and the address space small.
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -135,28 +142,30 @@ def probe(timeout=30.0) -> tuple[bool, str]:
         return False, f"namespaces need Linux (this is {sys.platform})"
     with tempfile.TemporaryDirectory(prefix="gdcourse-probe-") as tmp:
         tmp = Path(tmp)
-        secret, work = tmp / "secret", tmp / "work"
-        secret.mkdir()
-        work.mkdir()
+        secret, work, home = tmp / "secret", tmp / "work", tmp / "home"
+        for folder in (secret, work, home):
+            folder.mkdir()
         (secret / "answer.txt").write_text("42", encoding="utf-8")
         code = ("import os, sys\n"
                 f"assert not os.path.exists({str(secret / 'answer.txt')!r}), 'hidden file visible'\n"
                 "try:\n"
                 f"    open({str(tmp / 'outside.txt')!r}, 'w')\n"
-                "    sys.exit('wrote outside the working directory')\n"
+                "    sys.exit('wrote outside its folders')\n"
                 "except OSError:\n"
                 "    pass\n"
-                "open('probe.txt', 'w').write('isolated')\n")
-        config = SandboxConfig(str(work), [sys.executable, "-c", code], kernel_environment(work), os.getpid(),
-                               memory_bytes=None, isolate=True,
-                               hidden=[str(secret), *default_hidden(None, None, None, tmp)], exposed=default_exposed())
+                "assert os.listdir('.') == [], 'the working directory is not empty'\n"
+                "open(os.path.join(os.environ['HOME'], 'probe.txt'), 'w').write('isolated')\n")
+        config = SandboxConfig(str(work), [sys.executable, "-c", code], kernel_environment(home), os.getpid(),
+                               memory_bytes=None, isolate=True, writable=[str(home)],
+                               hidden=[str(secret), *default_hidden(None, None, None, tmp)],
+                               exposed=default_exposed())
         path = config.write(tmp / "config.json")
         try:
             done = subprocess.run(config.command(path), capture_output=True, text=True, timeout=timeout,
                                   start_new_session=True)
         except subprocess.TimeoutExpired:
             return False, "the isolation self-test timed out"
-        probe_file = work / "probe.txt"
+        probe_file = home / "probe.txt"
         if done.returncode == 0 and probe_file.exists() and probe_file.read_text() == "isolated":
             return True, "mount, PID, network, IPC and UTS namespaces; read-only file system"
         reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
@@ -199,11 +208,17 @@ def _inside(path, folder) -> bool:
 
 
 def _set_limits(config: SandboxConfig):
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if config.memory_bytes:
-        resource.setrlimit(resource.RLIMIT_AS, (config.memory_bytes, config.memory_bytes))
-    if config.file_bytes:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (config.file_bytes, config.file_bytes))
+    """No core dumps, the address-space limit, the largest file (macOS does not enforce RLIMIT_AS)."""
+    limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_AS, config.memory_bytes),
+              (resource.RLIMIT_FSIZE, config.file_bytes)]
+    for kind, value in limits:
+        if value is None:
+            continue
+        try:
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError):
+            if sys.platform.startswith("linux"):
+                raise
 
 
 def _write(path, text):
@@ -221,19 +236,25 @@ def _hide_and_expose(libc, config: SandboxConfig, handles):
             os.makedirs(path, exist_ok=True)
             _mount(libc, f"/proc/self/fd/{handles[path]}", path, None, MS_BIND | MS_REC)
     for path in config.hidden:  # hidden paths inside an exposed one were just revealed again
-        if any(_inside(path, exposed) and path != exposed for exposed in config.exposed) and os.path.isdir(path):
+        revealed = any(_inside(path, exposed) and path != exposed for exposed in config.exposed)
+        if revealed and os.path.isdir(path):
             _mount(libc, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755")
 
 
-def _drop_privileges(writable):
-    """As root: hand the writable folders to ``nobody`` and become ``nobody`` (no capabilities left)."""
+def _drop_privileges(writable, uid):
+    """As root: hand the writable folders to ``uid`` and become ``uid``: no capabilities, few processes.
+
+    A user of its own per kernel: no kernel can reach another's files or
+    processes, and the process limit (which counts per user) is the kernel's own.
+    """
     for top in writable:
         for folder, dirs, files in os.walk(top):
             for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
-                os.lchown(name, NOBODY, NOBODY)
+                os.lchown(name, uid, uid)
+    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
     os.setgroups([])
-    os.setgid(NOBODY)
-    os.setuid(NOBODY)
+    os.setgid(uid)
+    os.setuid(uid)
 
 
 def _isolate(config: SandboxConfig):
@@ -246,22 +267,27 @@ def _isolate(config: SandboxConfig):
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
         _write("/proc/self/gid_map", f"{gid} {gid} 1")
+    kernel_uid = KERNEL_UID_BASE + os.getpid()
+    parent_alive, parent_holds = os.pipe()  # EOF on the read end: the launcher has ended
     child = os.fork()
     if child:
+        os.close(parent_alive)
         _wait_and_exit(child)
-    _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
+    os.close(parent_holds)
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     work = config.work_dir
-    writable = list(dict.fromkeys([work, *config.writable]))
+    writable = [p for p in dict.fromkeys(config.writable) if p != work]
     handles = {p: os.open(p, os.O_PATH) for p in [*config.exposed, *writable] if os.path.exists(p)}
     _hide_and_expose(libc, config, handles)
-    for path in writable:  # mount points for the writable folders, if a hidden path covers them
+    for path in [work, *writable]:  # mount points for the writable folders, if a hidden path covers them
         os.makedirs(path, exist_ok=True)
     _read_only_everywhere(libc)
     _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     for scratch in ("/tmp", "/dev/shm"):
         if os.path.isdir(scratch):
-            _mount(libc, "tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
+            _mount(libc, "tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"{SCRATCH},mode=1777")
+    os.makedirs(work, exist_ok=True)  # the working directory: a small private tmpfs, gone with the kernel
+    _mount(libc, "tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, f"{SCRATCH},mode=0700")
     for path in writable:
         os.makedirs(path, exist_ok=True)
         _mount(libc, f"/proc/self/fd/{handles[path]}", path, None, MS_BIND)
@@ -269,8 +295,18 @@ def _isolate(config: SandboxConfig):
     for fd in handles.values():
         os.close(fd)
     if uid == 0:
-        _drop_privileges(writable)
+        _drop_privileges([work, *writable], kernel_uid)
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+    # After the uid change, which clears it: PID 1 of the namespace dies with the launcher, and with it
+    # every process the kernel starts.
+    _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
+    os.set_blocking(parent_alive, False)
+    try:
+        if os.read(parent_alive, 1) == b"":
+            os._exit(1)
+    except BlockingIOError:
+        pass
+    os.close(parent_alive)
 
 
 def _wait_and_exit(child):

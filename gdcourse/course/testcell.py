@@ -79,18 +79,42 @@ def free_names(tree) -> list[str]:
             stored.add((node.asname or node.name).split(".")[0])
         elif isinstance(node, ast.arg):
             stored.add(node.arg)
-    loaded = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    loads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    loaded = [n.id for n in sorted(loads, key=lambda n: (n.lineno, n.col_offset))]
     return [name for name in dict.fromkeys(loaded) if name not in stored]
 
 
+class _Unavailable:
+    """A name the source imports but the grader could not: using it fails the test (never the kernel's)."""
+
+    def __init__(self, name, error):
+        self._why = f"the grader could not import {name!r} ({type(error).__name__}: {error})"
+
+    def __getattr__(self, attribute):
+        raise RuntimeError(self._why)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(self._why)
+
+
+def _bound_names(statement) -> list[str]:
+    node = ast.parse(statement).body[0]
+    return [(alias.asname or alias.name).split(".")[0] for alias in node.names]
+
+
 def trusted_namespace(import_statements) -> dict:
-    """The grader's own modules for the source notebook's imports (``check``, ``np``, ...)."""
+    """The grader's own modules for the source notebook's imports (``check``, ``np``, ...).
+
+    A name whose import fails here is bound to a placeholder, so that it is never
+    looked up in the learner's kernel (whose ``check`` could be anything).
+    """
     namespace = {"__name__": "__gdcourse_test__", "__builtins__": builtins}
     for statement in import_statements:
         try:
             exec(compile(statement, "<source imports>", "exec"), namespace)  # noqa: S102 - the instructor's code
-        except Exception:  # noqa: BLE001 - an import the grader cannot do is simply not available
-            continue
+        except Exception as err:  # noqa: BLE001 - any failure: the name is unavailable, not the kernel's
+            for name in _bound_names(statement):
+                namespace.setdefault(name, _Unavailable(name, err))
     return namespace
 
 
@@ -119,7 +143,8 @@ def evaluate(grade_id, source, trusted, remote, learner_names=frozenset()) -> Ve
         tree = ast.parse(source)
         blocks = _compile(source, hidden, grade_id)
     except (SyntaxError, ValueError) as err:
-        return Verdict(False, "error", f"the test cell cannot run ({type(err).__name__}); tell your instructor.")
+        return Verdict(False, "error", f"the test cell cannot run ({type(err).__name__}); tell your "
+                                       "instructor.")
     namespace = dict(trusted)
     for name in free_names(tree):
         if name not in learner_names and (name in namespace or hasattr(builtins, name)):
