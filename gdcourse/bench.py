@@ -41,7 +41,7 @@ from gdcourse.validate import as_rng, check_positive, check_positive_int
 __all__ = [
     "MLPSpec", "SPECS", "Problem", "make_problem",
     "GemmBound", "GdcourseStep", "NumpyStep", "TorchStep",
-    "blas_threads", "measure", "run_benchmark", "format_report", "add_command",
+    "blas_threads", "blas_pools", "measure", "run_benchmark", "format_report", "add_command",
 ]
 
 LEARNING_RATE = 0.01
@@ -529,7 +529,8 @@ def format_report(report: dict) -> str:
         "BLAS thread pools: "
         + ", ".join(f"{p['package']} {p['blas']} {p['threads']}" for p in env.get("blas_pools", [])),
         "",
-        f"{'MLP':<16}{'batch':>6}  {'contender':<15}{'median µs':>10}{'IQR µs':>9}{'× GEMM':>8}{'rounds':>8}",
+        f"{'MLP':<16}{'batch':>6}  {'contender':<15}{'median µs':>10}{'IQR µs':>9}{'× GEMM':>8}"
+        f"{'rounds':>8}",
     ]
     for res in report["results"]:
         first = True

@@ -205,6 +205,27 @@ def test_gemm_bound_has_three_products_per_layer_minus_one(spec, count):
     assert len(GemmBound(make_problem(spec)).products) == count
 
 
+class _CountingStep:
+    def __init__(self):
+        self.calls = self.resets = 0
+
+    def __call__(self):
+        self.calls += 1
+
+    def reset(self):
+        self.resets += 1
+
+
+def test_measure_interleaves_rounds_and_stops_at_the_budget_after_five():
+    steps = {"a": _CountingStep(), "b": _CountingStep()}
+    times = bench.measure(steps, rounds=12, batch_seconds=1e-4, warmup_seconds=0.0)
+    assert [len(t) for t in times.values()] == [12, 12]
+    assert all(t > 0 for ts in times.values() for t in ts)
+    assert all(step.resets > 12 for step in steps.values())  # every timed batch starts from reset()
+    cut = bench.measure(steps, rounds=12, batch_seconds=1e-4, warmup_seconds=0.0, budget_seconds=0.0)
+    assert [len(t) for t in cut.values()] == [5, 5]
+
+
 # --- report and command line ------------------------------------------------------------
 
 def _report(ratio, vs_torch):

@@ -20,7 +20,7 @@ def test_squared_norm_and_subtract_scaled(size, dtype):
     assert w.dtype == dtype
 
 
-def test_subtract_scaled_on_a_non_contiguous_view_falls_back_to_numpy():
+def test_subtract_scaled_on_a_non_contiguous_view():
     w = np.arange(2 * V.BLAS_MIN_SIZE, dtype=np.float64)[::2]
     d = np.ones_like(w)
     expected = w - 2.0
