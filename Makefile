@@ -18,9 +18,12 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
 		$(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
+# Unit tests and every notebook (nbval) on 2 workers, each notebook's cells kept on one worker;
+# then the browser suite on its own (it runs one JupyterLab server; skipped without Chromium).
 test: $(STAMP)
 	$(BIN)/ruff check gdcourse tests bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope --ignore=tests/browser
+	$(BIN)/python -m pytest -q tests/browser
 
 bench: $(STAMP)
 	$(BIN)/python -m gdcourse.cli bench
