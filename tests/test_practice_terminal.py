@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -384,19 +385,23 @@ def test_real_ctrl_c_exits_130_and_keeps_the_grades(home, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "gdcourse.cli", "practice", "--bank", str(bank_dir),
                              "--topic", "DL"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=REPO)
+    chunks = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stdout.read(1), "")), daemon=True)
+    reader.start()
     proc.stdin.write("\n3\n")
     proc.stdin.flush()
+    # Wait until the second card's prompt is on screen, so the process is blocked reading stdin.
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if (home / "progress.sqlite3").exists():
-            with _store(home) as store:
-                if store.reviews():
-                    break
-        time.sleep(0.1)
-    time.sleep(0.3)  # let it reach the next prompt
+    while time.monotonic() < deadline and "".join(chunks).count("Enter: show the answer") < 2:
+        time.sleep(0.05)
+    assert "".join(chunks).count("Enter: show the answer") >= 2, "".join(chunks)[-500:]
+    time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    returncode = proc.wait(timeout=60)  # stdin stays open: only the signal can end the session
+    proc.stdin.close()
+    reader.join(timeout=10)
+    out, err = "".join(chunks), proc.stderr.read()
+    assert returncode == 130, err
     assert "Stopped: 1 card(s) graded" in out and "Traceback" not in err
     with _store(home) as store:
         assert [(r["card_id"], r["grade"]) for r in store.reviews()] == [("DL-01", 3)]
