@@ -88,17 +88,28 @@ class Explorer:
 
 
 def slider(value, low, high, step, description, readout_format=".3g", width="320px"):
-    """A float slider that updates on release (not while dragging), so plots keep up."""
+    """A float slider that updates on release (not while dragging), so plots keep up.
+
+    ``width`` covers label, track and readout; a long label widens the slider rather
+    than squeezing its track (see :func:`_slider_layout`).
+    """
     return W.FloatSlider(value=value, min=low, max=high, step=step, description=description,
                          continuous_update=False, readout_format=readout_format,
-                         style={"description_width": "initial"}, layout=W.Layout(width=width))
+                         style={"description_width": "initial"}, layout=_slider_layout(width, description))
 
 
 def log_slider(value, low_exp, high_exp, description, step=0.05, width="320px"):
     """A slider over ``10**low_exp … 10**high_exp`` for rates and strengths."""
     return W.FloatLogSlider(value=value, base=10, min=low_exp, max=high_exp, step=step, description=description,
                             continuous_update=False, readout_format=".3g",
-                            style={"description_width": "initial"}, layout=W.Layout(width=width))
+                            style={"description_width": "initial"}, layout=_slider_layout(width, description))
+
+
+def _slider_layout(width, description):
+    # The label takes the width of its text and the track gets what is left of `width`:
+    # "lr (GD, momentum, Nesterov)" left it about 30 px. The floor keeps ipywidgets' usual
+    # track (148 px) beside the label (about 1ch a character), the readout (72 px) and margins.
+    return W.Layout(width=width, min_width=f"calc({len(description)}ch + 244px)")
 
 
 def dropdown(options, value, description, width="260px"):
