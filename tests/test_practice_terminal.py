@@ -384,7 +384,9 @@ def test_real_ctrl_c_exits_130_and_keeps_the_grades(home, tmp_path):
     bank_dir = _unlinked_fixture(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "gdcourse.cli", "practice", "--bank", str(bank_dir),
                              "--topic", "DL"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=REPO)
+                            stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            # pytest-xdist workers ignore SIGINT and children inherit that; a terminal does not
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     chunks = []
     reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stdout.read(1), "")), daemon=True)
     reader.start()

@@ -241,6 +241,16 @@ def _hide_and_expose(libc, config: SandboxConfig, handles):
             _mount(libc, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755")
 
 
+def _expose_again(libc, config: SandboxConfig, handles, scratch):
+    """Bind back, read-only, the exposed paths (the Python environment, the package) that a fresh
+    scratch tmpfs just covered: a checkout or virtualenv under /tmp must stay usable."""
+    for path in sorted(config.exposed, key=len):
+        if _inside(path, scratch) and path in handles:
+            os.makedirs(path, exist_ok=True)
+            _mount(libc, f"/proc/self/fd/{handles[path]}", path, None, MS_BIND | MS_REC)
+            _mount(libc, None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
 def _drop_privileges(writable, uid):
     """As root: hand the writable folders to ``uid`` and become ``uid``: no capabilities, few processes.
 
@@ -286,6 +296,7 @@ def _isolate(config: SandboxConfig):
     for scratch in ("/tmp", "/dev/shm"):
         if os.path.isdir(scratch):
             _mount(libc, "tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"{SCRATCH},mode=1777")
+            _expose_again(libc, config, handles, scratch)
     os.makedirs(work, exist_ok=True)  # the working directory: a small private tmpfs, gone with the kernel
     _mount(libc, "tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, f"{SCRATCH},mode=0700")
     for path in writable:
