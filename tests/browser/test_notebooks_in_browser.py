@@ -45,6 +45,10 @@ FULL_SCREENSHOT_MAX_HEIGHT = 30_000  # px; taller notebooks are cut (Chromium's 
 CHAPTER = re.compile(r"0[1-9]_")     # notebooks that must have a plot explorer (DESIGN.md)
 WIDGET_TEXT_FALLBACK = re.compile(r"^\s*\w+\(children=", re.MULTILINE)
 WIDGET_FAILURES = ("Error displaying widget", "Failed to load model class", "Loading widget")
+# The controls the test can use, in the order it tries them (a text box is not among them).
+CONTROLS = (".noUi-handle", ".widget-dropdown select", ".widget-checkbox input[type=checkbox]",
+            ".widget-radio-box input[type=radio]:not(:checked)", "button.jupyter-button:visible:enabled")
+CSS_CONTROLS = ", ".join(selector.replace(":visible", "") for selector in CONTROLS)  # for querySelector
 
 # JavaScript run in the page. window.jupyterapp exists because the server runs with
 # --LabApp.expose_app_in_browser; the notebook model is the truth about outputs.
@@ -78,11 +82,10 @@ JS_CELLS = f"""(path) => {{
   }}).filter(Boolean);
 }}"""
 # Mark the widget to try: the first (or last) widget output with a PNG image and a control.
-JS_MARK_PLOT_WIDGET = """([path, pickLast]) => {
-  const CONTROLS = '.noUi-handle, select, input, button';
+JS_MARK_PLOT_WIDGET = """([pickLast, controls]) => {
   const roots = [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')]
     .map(n => n.querySelector(':scope > .jupyter-widgets'))
-    .filter(w => w && w.querySelector('img.widget-image') && w.querySelector(CONTROLS));
+    .filter(w => w && w.querySelector('img.widget-image') && w.querySelector(controls));
   const target = pickLast ? roots[roots.length - 1] : roots[0];
   if (!target) return 0;
   target.setAttribute('data-browser-test', 'plot-widget');
@@ -345,7 +348,7 @@ def check_cells(path: str, cells: list[dict]) -> None:
 
 def check_a_control_changes_what_it_drives(nb: NotebookInLab) -> None:
     pick_last = nb.path.startswith("notebooks/")
-    if nb.page.evaluate(JS_MARK_PLOT_WIDGET, [nb.path, pick_last]):
+    if nb.page.evaluate(JS_MARK_PLOT_WIDGET, [pick_last, CSS_CONTROLS]):
         check_plot_changes(nb, nb.page.locator("[data-browser-test='plot-widget']"))
         return
     assert not CHAPTER.match(Path(nb.path).name), (
@@ -388,11 +391,10 @@ def check_plot_changes(nb: NotebookInLab, widget) -> None:
 
 
 def controls_of(widget) -> list:
-    """The widget's sliders, dropdowns, checkboxes, radio buttons and buttons, in that order."""
-    return [*widget.locator(".noUi-handle").all(), *widget.locator(".widget-dropdown select").all(),
-            *widget.locator(".widget-checkbox input[type=checkbox]").all(),
-            *widget.locator(".widget-radio-box input[type=radio]:not(:checked)").all()[:1],
-            *widget.locator("button.jupyter-button:visible:enabled").all()]
+    """The widget's sliders, dropdowns, checkboxes, one unchosen radio button and buttons, in that order."""
+    found = [widget.locator(selector).all() for selector in CONTROLS]
+    found[3] = found[3][:1]  # one radio choice is enough: the others do the same
+    return [control for controls in found for control in controls]
 
 
 def use(control) -> str:
@@ -460,7 +462,7 @@ def test_the_checks_catch_a_broken_notebook(lab_server, browser):
         assert [found[:8] for found in problems["widgets shown as text"]] == ["cell 2: "]
         assert problems["widgets that failed to render"] == []
         assert problems["widget outputs without a rendered view"] == []
-        assert nb.page.evaluate(JS_MARK_PLOT_WIDGET, [nb.path, False]) == 1
+        assert nb.page.evaluate(JS_MARK_PLOT_WIDGET, [False, CSS_CONTROLS]) == 1
         with pytest.raises(pytest.fail.Exception, match="no control changed the plot"):
             check_plot_changes(nb, nb.page.locator("[data-browser-test='plot-widget']"))
     finally:
