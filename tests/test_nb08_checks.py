@@ -6,27 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from check_helpers import assert_fails_with, run, stub
 
 from gdcourse import check
 from gdcourse.check import initialization as checks
 from gdcourse.experiments import initialization as E
-
-
-def run(check_fn, answer):
-    result = check_fn(answer)
-    assert result.status in ("passed", "failed", "not done")
-    return result
-
-
-def assert_fails_with(check_fn, answer, *fragments):
-    result = run(check_fn, answer)
-    assert result.status == "failed", result.message
-    for fragment in fragments:
-        assert fragment in result.message, result.message
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise: replace this line with your code")
 
 
 def crashes(*args, **kwargs):
