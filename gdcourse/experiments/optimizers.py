@@ -19,7 +19,6 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from gdcourse import landscapes as LS
 from gdcourse import optim
@@ -652,6 +651,8 @@ def second_order_race(landscape=None, x0=None, tol=1e-6, max_steps=5000) -> dict
         "Adam": lambda ps: optim.Adam(ps, lr=0.02),
         "Newton": LS.newton_factory(),
     }
+    from scipy.optimize import minimize  # here, not at the top: scipy.optimize adds 0.3 s to every kernel's start
+
     out = {name: _first_order_run(factory, landscape, x0, tol, max_steps) for name, factory in runs.items()}
     for method in ("L-BFGS-B", "BFGS"):
         res = minimize(landscape.value, x0, jac=landscape.gradient, method=method,

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import lfilter
 from threadpoolctl import threadpool_limits
 
 from gdcourse import losses as L
@@ -199,6 +198,8 @@ def smooth_losses(losses, beta: float = 0.98) -> np.ndarray:
     """
     losses = check_array(losses, "losses", ndim=(1, 2))
     beta = check_unit_interval(beta, "beta")
+    from scipy.signal import lfilter  # here, not at the top: scipy.signal adds 0.4 s to every kernel's start
+
     average = lfilter([1.0 - beta], [1.0, -beta], losses, axis=0)  # the recurrence, run in C
     correction = 1.0 - beta ** np.arange(1, len(losses) + 1)
     return average / correction.reshape((-1,) + (1,) * (losses.ndim - 1))

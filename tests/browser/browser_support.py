@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -89,6 +89,7 @@ class LabServer:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "jupyter-lab.log"
         self.process: subprocess.Popen | None = None
+        self.shutdowns: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> None:
@@ -142,6 +143,8 @@ class LabServer:
         """Shut down every kernel and the server (POST /api/shutdown), then make sure the process is gone."""
         if self.process is None or self.process.poll() is not None:
             return
+        for thread in self.shutdowns:
+            thread.join(timeout=10)
         with contextlib.suppress(OSError, urllib.error.URLError):
             self.api("POST", "/api/shutdown")
         try:
@@ -168,23 +171,22 @@ class LabServer:
             body = response.read()
         return json.loads(body) if body else None
 
-    def lab_url(self, notebook_path: str) -> str:
-        """The notebook alone in JupyterLab: a workspace of its own, reset (no tabs restored)."""
-        workspace = re.sub(r"[^A-Za-z0-9]+", "-", notebook_path)
-        return f"{self.base_url}/lab/workspaces/{workspace}/tree/{notebook_path}?reset&token={self.token}"
-
-    def kernel_state(self, notebook_path: str) -> str | None:
-        """The execution state of the kernel of the notebook's session, None without one."""
-        for session in self.api("GET", "/api/sessions"):
-            if session.get("path") == notebook_path and session.get("kernel"):
-                return session["kernel"]["execution_state"]
-        return None
+    def lab_url(self) -> str:
+        """JupyterLab in a workspace of its own, reset (no tabs restored from an earlier page)."""
+        return f"{self.base_url}/lab/workspaces/browser-test-{secrets.token_hex(4)}?reset&token={self.token}"
 
     def shut_down_sessions(self, notebook_path: str) -> None:
-        """Stop the notebook's kernel, so idle kernels do not pile up over the session."""
-        for session in self.api("GET", "/api/sessions"):
-            if session.get("path") == notebook_path:
-                with contextlib.suppress(OSError, urllib.error.URLError):
-                    self.api("DELETE", f"/api/sessions/{session['id']}")
+        """Stop the notebook's kernel in the background, so idle kernels do not pile up over the session.
 
+        A kernel takes most of a second to exit; the next notebook need not wait for it.
+        :meth:`stop` waits for these before shutting the server down.
+        """
+        def shut_down():
+            with contextlib.suppress(OSError, urllib.error.URLError):
+                for session in self.api("GET", "/api/sessions"):
+                    if session.get("path") == notebook_path:
+                        self.api("DELETE", f"/api/sessions/{session['id']}")
 
+        thread = threading.Thread(target=shut_down, name=f"shut down {notebook_path}", daemon=True)
+        thread.start()
+        self.shutdowns.append(thread)

@@ -18,14 +18,17 @@ kernel to be idle, then check that
   without a plot widget (the practice notebook) clicks the first button of its
   first widget instead and checks that the widget's text changed.
 
-Screenshots (the whole notebook after the run, and the widget that was moved)
-go to ``artifacts/screenshots/`` (ignored by git) for a person to look at.
+Screenshots go to ``artifacts/screenshots/`` (ignored by git) for a person to look at:
+the screen around the widget that was moved, for every notebook, and the whole notebook
+after the run for ``solutions/``, for a notebook whose test failed, and for all of them
+with ``GDCOURSE_FULL_SCREENSHOTS=1``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 import re
 import time
 from pathlib import Path
@@ -38,9 +41,11 @@ NOTEBOOKS = sorted(path.relative_to(REPO).as_posix()
 KERNEL_READY_TIMEOUT = 90.0
 RUN_TIMEOUT = 180.0          # per notebook; the design budget is 20 s on 2 cores
 WIDGETS_RENDER_TIMEOUT = 30.0
-AHEAD = 2                    # notebooks running at once: one per core on a 2-core machine
+AHEAD = 2                    # notebooks open at once: one in its test, the next one running
+# More at once (three, or two pytest-xdist workers with a server and a browser each) was
+# measured slower on 2 cores: the suite is CPU-bound, and more contention costs more CPU.
 PLOT_CHANGE_TIMEOUT = 30.0
-CONTROL_MESSAGE_TIMEOUT = 5.0  # a control that sent nothing to the kernel by then sent nothing
+CONTROL_MESSAGE_TIMEOUT = 3.0  # a control that sent nothing to the kernel by then sent nothing
 FULL_SCREENSHOT_MAX_HEIGHT = 30_000  # px; taller notebooks are cut (Chromium's limit is near 32k)
 CHAPTER = re.compile(r"0[1-9]_")     # notebooks that must have a plot explorer (DESIGN.md)
 WIDGET_TEXT_FALLBACK = re.compile(r"^\s*\w+\(children=", re.MULTILINE)
@@ -54,11 +59,6 @@ CSS_CONTROLS = ", ".join(selector.replace(":visible", "") for selector in CONTRO
 # --LabApp.expose_app_in_browser; the notebook model is the truth about outputs.
 JS_PANEL = """(path) => [...window.jupyterapp.shell.widgets('main')]
                           .find(w => w.context && w.context.path === path)"""
-JS_KERNEL_READY = f"""(path) => {{
-  const panel = ({JS_PANEL})(path);
-  const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
-  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
-}}"""
 JS_RUN_STATE = f"""(path) => {{
   const panel = ({JS_PANEL})(path);
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
@@ -77,40 +77,69 @@ JS_CELLS = f"""(path) => {{
       errors: outputs.filter(o => o.output_type === 'error').map(o => `${{o.ename}}: ${{o.evalue}}`),
       widgets: outputs.filter(o => o.data && o.data['application/vnd.jupyter.widget-view+json']).length,
       rendered: nodes.filter(n => n.querySelector('.jupyter-widgets')).length,
-      texts: nodes.map(n => n.innerText || n.textContent || ''),
+      texts: nodes.map(n => n.textContent || ''),  // not innerText: it would lay out every cell
     }};
   }}).filter(Boolean);
 }}"""
 # Mark the widget to try: the first (or last) widget output with a PNG image and a control.
-JS_MARK_PLOT_WIDGET = """([pickLast, controls]) => {
-  const roots = [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')]
+JS_MARK_PLOT_WIDGET = f"""([path, pickLast, controls]) => {{
+  const roots = [...({JS_PANEL})(path).node.querySelectorAll('.jp-OutputArea-output')]
     .map(n => n.querySelector(':scope > .jupyter-widgets'))
     .filter(w => w && w.querySelector('img.widget-image') && w.querySelector(controls));
   const target = pickLast ? roots[roots.length - 1] : roots[0];
   if (!target) return 0;
   target.setAttribute('data-browser-test', 'plot-widget');
   return roots.length;
-}"""
-JS_MARK_BUTTON_WIDGET = """() => {
-  const root = [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output > .jupyter-widgets')]
+}}"""
+JS_MARK_BUTTON_WIDGET = f"""(path) => {{
+  const root = [...({JS_PANEL})(path).node.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets')]
     .find(w => [...w.querySelectorAll('button')].some(b => b.offsetParent !== null && !b.disabled));
   if (!root) return false;
   root.setAttribute('data-browser-test', 'button-widget');
   return true;
-}"""
+}}"""
 JS_BUSY_COUNT = f"""(path) => {{
-  if (window.kernelBusyCount === undefined) {{
-    window.kernelBusyCount = 0;
+  window.kernelBusyCount = window.kernelBusyCount || {{}};
+  if (window.kernelBusyCount[path] === undefined) {{
+    window.kernelBusyCount[path] = 0;
     ({JS_PANEL})(path).sessionContext.session.kernel.statusChanged.connect((_, status) => {{
-      if (status === 'busy') window.kernelBusyCount += 1;
+      if (status === 'busy') window.kernelBusyCount[path] += 1;
     }});
   }}
-  return window.kernelBusyCount;
+  return window.kernelBusyCount[path];
 }}"""
-JS_WINDOW_HEIGHT_FOR_WHOLE_NOTEBOOK = """() => {
-  const scroller = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+JS_WINDOW_HEIGHT_FOR_WHOLE_NOTEBOOK = f"""(path) => {{
+  const scroller = ({JS_PANEL})(path).node.querySelector('.jp-WindowedPanel-outer');
   return Math.ceil(scroller.scrollHeight + window.innerHeight - scroller.clientHeight);
+}}"""
+# Open the notebook and, once its kernel is connected and idle, Run All Cells (the command
+# behind Run > Run All Cells). It returns at once; window.runAll[path] tells how far it got,
+# so the test of the previous notebook goes on while this one opens and its kernel starts.
+JS_OPEN_AND_RUN_ALL = """(path) => {
+  window.runAll = window.runAll || {};
+  window.runAll[path] = 'opening';
+  const app = window.jupyterapp;
+  const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+  (async () => {
+    const panel = await app.commands.execute('docmanager:open', {path});
+    await panel.context.ready;
+    await panel.sessionContext.ready;
+    window.runAll[path] = 'starting the kernel';
+    const kernel = () => panel.sessionContext.session && panel.sessionContext.session.kernel;
+    while (!(kernel() && kernel().connectionStatus === 'connected' && kernel().status === 'idle')) await sleep(100);
+    app.shell.activateById(panel.id);
+    app.commands.execute('notebook:run-all-cells')
+      .catch(error => { window.runAll[path] = 'Run All Cells failed: ' + error; });
+    window.runAll[path] = 'started';
+  })().catch(error => { window.runAll[path] = 'opening failed: ' + error; });
+  return true;
 }"""
+# Close the notebook's tab without the "save your changes?" dialog (autosave is off, nothing is saved).
+JS_DISCARD = f"""(path) => {{
+  const panel = ({JS_PANEL})(path);
+  if (panel) {{ panel.context.model.dirty = false; panel.dispose(); }}
+  return true;
+}}"""
 JS_IMAGES_DIGEST = """async (widget) => {
   const digests = [];
   for (const img of widget.querySelectorAll('img.widget-image')) {
@@ -136,33 +165,45 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
 
 
 class NotebookInLab:
-    """One notebook open in JupyterLab in its own page: open, run all, read cells, move a control."""
+    """One notebook open in JupyterLab in a page of its own: open, run all, read cells, move a control.
 
-    def __init__(self, context, server, path: str):
-        self.context, self.server, self.path = context, server, path
-        self.page = context.new_page()
+    The page may have run another notebook before: JupyterLab is then already loaded
+    and the notebook opens from the File menu's command, as when a learner opens the
+    next chapter, instead of starting the whole app again (which takes 4-6 s).
+    """
+
+    def __init__(self, page, server, path: str):
+        self.page, self.server, self.path = page, server, path
         self.start_failure: BaseException | None = None
 
     def open_and_start_run(self) -> None:
-        """Open the notebook, wait for its kernel, then Run > Run All Cells (without waiting for the run)."""
-        self.page.goto(self.server.lab_url(self.path))
-        self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-        self.page.wait_for_function("() => !!window.jupyterapp")
+        """Open the notebook and have it Run All Cells once its kernel is ready; returns without waiting."""
+        if not self.page.evaluate("() => !!window.jupyterapp"):
+            self.page.goto(self.server.lab_url())
+            self.page.wait_for_function("() => !!window.jupyterapp")
+            self.page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+            # the file browser takes a fifth of a laptop screen: close it, as a learner reading would
+            open_side_tab = self.page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+            if open_side_tab.count():
+                open_side_tab.first.click()
+        self.page.evaluate(JS_OPEN_AND_RUN_ALL, self.path)
 
-        def ready():
+    def wait_until_run_started(self) -> None:
+        """Wait until the notebook is open, its kernel is idle and Run All Cells has been given."""
+        def started():
             if self.page.locator(".jp-Dialog").count():
                 pytest.fail(f"{self.path}: JupyterLab shows a dialog instead of starting the kernel: "
                             f"{self.page.locator('.jp-Dialog').inner_text()!r} (is metadata.kernelspec set?)")
-            return self.page.evaluate(JS_KERNEL_READY, self.path)
+            state = self.page.evaluate("(path) => window.runAll[path]", self.path)
+            if "failed" in state:
+                pytest.fail(f"{self.path}: {state}")
+            return state == "started"
 
-        wait_for(ready, KERNEL_READY_TIMEOUT, f"the kernel of {self.path} to be connected and idle")
-        # the file browser takes a fifth of a laptop screen: close it, as a learner reading would
-        self.page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").first.click()
-        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        wait_for(started, KERNEL_READY_TIMEOUT, f"{self.path} to open and its kernel to be connected and idle")
 
     def wait_until_run_finished(self) -> None:
         """Return once the kernel has been idle for a second with no cell queued or running."""
+        self.wait_until_run_started()
         idle_since = None
 
         def finished():
@@ -196,16 +237,21 @@ class NotebookInLab:
         self.page.mouse.move(0, 0)  # no hover highlight in the picture
         height = 0
         for _ in range(5):  # a taller window lays out again; stop when the height holds
-            needed = min(self.page.evaluate(JS_WINDOW_HEIGHT_FOR_WHOLE_NOTEBOOK), FULL_SCREENSHOT_MAX_HEIGHT)
+            needed = min(self.page.evaluate(JS_WINDOW_HEIGHT_FOR_WHOLE_NOTEBOOK, self.path), FULL_SCREENSHOT_MAX_HEIGHT)
             if needed == height:
                 break
             height = needed
             self.page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
             self.page.wait_for_timeout(200)
-        try:
-            self.page.screenshot(path=str(path))
+        try:  # JPEG: a PNG of a notebook 25,000 px tall takes Chromium about 1.5 s more to encode
+            self.page.screenshot(path=str(path), type="jpeg", quality=85)
         finally:
             self.page.set_viewport_size(VIEWPORT)
+
+    def screenshot_screen(self, path: Path) -> None:
+        """What the learner's screen shows now (the window only, e.g. around the widget just moved)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(path), type="jpeg", quality=85)
 
     def images_digest(self, widget) -> str:
         """SHA-256 of the bytes of every image in the widget (the PNGs the kernel sent)."""
@@ -229,8 +275,9 @@ class NotebookInLab:
         return True
 
     def close(self) -> None:
+        """Close the notebook's tab and stop its kernel; the page stays, ready for the next notebook."""
         with contextlib.suppress(Exception):
-            self.page.close()
+            self.page.evaluate(JS_DISCARD, self.path)
         self.server.shut_down_sessions(self.path)
 
 
@@ -238,27 +285,40 @@ class NotebookPipeline:
     """Opens and runs notebooks ahead of their tests, ``AHEAD`` at a time, in test order.
 
     While one notebook's test checks its outputs, moves a control and takes its
-    screenshot, the next notebook's kernel is already running on the other core.
+    screenshot, the next notebook is already running. Pages are
+    reused: a notebook opens in the page of one that has finished (JupyterLab stays
+    loaded), unless that notebook's test failed and left the page in doubt.
     """
 
     def __init__(self, context, server, order: list[str]):
         self.context, self.server, self.order = context, server, order
         self.open: dict[str, NotebookInLab] = {}
+        self.free_pages: list = []
 
     def take(self, path: str) -> NotebookInLab:
-        """The notebook with its Run All Cells finished; the next ones are started first."""
+        """The notebook with its Run All Cells started; the next ones are started first."""
         position = self.order.index(path) if path in self.order else len(self.order)
         for upcoming in [path, *self.order[position + 1:position + AHEAD]]:
             if upcoming not in self.open:
                 self._start(upcoming)
         notebook = self.open.pop(path)
         if notebook.start_failure is not None:
-            notebook.close()
+            self.release(notebook, reuse_page=False)
             raise notebook.start_failure
         return notebook
 
+    def release(self, notebook: NotebookInLab, reuse_page: bool) -> None:
+        """Close the notebook (and its kernel); keep its page for the next one, or close it."""
+        notebook.close()
+        if reuse_page:
+            self.free_pages.append(notebook.page)
+        else:
+            with contextlib.suppress(Exception):
+                notebook.page.close()
+
     def _start(self, path: str) -> None:
-        notebook = self.open[path] = NotebookInLab(self.context, self.server, path)
+        page = self.free_pages.pop() if self.free_pages else self.context.new_page()
+        notebook = self.open[path] = NotebookInLab(page, self.server, path)
         try:
             notebook.open_and_start_run()
         except (Exception, pytest.fail.Exception) as failure:  # reported by the notebook's own test
@@ -266,7 +326,7 @@ class NotebookPipeline:
 
     def close_all(self) -> None:
         for notebook in self.open.values():
-            notebook.close()
+            self.release(notebook, reuse_page=False)
         self.open.clear()
 
 
@@ -291,15 +351,25 @@ def widget_label(control) -> str:
                            "/label[contains(@class, 'widget-label')]").first.inner_text().strip()
 
 
+def wants_whole_notebook_screenshot(notebook: str) -> bool:
+    """solutions/ always; notebooks/ (the same pages but for the exercises) only when asked for.
+
+    A picture of a whole notebook costs Chromium about 3 s of CPU; the screen around the
+    moved widget, taken for every notebook, is cheap.
+    """
+    return notebook.startswith("solutions/") or os.environ.get("GDCOURSE_FULL_SCREENSHOTS") == "1"
+
+
 def screenshot_path(notebook: str, suffix: str = "") -> Path:
     relative = Path(notebook)
-    return SCREENSHOTS / relative.parent / f"{relative.stem}{suffix}.png"
+    return SCREENSHOTS / relative.parent / f"{relative.stem}{suffix}.jpg"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_in_jupyterlab(notebook, pipeline):
     source_before = (REPO / notebook).read_bytes()
     nb = pipeline.take(notebook)
+    passed = False
     try:
         nb.wait_until_run_finished()
         cells = nb.wait_for_widgets()
@@ -307,10 +377,12 @@ def test_notebook_in_jupyterlab(notebook, pipeline):
         try:
             check_cells(nb.path, cells)
             check_a_control_changes_what_it_drives(nb)
+            passed = True
         finally:
-            nb.screenshot_notebook(screenshot_path(nb.path))
+            if not passed or wants_whole_notebook_screenshot(nb.path):
+                nb.screenshot_notebook(screenshot_path(nb.path))
     finally:
-        nb.close()
+        pipeline.release(nb, reuse_page=passed)
     assert (REPO / notebook).read_bytes() == source_before, f"{notebook} was written by the test run"
 
 
@@ -348,12 +420,12 @@ def check_cells(path: str, cells: list[dict]) -> None:
 
 def check_a_control_changes_what_it_drives(nb: NotebookInLab) -> None:
     pick_last = nb.path.startswith("notebooks/")
-    if nb.page.evaluate(JS_MARK_PLOT_WIDGET, [pick_last, CSS_CONTROLS]):
+    if nb.page.evaluate(JS_MARK_PLOT_WIDGET, [nb.path, pick_last, CSS_CONTROLS]):
         check_plot_changes(nb, nb.page.locator("[data-browser-test='plot-widget']"))
         return
     assert not CHAPTER.match(Path(nb.path).name), (
         f"{nb.path}: no widget with a plot and a control rendered (each chapter needs an explorer)")
-    if nb.page.evaluate(JS_MARK_BUTTON_WIDGET):
+    if nb.page.evaluate(JS_MARK_BUTTON_WIDGET, nb.path):
         check_button_changes_widget(nb, nb.page.locator("[data-browser-test='button-widget']"))
 
 
@@ -377,12 +449,12 @@ def check_plot_changes(nb: NotebookInLab, widget) -> None:
         if not nb.wait_for_kernel_to_handle(busy_before):
             tried.append(f"{action}: no message reached the kernel")
             continue
-        deadline = time.monotonic() + 2.0  # the new image reaches the page with the kernel's reply
+        deadline = time.monotonic() + 1.0  # the new image reaches the page with the kernel's reply
         while time.monotonic() < deadline and nb.images_digest(widget) == before:
             time.sleep(0.1)
         if nb.images_digest(widget) != before:
             print(f"{nb.path}: the plot changed after {action}" + "".join(f"; before: {t}" for t in tried))
-            widget.screenshot(path=str(screenshot_path(nb.path, ".widget")))
+            nb.screenshot_screen(screenshot_path(nb.path, ".widget"))
             return
         tried.append(f"{action}: plot unchanged")
     status = widget.inner_text()[-300:]
@@ -424,7 +496,7 @@ def check_button_changes_widget(nb: NotebookInLab, widget) -> None:
     button.click()
     wait_for(lambda: widget.inner_text() != before, PLOT_CHANGE_TIMEOUT,
              f"{nb.path}: the widget to change after clicking {label!r}")
-    widget.screenshot(path=str(screenshot_path(nb.path, ".widget")))
+    nb.screenshot_screen(screenshot_path(nb.path, ".widget"))
 
 
 # ---------------------------------------------------------------- the checks can fail
@@ -452,7 +524,7 @@ def test_the_checks_catch_a_broken_notebook(lab_server, browser):
                              language_info={"name": "python"})
     nbformat.write(notebook, folder / "canary.ipynb")
     context = browser.new_context(viewport=VIEWPORT)
-    nb = NotebookInLab(context, lab_server, "artifacts/browser-canary/canary.ipynb")
+    nb = NotebookInLab(context.new_page(), lab_server, "artifacts/browser-canary/canary.ipynb")
     try:
         nb.open_and_start_run()
         nb.wait_until_run_finished()
@@ -462,7 +534,7 @@ def test_the_checks_catch_a_broken_notebook(lab_server, browser):
         assert [found[:8] for found in problems["widgets shown as text"]] == ["cell 2: "]
         assert problems["widgets that failed to render"] == []
         assert problems["widget outputs without a rendered view"] == []
-        assert nb.page.evaluate(JS_MARK_PLOT_WIDGET, [False, CSS_CONTROLS]) == 1
+        assert nb.page.evaluate(JS_MARK_PLOT_WIDGET, [nb.path, False, CSS_CONTROLS]) == 1
         with pytest.raises(pytest.fail.Exception, match="no control changed the plot"):
             check_plot_changes(nb, nb.page.locator("[data-browser-test='plot-widget']"))
     finally:
