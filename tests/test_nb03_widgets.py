@@ -29,6 +29,12 @@ def test_race_starts_with_the_quadratic_preset(race):
     assert race.image.value[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_race_shows_every_optimizer_without_scrolling(race):
+    """The list box is as tall as its options: a learner sees Adam and Newton without scrolling it."""
+    box = race.controls["optimizers"]
+    assert box.rows == len(box.options) == len(E.RACE_OPTIMIZERS) == 10
+
+
 def test_race_set_optimizers_and_a_diverging_lr(race):
     before = race.image.value
     race.set(landscape="quadratic", optimizers=("GD", "Adam"), lr=0.02)

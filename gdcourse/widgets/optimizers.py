@@ -30,7 +30,8 @@ def race_explorer(landscape="quadratic", optimizers=("GD", "momentum", "Nesterov
     preset = E.RACE_PRESETS[landscape]
     controls = {
         "landscape": dropdown(list(E.RACE_LANDSCAPES), landscape, "landscape", width="220px"),
-        "optimizers": W.SelectMultiple(options=list(E.RACE_OPTIMIZERS), value=tuple(optimizers), rows=5,
+        "optimizers": W.SelectMultiple(options=list(E.RACE_OPTIMIZERS), value=tuple(optimizers),
+                                       rows=len(E.RACE_OPTIMIZERS),  # all shown: no hidden scroll to Adam
                                        description="optimizers", layout=W.Layout(width="220px")),
         "lr": log_slider(preset["lr"], -4, 0, "lr (GD, momentum, Nesterov)", step=0.02),
         "adaptive_lr": log_slider(preset["adaptive_lr"], -3, 0.5, "lr (adaptive)", step=0.02),
