@@ -1,8 +1,8 @@
 """Every course notebook, run in real JupyterLab in headless Chromium, as a learner would.
 
 For each notebook in ``solutions/`` and ``notebooks/`` (found by glob, so new ones
-are covered as they land): open it, Run All Cells from the menu, wait for the
-kernel to be idle, then check that
+are covered as they land): open it, give it Run All Cells (the command the Run menu
+item calls) once its kernel is idle, wait for the run to finish, then check that
 
 - the kernel started without a "Select Kernel" dialog and every code cell ran;
 - no cell has an error output (read from the notebook model in the page);
@@ -168,7 +168,7 @@ class NotebookInLab:
     """One notebook open in JupyterLab in a page of its own: open, run all, read cells, move a control.
 
     The page may have run another notebook before: JupyterLab is then already loaded
-    and the notebook opens from the File menu's command, as when a learner opens the
+    and the notebook opens through the file browser's open command, as when a learner opens the
     next chapter, instead of starting the whole app again (which takes 4-6 s).
     """
 
