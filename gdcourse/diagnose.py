@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 from gdcourse import diagnostics, nn, optim
 from gdcourse import losses as L
 from gdcourse import schedules as S
+from gdcourse.cli import whole_number
 from gdcourse.data import load_digits, standardize
 from gdcourse.train import TrainingDiverged, accuracy, fit
 
@@ -715,16 +716,6 @@ def outcome_lines(case: Case, answer: str, charset=BLOCKS, width=WIDTH) -> list[
 
 # ---------------------------------------------------------------------------------------------- command
 
-def _seed_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
-
-
 def _fault_arg(text: str) -> str:
     name = text.strip().lower().replace("-", "_")
     if name not in FAULTS:
@@ -733,7 +724,7 @@ def _fault_arg(text: str) -> str:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--seed", type=_seed_arg, metavar="S",
+    parser.add_argument("--seed", type=whole_number, metavar="S",
                         help="case to start with (default: a random one, shown); Enter moves to S+1")
     parser.add_argument("--fault", type=_fault_arg, metavar="NAME",
                         help="only this fault (see --list); the seed still varies the runs")

@@ -18,7 +18,7 @@ import numpy as np
 
 from gdcourse import functional as F
 from gdcourse.check import core
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, returned_array
 from gdcourse.experiments import activations as E
 
 __all__ = ["leaky_relu_layer", "stable_softmax", "weakest_derivative", "perceptron_update"]
@@ -29,12 +29,7 @@ def _show(a):
 
 
 def _as_array(got, describe, what, shape):
-    if got is None:
-        raise Mismatch(f"on {describe} your function returned None: did you forget to return {what}?")
-    try:
-        got = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Mismatch(f"on {describe} you returned {type(got).__name__}, not {what}") from None
+    got = returned_array(got, describe, what)
     if got.shape != shape:
         raise Mismatch(f"on {describe} {what} has shape {got.shape}, expected {shape} "
                        "(the shape of the input)")

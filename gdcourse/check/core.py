@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CheckResult", "Mismatch", "exercise", "call", "answer", "expect_close", "expect", "REGISTRY"]
+__all__ = ["CheckResult", "Mismatch", "exercise", "call", "answer", "expect_close", "expect", "returned_array",
+           "REGISTRY"]
 
 REGISTRY: dict[str, callable] = {}
 """Exercise name → check function, for listings and the release tool."""
@@ -93,6 +94,19 @@ def answer(value):
     if value is None:
         raise _NotDone("no answer yet")
     return value
+
+
+def returned_array(got, describe, what):
+    """The learner's return value as a float64 array, or a :class:`Mismatch` naming what went wrong.
+
+    ``describe`` names the case ("on x = [1, 2]"), ``what`` the expected value ("the gradient").
+    """
+    if got is None:
+        raise Mismatch(f"on {describe} your function returned None: did you forget to return {what}?")
+    try:
+        return np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Mismatch(f"on {describe} you returned {type(got).__name__}, not {what}") from None
 
 
 def expect(condition, message):

@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from gdcourse import landscapes as LS
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, returned_array
 from gdcourse.experiments import gd as E
 
 __all__ = ["gradient_descent", "largest_stable_lr", "mse_gradient", "stopping_reason"]
@@ -23,15 +23,6 @@ __all__ = ["gradient_descent", "largest_stable_lr", "mse_gradient", "stopping_re
 
 def _show(a):
     return np.array2string(np.asarray(a, dtype=float), precision=4, threshold=6, separator=", ")
-
-
-def _as_float_array(got, describe, what):
-    if got is None:
-        raise Mismatch(f"on {describe} your function returned None: did you forget to return {what}?")
-    try:
-        return np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Mismatch(f"on {describe} you returned {type(got).__name__}, not {what}") from None
 
 
 # ---------------------------------------------------------------- gradient_descent
@@ -111,7 +102,7 @@ def gradient_descent(fn):
     """Check ``fn(grad_fn, w0, lr, steps) -> path (steps + 1, d)`` against :func:`gd_path`."""
     for case in _path_cases():
         describe, grad_fn, w0, lr, steps = case
-        got = _as_float_array(call(fn, grad_fn, w0, lr, steps, describe=describe), describe, "the path")
+        got = returned_array(call(fn, grad_fn, w0, lr, steps, describe=describe), describe, "the path")
         want = E.gd_path(grad_fn, w0, lr, steps)
         got = _diagnose_path(got, want, case)
         if not np.allclose(got, want, rtol=1e-6, atol=1e-9):
@@ -183,7 +174,7 @@ def mse_gradient(fn):
     """Check ``fn(w, X, y) -> (d,)`` against ``(2/n) Xᵀ(Xw − y)``."""
     for describe, w, X, y in _regression_cases():
         n, d = X.shape
-        got = _as_float_array(call(fn, w, X, y, describe=describe), describe, "an array of shape (d,)")
+        got = returned_array(call(fn, w, X, y, describe=describe), describe, "an array of shape (d,)")
         want = E.mse_gradient(w, X, y)
         if got.shape == (n,) and n != d:
             raise Mismatch(f"on {describe} you returned shape ({n},), one number per sample: that is the "

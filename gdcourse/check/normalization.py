@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from gdcourse import gradcheck, nn
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, returned_array
 from gdcourse.experiments import normalization as E
 
 __all__ = ["batchnorm_forward", "batchnorm_backward", "layernorm_forward", "fold_batchnorm",
@@ -32,15 +32,6 @@ def _show(a):
 
 def _close(a, b):
     return a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9)
-
-
-def _as_array(value, describe, what):
-    if value is None:
-        raise Mismatch(f"on {describe} you returned None instead of {what}: did you forget a return?")
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Mismatch(f"on {describe} {what} is a {type(value).__name__}, not an array") from None
 
 
 def _cases(seed, shapes):
@@ -125,7 +116,7 @@ def _unpack_forward(result, describe):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise Mismatch(f"on {describe} you returned a {type(result).__name__}; return a pair (out, cache): "
                        "the output and whatever your backward pass needs.")
-    return _as_array(result[0], describe, "out"), result[1]
+    return returned_array(result[0], describe, "out"), result[1]
 
 
 def _bn_cases():
@@ -190,7 +181,7 @@ def _unpack_backward(result, describe):
         raise Mismatch(f"on {describe} you returned a {type(result).__name__}; return three arrays in this "
                        "order: (dx, dgamma, dbeta).")
     names = ("dx", "dgamma", "dbeta")
-    return {name: _as_array(value, describe, name) for name, value in zip(names, result, strict=True)}
+    return {name: returned_array(value, describe, name) for name, value in zip(names, result, strict=True)}
 
 
 def _explain_backward(got, want, x, gamma, dout, describe):
@@ -255,7 +246,7 @@ def layernorm_forward(fn):
         if isinstance(result, (tuple, list)):
             raise Mismatch(f"on {describe} you returned a {type(result).__name__}; return only the output "
                            "array (layer norm needs no cache here).")
-        got = _as_array(result, describe, "out")
+        got = returned_array(result, describe, "out")
         layer = nn.LayerNorm(x.shape[1], eps=EPS)
         layer.gamma.value, layer.beta.value = gamma, beta
         want = layer(x)
@@ -307,7 +298,7 @@ def fold_batchnorm(fn):
         result = call(fn, *arrays, EPS, describe=describe)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise Mismatch(f"on {describe} you returned a {type(result).__name__}; return the pair (W', b').")
-        got_w, got_b = (_as_array(v, describe, name) for v, name in zip(result, ("W'", "b'"), strict=True))
+        got_w, got_b = (returned_array(v, describe, name) for v, name in zip(result, ("W'", "b'"), strict=True))
         want_w, want_b = E.fold_batchnorm(*arrays, EPS)
         for name, got, want in (("weight", got_w, want_w), ("bias", got_b, want_b)):
             if got.shape != want.shape:

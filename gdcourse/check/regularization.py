@@ -17,19 +17,10 @@ import numpy as np
 
 from gdcourse import nn
 from gdcourse import regularization as R
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, returned_array
 from gdcourse.experiments import regularization as E
 
 __all__ = ["dropout_forward_backward", "l2_penalty_grad", "should_stop", "sparsest_l1_strength"]
-
-
-def _as_array(got, describe, what):
-    if got is None:
-        raise Mismatch(f"on {describe} your function returned None: did you forget to return {what}?")
-    try:
-        return np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Mismatch(f"on {describe} you returned {type(got).__name__}, not {what}") from None
 
 
 # ---------------------------------------------------------------- dropout
@@ -39,7 +30,7 @@ def _forward(fn, x, p, seed, training, describe):
     if not (isinstance(got, tuple) and len(got) == 2):
         raise Mismatch(f"on {describe} dropout_forward should return a pair (out, mask); "
                        f"got {type(got).__name__}")
-    out = _as_array(got[0], describe, "the output array")
+    out = returned_array(got[0], describe, "the output array")
     if out.shape != x.shape:
         raise Mismatch(f"on {describe} the output has shape {out.shape}, expected {x.shape} (the shape of x)")
     return out, got[1]
@@ -113,7 +104,7 @@ def _check_backward(fn_forward, fn_backward):
     out, mask = _forward(fn_forward, x, 0.4, 3, True, describe)
     factor = out / x                          # 0 or 1/(1 − p), per unit
     dout = rng.standard_normal(x.shape)
-    dx = _as_array(call(fn_backward, dout, mask, describe=describe), describe, "the gradient dx")
+    dx = returned_array(call(fn_backward, dout, mask, describe=describe), describe, "the gradient dx")
     expect(dx.shape == x.shape, f"on {describe} dx has shape {dx.shape}, expected {x.shape}")
     if np.allclose(dx, dout * factor, rtol=1e-9, atol=1e-12):
         return
@@ -148,7 +139,7 @@ def _check_eval(fn_forward, fn_backward) -> bool:
            f"on {describe} the output differs from x: in evaluation mode inverted dropout is the identity "
            "(no mask, no scaling).")
     dout = rng.standard_normal(x.shape)
-    dx = _as_array(call(fn_backward, dout, mask, describe=describe + ", then backward"), describe, "dx")
+    dx = returned_array(call(fn_backward, dout, mask, describe=describe + ", then backward"), describe, "dx")
     expect(dx.shape == x.shape and np.allclose(dx, dout),
            f"on {describe} dropout_backward(dout, mask) should return dout unchanged: in evaluation mode "
            "dropout is the identity, and so is its gradient (handle the mask you returned, e.g. None).")
@@ -241,7 +232,7 @@ def _check_l2_grads(grads, params, lam, describe):
         raise Mismatch(f"on {describe} the gradient dict has no entry for {missing}: return one for every "
                        "parameter (zeros for the biases).")
     for name, value in params.items():
-        got = _as_array(grads[name], describe, f"the gradient of {name}")
+        got = returned_array(grads[name], describe, f"the gradient of {name}")
         expect(got.shape == value.shape,
                f"on {describe} the gradient of {name} has shape {got.shape}, expected {value.shape}")
         if np.allclose(got, want[name], rtol=1e-9, atol=1e-12):

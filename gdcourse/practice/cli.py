@@ -20,6 +20,7 @@ from pathlib import Path
 
 from gdcourse import bank as bank_module
 from gdcourse.bank import LEVELS, TOPICS, BankError
+from gdcourse.cli import whole_number
 from gdcourse.practice.cheatsheet import write_cheatsheet
 from gdcourse.practice.session import (
     FlashcardSession,
@@ -60,16 +61,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
-
-
 def configure_practice_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=tuple(DEFAULT_N), default="flashcards",
                         help="flashcards (spaced repetition, default), mock (timed mock interview) or test "
@@ -81,7 +72,7 @@ def configure_practice_parser(parser: argparse.ArgumentParser) -> argparse.Argum
     parser.add_argument("-n", type=_positive_int, metavar="N",
                         help="cards (flashcards, default 20), main questions (mock, default 5) or items "
                              "(test, default 10)")
-    parser.add_argument("--seed", type=_seed, metavar="S",
+    parser.add_argument("--seed", type=whole_number, metavar="S",
                         help="seed of the mock-interview or test draw (default: a random one, shown)")
     parser.add_argument("--stats", action="store_true",
                         help="show cards due, retention by topic and your streak, then exit")
