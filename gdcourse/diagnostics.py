@@ -40,15 +40,14 @@ class LayerStats:
 
 
 @contextmanager
-def _keeping_running_stats(model):
-    """Forward passes in training mode update BatchNorm's running statistics; undo that."""
-    norms = [m for m in _layers(model) if isinstance(m, nn.BatchNorm1d)]
-    saved = [(m.running_mean.copy(), m.running_var.copy(), m.num_batches_tracked) for m in norms]
+def _keeping_buffers(model):
+    """Forward passes in training mode update buffers (BatchNorm's running statistics); undo that."""
+    buffers = {name for name, _ in model.named_buffers(remove_duplicate=False)}
+    saved = {key: value for key, value in model.state_dict().items() if key in buffers}
     try:
         yield
     finally:
-        for m, (mean, var, count) in zip(norms, saved, strict=True):
-            m.running_mean[...], m.running_var[...], m.num_batches_tracked = mean, var, count
+        model.load_state_dict(saved, strict=False)
 
 
 def _layers(model):
@@ -69,7 +68,7 @@ def gradient_norms(model, loss, X, y) -> list[tuple[int, str, float]]:
     layers = _layers(model)
     saved = [p.grad.copy() for p in model.parameters()]
     try:
-        with _keeping_running_stats(model):
+        with _keeping_buffers(model):
             model.zero_grad()
             loss.forward(model.forward(X), y)
             model.backward(loss.backward(), input_grad=False)
@@ -84,10 +83,10 @@ def gradient_norms(model, loss, X, y) -> list[tuple[int, str, float]]:
 
 def _layer_outputs(model, X):
     """``(index, layer, output)`` for every layer, running statistics left untouched."""
-    outputs = []
-    with _keeping_running_stats(model):
+    outputs, layers = [], _layers(model)
+    with _keeping_buffers(model):
         h = X
-        for i, layer in enumerate(_layers(model)):
+        for i, layer in enumerate(layers):
             h = layer.forward(h)
             outputs.append((i, layer, h))
     return outputs

@@ -18,12 +18,11 @@ layer is exactly zero, so a check with ones proves nothing.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from gdcourse.nn.module import Module, Parameter
+from gdcourse.nn.module import Module
 from gdcourse.validate import as_rng, check_positive
 
 __all__ = [
@@ -133,7 +132,7 @@ class GradCheckReport:
     """Worst relative errors found by :func:`check_module`.
 
     ``input_error`` is for dL/dx; ``param_errors`` maps each parameter's path in the
-    module (``"layers.0.weight"``) to the error of its gradient.
+    module (``"0.weight"``, as ``module.named_parameters()`` names it) to the error of its gradient.
     """
 
     module: str
@@ -170,21 +169,21 @@ def check_module(module, x, dy=None, rng=None, eps=1e-5) -> GradCheckReport:
 
     * Its gradients are zeroed, then one forward and one backward give the analytic
       gradients (left in ``.grad`` afterwards).
-    * Every numerical forward starts from the state the module had on entry: running
-      statistics, counters and the ``rng`` of stochastic layers (saved through
-      ``rng.bit_generator.state``) are restored before each pass, so ``Dropout`` draws
-      the same mask every time and ``BatchNorm1d`` does not drift.
+    * Every numerical forward starts from the state the module had on entry: its
+      buffers (running statistics, counters) and the state of its random generators,
+      all from ``module.state_dict()``, are loaded back before each pass, so
+      ``Dropout`` draws the same mask every time and ``BatchNorm1d`` does not drift.
     * Parameter values are perturbed in place and restored exactly; at the end the
       module is left as after one ordinary forward on ``x``.
     """
     if not isinstance(module, Module):
         raise TypeError(f"module: expected a gdcourse.nn.Module, got {type(module).__name__}")
     _check_float64(x, "x")
-    named = _named_parameters(module)
+    named = list(module.named_parameters())
     for name, p in named:
         if p.dtype != np.float64:
             raise ValueError(f"parameter {name!r}: expected dtype float64, got {p.dtype}")
-    start_state = _save_state(module)
+    start_state = _state_without_parameters(module)
 
     module.zero_grad()
     y = module(x.copy())
@@ -197,7 +196,7 @@ def check_module(module, x, dy=None, rng=None, eps=1e-5) -> GradCheckReport:
     analytic = {name: p.grad.copy() for name, p in named}
 
     def output(xx):
-        _restore_state(module, start_state)
+        module.load_state_dict(start_state, strict=False)
         return module(xx)
 
     x_work = x.copy()
@@ -207,67 +206,12 @@ def check_module(module, x, dy=None, rng=None, eps=1e-5) -> GradCheckReport:
         numeric = numerical_input_gradient(lambda _: output(x_work), p.value, dy, eps)
         param_errors[name] = relative_error(analytic[name], numeric)
 
-    _restore_state(module, start_state)
+    module.load_state_dict(start_state, strict=False)
     module(x.copy())
     return GradCheckReport(type(module).__name__, input_error, param_errors)
 
 
-def _named_parameters(module):
-    """``[(path, Parameter)]`` in the order of ``module.parameters()``, paths like ``layers.0.weight``."""
-    found, seen, stack = [], set(), [("", module)]
-    while stack:
-        prefix, m = stack.pop()
-        children = []
-        for attr, v in vars(m).items():
-            if isinstance(v, Parameter) and id(v) not in seen:
-                seen.add(id(v))
-                found.append((prefix + attr, v))
-            elif isinstance(v, Module):
-                children.append((f"{prefix}{attr}.", v))
-            elif isinstance(v, (list, tuple)):
-                children += [(f"{prefix}{attr}.{i}.", c) for i, c in enumerate(v) if isinstance(c, Module)]
-        stack.extend(reversed(children))
-    order = {id(p): i for i, p in enumerate(module.parameters())}
-    return sorted(found, key=lambda item: order[id(item[1])])
-
-
-def _modules(module):
-    """The module and all its sub-modules."""
-    out, stack = [], [module]
-    while stack:
-        m = stack.pop()
-        out.append(m)
-        stack.extend(m.children())
-    return out
-
-
-def _save_state(module):
-    """Copies of the state a forward pass may change: public arrays, numbers and rng states."""
-    saved = []
-    for m in _modules(module):
-        state = {}
-        for attr, v in vars(m).items():
-            if attr.startswith("_") or isinstance(v, bool):
-                continue
-            if isinstance(v, np.ndarray):
-                state[attr] = v.copy()
-            elif isinstance(v, numbers.Number):
-                state[attr] = v
-            elif isinstance(v, np.random.Generator):
-                state[attr] = v.bit_generator.state
-        saved.append((m, state))
-    return saved
-
-
-def _restore_state(module, saved):
-    for m, state in saved:
-        for attr, v in state.items():
-            current = getattr(m, attr)
-            if isinstance(current, np.random.Generator):
-                current.bit_generator.state = v
-            elif isinstance(current, np.ndarray) and current.shape == v.shape and current.dtype == v.dtype:
-                current[...] = v  # in place: outside references to running stats stay valid
-            elif isinstance(v, np.ndarray):
-                setattr(m, attr, v.copy())
-            else:
-                setattr(m, attr, v)
+def _state_without_parameters(module):
+    """``module.state_dict()`` without the parameters (which the check perturbs): buffers and rng states."""
+    parameters = {name for name, _ in module.named_parameters(remove_duplicate=False)}
+    return {key: value for key, value in module.state_dict().items() if key not in parameters}

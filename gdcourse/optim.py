@@ -13,14 +13,17 @@ The contract every rule follows (stated once, as in CS231n's ``optim.py``)
 * ``opt.t`` counts the steps taken; the rules below number steps from t = 1.
 * Each rule is one method ``_update(w, g, state)`` that changes the array ``w``
   in place from the gradient ``g`` (never written) and its own ``state`` dict
-  (moment buffers, created lazily on the first step).
+  (moment buffers, created on the first step). Each line of ``_update`` is a
+  line of the rule's docstring formula, in plain NumPy; only ``SGD`` and
+  ``Adam``, the rules a training step is timed with, reuse scratch buffers
+  instead (the comment at ``SGD._update`` says what that saves).
 * Update rules, argument names and defaults follow the pseudo-code of PyTorch's
   ``torch.optim`` documentation, so what is learned here transfers. In
   particular ``weight_decay`` λ is an L2 term added to the gradient,
   ``g ← g + λθ``, in every rule except ``AdamW``, which decays θ directly.
 
 Why groups: ``Sequential`` packs all its parameters into one flat buffer (see
-:func:`gdcourse.nn.module.pack_parameters`). When the optimizer is given exactly
+:mod:`gdcourse.nn.parameter`). When the optimizer is given exactly
 those parameters it updates the flat buffer with one vectorized operation per
 formula line instead of one per parameter array; the update of a small MLP is
 dominated by that per-operation overhead. Otherwise each parameter is a group of
@@ -31,13 +34,12 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 from abc import ABC, abstractmethod
 
 import numpy as np
 
 from gdcourse._vector_ops import subtract_scaled
-from gdcourse.nn.module import Parameter, flat_buffers
+from gdcourse.nn.parameter import Parameter, pack_of
 from gdcourse.validate import check_positive, check_unit_interval
 
 __all__ = [
@@ -65,12 +67,12 @@ class Optimizer(ABC):
         self.params = _check_params(params, type(self).__name__)
         self.lr = lr
         self.t = 0
-        flat = flat_buffers(self.params)
-        self.groups = [flat] if flat is not None else [(p.value, p.grad) for p in self.params]
+        self._pack = pack_of(self.params)  # the flat buffers when params are exactly one pack
+        if self._pack is not None:
+            self.groups = [(self._pack.value, self._pack.grad)]
+        else:
+            self.groups = [(p.value, p.grad) for p in self.params]
         self.state = [{} for _ in self.groups]
-        # What each parameter was packed into when the groups were formed: if that
-        # changes, the arrays in ``groups`` no longer hold the parameters.
-        self._packs = tuple(p._pack for p in self.params)
 
     @property
     def lr(self) -> float:
@@ -81,16 +83,16 @@ class Optimizer(ABC):
         self._lr = check_positive(value, "lr", allow_zero=True)
 
     def zero_grad(self) -> None:
-        """Set every gradient to zero (one operation per group)."""
-        for _, grad in self.groups:
-            grad.fill(0)
-        for p in self.params:
-            p._grad_zero = True  # lets the next backward write its product instead of adding it
+        """Set every gradient to zero (one operation for a packed model)."""
+        if self._pack is not None:
+            self._pack.zero_grad()
+        else:
+            for p in self.params:
+                p.zero_grad()
 
     def step(self) -> None:
         """Apply one update to every parameter from its current ``.grad``."""
-        if tuple(map(_pack_of, self.params)) != self._packs:  # identity checks: _Pack has no __eq__
-            self._raise_repacked()
+        self._check_storage()
         self.t += 1
         for (value, grad), state in zip(self.groups, self.state, strict=True):
             self._update(value, grad, state)
@@ -99,15 +101,23 @@ class Optimizer(ABC):
     def _update(self, w, g, state):
         """Apply the rule to ``w`` in place from gradient ``g`` (never written) and ``state``."""
 
-    def _raise_repacked(self):
-        for p, pack in zip(self.params, self._packs, strict=True):
-            if p._pack is not pack:
-                raise RuntimeError(
-                    f"{type(self).__name__}.step: parameter {p.name or p!r} was re-packed into a new "
-                    "buffer (e.g. by building a Sequential around its layer) after this optimizer was "
-                    "created, so the optimizer no longer sees its storage; create the optimizer again "
-                    "after building the model"
-                )
+    def _check_storage(self):
+        """Raise if a parameter was moved to new storage (re-packed) since the groups were formed."""
+        if self._pack is not None:
+            if not self._pack.dissolved:
+                return
+            moved = next(p for p in self.params if p.pack is not self._pack)
+        else:
+            moved = next((p for p, (value, _) in zip(self.params, self.groups, strict=True)
+                          if p.value is not value), None)
+            if moved is None:
+                return
+        raise RuntimeError(
+            f"{type(self).__name__}.step: parameter {moved.name or moved!r} was re-packed into a new "
+            "buffer (e.g. by building a Sequential around its layer) after this optimizer was "
+            "created, so the optimizer no longer sees its storage; create the optimizer again "
+            "after building the model"
+        )
 
     def _with_weight_decay(self, w, g, state, weight_decay):
         """``g + λw`` in a reusable buffer (callers skip it when λ = 0); ``g`` is never written."""
@@ -153,6 +163,8 @@ class SGD(Optimizer):
             )
 
     def _update(self, w, g, state):
+        # Written with reused buffers, not as the formula: this is the update ``gdcourse bench``
+        # times, and the temporary array of ``w -= lr * g`` costs ... (bench/README.md, "Optimizers").
         d = self._with_weight_decay(w, g, state, self.weight_decay) if self.weight_decay else g
         scratch = _buffer(state, "scratch", w)
         if self.momentum:
@@ -202,18 +214,11 @@ class Adagrad(Optimizer):
         self.eps = check_positive(eps, "eps")
 
     def _update(self, w, g, state):
-        clr = self.lr / (1.0 + (self.t - 1) * self.lr_decay)
-        d = self._with_weight_decay(w, g, state, self.weight_decay) if self.weight_decay else g
-        if "sum" not in state:
-            state["sum"] = np.full_like(w, self.initial_accumulator_value)
-        total, scratch = state["sum"], _buffer(state, "scratch", w)
-        np.multiply(d, d, out=scratch)
-        total += scratch
-        np.sqrt(total, out=scratch)
-        scratch += self.eps
-        np.divide(d, scratch, out=scratch)
-        scratch *= clr
-        w -= scratch
+        lr = self.lr / (1 + (self.t - 1) * self.lr_decay)
+        if self.weight_decay:
+            g = g + self.weight_decay * w
+        s = state["sum"] = state.get("sum", self.initial_accumulator_value) + g**2
+        w -= lr * g / (np.sqrt(s) + self.eps)
 
     def _hyper(self):
         return {"lr": self.lr, "lr_decay": self.lr_decay, "weight_decay": self.weight_decay,
@@ -240,25 +245,13 @@ class Adadelta(Optimizer):
 
     def _update(self, w, g, state):
         rho, eps = self.rho, self.eps
-        d = self._with_weight_decay(w, g, state, self.weight_decay) if self.weight_decay else g
-        v, u = _buffer(state, "square_avg", w), _buffer(state, "acc_delta", w)
-        delta, tmp = _buffer(state, "scratch", w), _buffer(state, "scratch2", w)
-        v *= rho
-        np.multiply(d, d, out=tmp)
-        tmp *= 1.0 - rho
-        v += tmp
-        np.add(u, eps, out=delta)
-        np.sqrt(delta, out=delta)
-        np.add(v, eps, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        delta /= tmp
-        delta *= d
-        u *= rho
-        np.multiply(delta, delta, out=tmp)
-        tmp *= 1.0 - rho
-        u += tmp
-        delta *= self.lr
-        w -= delta
+        if self.weight_decay:
+            g = g + self.weight_decay * w
+        v = state["square_avg"] = rho * state.get("square_avg", 0.0) + (1 - rho) * g**2
+        u = state.get("acc_delta", 0.0)
+        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        state["acc_delta"] = rho * u + (1 - rho) * delta**2
+        w -= self.lr * delta
 
     def _hyper(self):
         return {"lr": self.lr, "rho": self.rho, "eps": self.eps, "weight_decay": self.weight_decay}
@@ -287,32 +280,19 @@ class RMSprop(Optimizer):
 
     def _update(self, w, g, state):
         alpha = self.alpha
-        d = self._with_weight_decay(w, g, state, self.weight_decay) if self.weight_decay else g
-        v, s = _buffer(state, "square_avg", w), _buffer(state, "scratch", w)
-        v *= alpha
-        np.multiply(d, d, out=s)
-        s *= 1.0 - alpha
-        v += s
+        if self.weight_decay:
+            g = g + self.weight_decay * w
+        v = state["square_avg"] = alpha * state.get("square_avg", 0.0) + (1 - alpha) * g**2
+        v_tilde = v
         if self.centered:
-            g_avg = _buffer(state, "grad_avg", w)
-            g_avg *= alpha
-            np.multiply(d, 1.0 - alpha, out=s)
-            g_avg += s
-            np.multiply(g_avg, g_avg, out=s)
-            np.subtract(v, s, out=s)
-            np.sqrt(s, out=s)
-        else:
-            np.sqrt(v, out=s)
-        s += self.eps
-        np.divide(d, s, out=s)
+            g_avg = state["grad_avg"] = alpha * state.get("grad_avg", 0.0) + (1 - alpha) * g
+            v_tilde = v - g_avg**2
         if self.momentum:
-            buf = _buffer(state, "momentum_buffer", w)
-            buf *= self.momentum
-            buf += s
-            np.multiply(buf, self.lr, out=s)
+            b = self.momentum * state.get("momentum_buffer", 0.0) + g / (np.sqrt(v_tilde) + self.eps)
+            state["momentum_buffer"] = b
+            w -= self.lr * b
         else:
-            s *= self.lr
-        w -= s
+            w -= self.lr * g / (np.sqrt(v_tilde) + self.eps)
 
     def _hyper(self):
         return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "weight_decay": self.weight_decay,
@@ -409,21 +389,16 @@ class NAdam(Optimizer):
     def _update(self, w, g, state):
         beta1, beta2 = self.betas
         t, psi = self.t, self.momentum_decay
-        d = self._with_weight_decay(w, g, state, self.weight_decay) if self.weight_decay else g
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        mu_product = state["mu_product"] = state.get("mu_product", 1.0) * mu
-        m, v = _update_moments(d, w, state, beta1, beta2)
-        denom, s = _buffer(state, "scratch", w), _buffer(state, "scratch2", w)
-        np.sqrt(v, out=denom)
-        denom *= 1.0 / math.sqrt(1.0 - beta2**t)
-        denom += self.eps
-        np.divide(d, denom, out=s)
-        s *= self.lr * (1.0 - mu) / (1.0 - mu_product)
-        w -= s
-        np.divide(m, denom, out=s)
-        s *= self.lr * mu_next / (1.0 - mu_product * mu_next)
-        w -= s
+        if self.weight_decay:
+            g = g + self.weight_decay * w
+        mu = beta1 * (1 - 0.5 * 0.96 ** (t * psi))
+        mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+        mu_product = state["mu_product"] = state.get("mu_product", 1.0) * mu  # ∏ᵢ₌₁ᵗ μᵢ
+        m = state["exp_avg"] = beta1 * state.get("exp_avg", 0.0) + (1 - beta1) * g
+        v = state["exp_avg_sq"] = beta2 * state.get("exp_avg_sq", 0.0) + (1 - beta2) * g**2
+        m_hat = mu_next * m / (1 - mu_product * mu_next) + (1 - mu) * g / (1 - mu_product)
+        v_hat = v / (1 - beta2**t)
+        w -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def _hyper(self):
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay,
@@ -457,8 +432,7 @@ class Newton(Optimizer):
 
     def step(self) -> None:
         """Solve for the Newton direction over all P entries at once, then update each group."""
-        if tuple(map(_pack_of, self.params)) != self._packs:
-            self._raise_repacked()
+        self._check_storage()
         self.t += 1
         g = np.concatenate([grad.ravel() for _, grad in self.groups])
         direction = self._solve(self._damped_hessian(), g)
@@ -504,8 +478,6 @@ OPTIMIZERS = {
 
 
 # ---------------------------------------------------------------- helpers
-
-_pack_of = operator.attrgetter("_pack")
 
 
 def _buffer(state, name, like):

@@ -16,7 +16,8 @@ from gdcourse import losses as L
 from gdcourse import regularization as R
 from gdcourse._vector_ops import squared_norm
 from gdcourse.data import batches
-from gdcourse.nn.module import grad_vector
+from gdcourse.nn.module import Module
+from gdcourse.nn.parameter import grad_vector
 from gdcourse.validate import (
     as_rng,
     check_array,
@@ -382,27 +383,15 @@ def _check_range_args(lr_min, lr_max, steps, batch_size, smooth, diverge_factor)
     return lr_min, lr_max
 
 
-def _model_state(model):
-    """Copies of everything training changes: parameter values and batch-norm running statistics."""
-    from gdcourse.nn import BatchNorm1d
+def _trained_state(model):
+    """The part of ``model.state_dict()`` training changes: parameters and buffers (running statistics).
 
-    values = [p.value.copy() for p in model.parameters()]
-    norms, todo = [], [model]
-    while todo:
-        module = todo.pop()
-        if isinstance(module, BatchNorm1d):
-            norms.append((module, module.running_mean.copy(), module.running_var.copy(),
-                          module.num_batches_tracked))
-        todo.extend(module.children())
-    return values, norms
-
-
-def _restore_state(model, state):
-    values, norms = state
-    for p, value in zip(model.parameters(), values, strict=True):
-        p.value = value
-    for module, mean, var, count in norms:
-        module.running_mean[...], module.running_var[...], module.num_batches_tracked = mean, var, count
+    The random generators are left out, as they were before this test existed: a
+    ``Dropout`` layer goes on drawing where the test left it.
+    """
+    trained = {name for name, _ in model.named_parameters(remove_duplicate=False)}
+    trained.update(name for name, _ in model.named_buffers(remove_duplicate=False))
+    return {key: value for key, value in model.state_dict().items() if key in trained}
 
 
 def _endless_batches(X, y, batch_size, rng):
@@ -442,15 +431,13 @@ def lr_range_test(model, loss, optimizer_factory, data, *, lr_min, lr_max, steps
     rng : int or Generator
         Order of the mini-batches.
     """
-    from gdcourse.nn.module import Module
-
     lr_min, lr_max = _check_range_args(lr_min, lr_max, steps, batch_size, smooth, diverge_factor)
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise ValueError(f"data: expected a pair (X, y), got {type(data).__name__}")
     X = check_array(data[0], "X", finite=True)
     check_same_length(X, data[1], "X", "y")
     if isinstance(model, Module):
-        state = _model_state(model)
+        state = _trained_state(model)
     elif callable(model):
         model, state = model(), None
         if not isinstance(model, Module):
@@ -466,7 +453,7 @@ def lr_range_test(model, loss, optimizer_factory, data, *, lr_min, lr_max, steps
                                             float(smooth), diverge_factor, as_rng(rng))
     finally:
         if state is not None:
-            _restore_state(model, state)
+            model.load_state_dict(state, strict=False)
         model.train(was_training)
     n = len(losses)
     return RangeTestResult(rates[:n].copy(), np.array(losses), np.array(smoothed), n < steps, lr_min, lr_max)

@@ -199,8 +199,8 @@ def test_check_module_names_nested_parameters_by_path():
     model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Residual(nn.Linear(4, 4, rng=1)))
     report = check_module(model, rng().standard_normal((5, 3)), rng=0)
     assert list(report.param_errors) == [
-        "layers.0.weight", "layers.0.bias", "layers.2.block.weight", "layers.2.block.bias",
-    ]
+        "0.weight", "0.bias", "2.block.weight", "2.block.bias",
+    ]  # the paths of model.named_parameters(), as PyTorch names them
 
 
 def test_check_module_reuses_the_dropout_mask_and_draws_only_once():

@@ -1,4 +1,5 @@
-"""Layers and models: every layer is a forward/backward pair (see :mod:`gdcourse.nn.module`)."""
+"""Layers and models: every layer is a forward/backward pair (see :mod:`gdcourse.nn.module`);
+parameters and their flat buffers are in :mod:`gdcourse.nn.parameter`."""
 
 from gdcourse.nn.activations import (
     ELU,
@@ -16,13 +17,14 @@ from gdcourse.nn.activations import (
 )
 from gdcourse.nn.dropout import Dropout
 from gdcourse.nn.linear import Linear, WeightNormLinear
-from gdcourse.nn.module import Module, Parameter, Sequential, grad_vector, pack_parameters
+from gdcourse.nn.module import IncompatibleKeys, Module, Sequential
 from gdcourse.nn.normalization import BatchNorm1d, LayerNorm
+from gdcourse.nn.parameter import FlatPack, Parameter, grad_vector, pack_parameters
 from gdcourse.nn.recurrent import RNN
 from gdcourse.nn.residual import Residual
 
 __all__ = [
-    "Module", "Parameter", "Sequential", "pack_parameters", "grad_vector",
+    "Module", "Parameter", "Sequential", "IncompatibleKeys", "FlatPack", "pack_parameters", "grad_vector",
     "Linear", "WeightNormLinear",
     "Identity", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU",
     "Softplus", "Softmax",

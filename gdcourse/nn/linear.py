@@ -54,9 +54,9 @@ class Linear(Module):
         if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.in_features and x.dtype.kind == "f"):
             _raise_bad_input(x, self.in_features, "Linear")
         self._cache = x
-        y = np.dot(x, self.weight._value)
+        y = np.dot(x, self.weight.value)
         if self.bias is not None:
-            y += self.bias._value
+            y += self.bias.value
         return y
 
     def backward(self, dy, input_grad=True):
@@ -64,7 +64,7 @@ class Linear(Module):
         self.weight.accumulate_matmul(x.T, dy)
         if self.bias is not None:
             self.bias.accumulate_matmul(_ones(len(dy), dy.dtype), dy)  # Σ_n dy[n], as a fast GEMV
-        return np.dot(dy, self.weight._value.T) if input_grad else None
+        return np.dot(dy, self.weight.value.T) if input_grad else None
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -1,4 +1,4 @@
-"""``Parameter``, ``Module`` and ``Sequential``: the contract every layer follows.
+"""``Module`` and ``Sequential``: the contract every layer follows, and the module tree.
 
 A layer is a forward/backward pair (as in CS231n's ``layers.py``):
 
@@ -10,195 +10,56 @@ A layer is a forward/backward pair (as in CS231n's ``layers.py``):
 Gradients accumulate (as in PyTorch) so that two backward passes before
 ``zero_grad()`` add up; optimizers read ``Parameter.grad`` and update
 ``Parameter.value`` in place.
+
+The tree, with the names and semantics of ``torch.nn.Module``: a module's
+attributes holding a ``Parameter``, a ``Module`` or a list/tuple of Modules make
+it up, in the order they were assigned. ``children()``, ``modules()``,
+``parameters()``, ``buffers()`` and their ``named_*`` forms walk it depth first,
+a module's own members before its children's; names are dotted paths such as
+``"0.weight"`` (layer 0 of a ``Sequential``) or ``"2.block.bias"``. Buffers are
+state that is saved but not trained (``BatchNorm1d``'s running statistics),
+declared with :meth:`Module.register_buffer`. ``state_dict()`` copies
+parameters, buffers and the state of every random generator a layer draws from
+(``Dropout``'s masks), so ``load_state_dict`` brings back exactly the same behaviour.
 """
 
 from __future__ import annotations
 
+import copy
+import numbers
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Parameter", "Module", "Sequential", "pack_parameters", "grad_vector", "flat_buffers"]
+from gdcourse.nn.parameter import Parameter, flat_buffers, grad_vector, pack_of, pack_parameters
+
+__all__ = [
+    "Module", "Sequential", "IncompatibleKeys",
+    # defined in gdcourse.nn.parameter, importable from here as before
+    "Parameter", "pack_parameters", "grad_vector", "flat_buffers",
+]
 
 
-class Parameter:
-    """A trainable array and its gradient.
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` returns (as in PyTorch): keys it lacked and keys it ignored."""
 
-    ``value`` and ``grad`` always have the same shape and dtype. Assigning to
-    either copies into the existing storage, so a Parameter packed into a flat
-    buffer (see :func:`pack_parameters`) stays packed.
-
-    Layers add to the gradient with :meth:`accumulate_matmul`. Right after
-    ``zero_grad()`` it writes the product straight into ``grad`` instead of adding
-    it to zeros, which saves a temporary array and a pass over memory; the
-    ``_grad_zero`` flag that allows this is dropped as soon as ``grad`` is read or
-    assigned. As with PyTorch's ``zero_grad()`` (which sets gradients to None),
-    ``zero_grad()`` starts a new gradient: an array taken from ``.grad`` before it
-    must not be written to afterwards.
-    """
-
-    __slots__ = ("_value", "_grad", "name", "_pack", "_grad_zero")
-
-    def __init__(self, value, name: str = ""):
-        value = np.array(value)  # own copy
-        if value.dtype.kind != "f":
-            raise ValueError(f"Parameter {name!r}: expected a floating-point value, got dtype {value.dtype}")
-        self._value = value
-        self._grad = np.zeros_like(value)
-        self._grad_zero = True
-        self.name = name
-        self._pack = None
-
-    @property
-    def value(self) -> np.ndarray:
-        return self._value
-
-    @value.setter
-    def value(self, new):
-        if new is not self._value:  # ``p.value -= g`` hands back the same array
-            self._value[...] = _same_shape(new, self._value.shape, f"{self.name or 'Parameter'}.value")
-
-    @property
-    def grad(self) -> np.ndarray:
-        self._grad_zero = False  # the caller may write into it
-        return self._grad
-
-    @grad.setter
-    def grad(self, new):
-        self._grad_zero = False
-        if new is not self._grad:
-            self._grad[...] = _same_shape(new, self._grad.shape, f"{self.name or 'Parameter'}.grad")
-
-    @property
-    def shape(self):
-        return self._value.shape
-
-    @property
-    def dtype(self):
-        return self._value.dtype
-
-    @property
-    def size(self) -> int:
-        return self._value.size
-
-    def zero_grad(self) -> None:
-        self._grad.fill(0)
-        self._grad_zero = True
-
-    def accumulate_matmul(self, a, b) -> None:
-        """``grad += a @ b``; shapes ``a (m, k)``, ``b (k, n)``, ``grad (m, n)`` (or ``(n,)`` for ``a (k,)``).
-
-        Uses ``np.dot``, whose dispatch costs less than ``@`` for the small matrices of course models.
-        """
-        if not self._grad_zero:
-            self._grad += np.dot(a, b)
-        elif a.dtype == b.dtype == self._grad.dtype:
-            np.dot(a, b, out=self._grad)  # out= needs the exact result dtype
-        else:
-            self._grad[...] = np.dot(a, b)
-        self._grad_zero = False
-
-    def __repr__(self):
-        return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
-
-
-def _same_shape(new, shape, name):
-    new = np.asarray(new)
-    if new.shape != shape:
-        raise ValueError(f"{name}: expected shape {shape}, got {new.shape}")
-    return new
-
-
-class _Pack:
-    """One contiguous buffer holding the values (and one the grads) of several parameters."""
-
-    __slots__ = ("value", "grad", "params")
-
-    def __init__(self, value, grad, params):
-        self.value, self.grad, self.params = value, grad, params
-
-
-def pack_parameters(params) -> None:
-    """Move ``params`` into one flat value buffer and one flat grad buffer.
-
-    Each ``Parameter`` then holds views into the buffers, so an optimizer can
-    update all of them with one vectorized operation instead of one per array,
-    which is what dominates the step time of small networks. Values and
-    gradients are preserved. Parameters of different dtypes are left alone.
-    """
-    params = _unique(params)
-    if not params or len({p.dtype for p in params}) != 1:
-        return
-    if _packed_together(params):
-        return
-    value = np.concatenate([p.value.ravel() for p in params])
-    grad = np.concatenate([p.grad.ravel() for p in params])
-    pack = _Pack(value, grad, tuple(params))
-    start = 0
-    for p in params:
-        stop = start + p.size
-        p._value = value[start:stop].reshape(p.shape)
-        p._grad = grad[start:stop].reshape(p.shape)
-        p._pack = pack
-        start = stop
-
-
-def _unique(params):
-    seen, out = set(), []
-    for p in params:
-        if id(p) not in seen:
-            seen.add(id(p))
-            out.append(p)
-    return out
-
-
-def _packed_together(params) -> bool:
-    """True when ``params`` are exactly the parameters of one pack, in order."""
-    pack = params[0]._pack
-    return pack is not None and pack.params == tuple(params)
-
-
-def flat_buffers(params):
-    """The flat ``(value, grad)`` buffers of ``params``, or None.
-
-    Returns the two 1-D arrays of their pack when ``params`` are exactly the
-    parameters that :func:`pack_parameters` packed together, in the same order;
-    otherwise None. Optimizers use it to update everything with one operation.
-    """
-    params = list(params)
-    if params and _packed_together(params):
-        for p in params:
-            p._grad_zero = False  # the caller may write through the grad buffer
-        pack = params[0]._pack
-        return pack.value, pack.grad
-    return None
-
-
-def grad_vector(params) -> np.ndarray:
-    """All gradients as one 1-D array, for reading (norms, diagnostics).
-
-    When the parameters are packed it is a read-only view of the flat buffer, not
-    a copy; write gradients through ``Parameter.grad`` instead.
-    """
-    params = list(params)
-    if params and _packed_together(params):
-        view = params[0]._pack.grad.view()
-        view.flags.writeable = False
-        return view
-    return np.concatenate([p.grad.ravel() for p in params]) if params else np.zeros(0)
+    missing_keys: list
+    unexpected_keys: list
 
 
 class Module(ABC):
     """Base class of every layer and model.
 
-    Subclasses implement ``forward`` and ``backward``; ``parameters()``,
-    ``train()``/``eval()`` and ``zero_grad()`` find parameters and sub-modules
-    among the attributes automatically, in the order they were assigned.
+    Subclasses implement ``forward`` and ``backward``; the tree methods find
+    parameters, buffers and sub-modules among the attributes automatically.
     """
 
     def __init__(self):
         self.training = True
         self._cache = None
+        self._buffer_names = []
 
     def __call__(self, x, *args, **kwargs):
         return self.forward(x, *args, **kwargs)
@@ -222,27 +83,130 @@ class Module(ABC):
             )
         return self._cache
 
-    def children(self):
-        """Sub-modules held directly in attributes (or lists/tuples of them)."""
-        for v in vars(self).values():
-            if isinstance(v, Module):
-                yield v
-            elif isinstance(v, (list, tuple)):
-                yield from (m for m in v if isinstance(m, Module))
+    # --- the tree ---------------------------------------------------------------------
 
-    def parameters(self) -> list[Parameter]:
-        """Own parameters first, then those of sub-modules, without duplicates."""
-        found = []
-        for v in vars(self).values():
-            if isinstance(v, Parameter):
-                found.append(v)
-        for child in self.children():
-            found.extend(child.parameters())
-        return _unique(found)
+    def register_buffer(self, name: str, value) -> None:
+        """Store ``value`` as attribute ``name`` and save it in ``state_dict()``, untrained.
+
+        ``value`` is an array (updated in place by the layer, e.g. a running mean)
+        or an int (a counter, e.g. ``num_batches_tracked``).
+        """
+        if isinstance(value, bool) or not isinstance(value, (np.ndarray, numbers.Integral)):
+            raise TypeError(f"register_buffer: {name!r}: expected a numpy array or an int, "
+                            f"got {type(value).__name__}")
+        setattr(self, name, value)
+        names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+
+    def named_children(self):
+        """``(name, module)`` for each sub-module held in an attribute (``"attr"``) or in a
+        list or tuple attribute (``"attr.i"``)."""
+        for attr, v in vars(self).items():
+            if isinstance(v, Module):
+                yield attr, v
+            elif isinstance(v, (list, tuple)):
+                for i, m in enumerate(v):
+                    if isinstance(m, Module):
+                        yield f"{attr}.{i}", m
+
+    def children(self):
+        """The sub-modules of :meth:`named_children`."""
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True):
+        """``(path, module)`` for this module (path ``prefix``) and all modules below it, depth first.
+
+        A module reachable by several paths is listed once, unless ``remove_duplicate=False``.
+        """
+        yield from _walk(self, prefix, set() if remove_duplicate else None)
+
+    def modules(self):
+        """This module and every module below it, each once, depth first."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """``(path, Parameter)`` pairs, e.g. ``("0.weight", ...)``; a shared Parameter once."""
+        yield from self._named_members(_own_parameters, prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> list[Parameter]:
+        """The parameters of :meth:`named_parameters`, as a list (``torch`` returns an iterator)."""
+        return [p for _, p in self.named_parameters(recurse=recurse)]
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+        """``(path, buffer)`` pairs, e.g. ``("1.running_mean", array)``."""
+        yield from self._named_members(_own_buffers, prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> list:
+        """The buffers of :meth:`named_buffers`, as a list."""
+        return [b for _, b in self.named_buffers(recurse=recurse)]
+
+    def _named_members(self, own, prefix, recurse, remove_duplicate):
+        seen = set()
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for path, module in modules:
+            for name, member in own(module):
+                if remove_duplicate and isinstance(member, (Parameter, np.ndarray)):
+                    if id(member) in seen:
+                        continue
+                    seen.add(id(member))
+                yield _join(path, name), member
+
+    # --- saving and loading ---------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """Copies of what the module's behaviour depends on besides its code, by path.
+
+        Parameter values and array buffers as arrays, integer buffers as 0-d int64
+        arrays, and for every ``numpy.random.Generator`` attribute its
+        ``bit_generator.state`` (so a ``Dropout`` draws the same masks after loading).
+        Hyper-parameters and the training mode are not included (as in PyTorch).
+        Every path is listed, including several paths to one shared object.
+        """
+        return {key: _copy_state(value) for key, (_, _, value) in _state_targets(self).items()}
+
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> IncompatibleKeys:
+        """Copy ``state_dict`` (from :meth:`state_dict`) into this module's storage.
+
+        Values are copied into the existing arrays, so optimizers created before and
+        the packing of ``Sequential`` stay valid. With ``strict=True`` the keys must
+        match exactly; with ``strict=False`` missing and unexpected keys are skipped
+        and returned. A shape mismatch is always an error. Nothing is changed unless
+        the whole state fits.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: state_dict: expected a mapping from paths to values, "
+                            f"got {type(state_dict).__name__}")
+        targets = _state_targets(self)
+        missing = [key for key in targets if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in targets]
+        errors = []
+        if strict and missing:
+            errors.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            errors.append(f"unexpected keys: {', '.join(map(str, unexpected))}")
+        errors += [problem for key, (_, _, current) in targets.items() if key in state_dict
+                   if (problem := _mismatch(key, current, state_dict[key]))]
+        if errors:
+            raise RuntimeError(f"load_state_dict: the state does not fit this {type(self).__name__}:\n  "
+                               + "\n  ".join(errors))
+        for key, (module, name, current) in targets.items():
+            if key in state_dict:
+                _load(module, name, current, state_dict[key])
+        return IncompatibleKeys(missing, unexpected)
+
+    # --- modes and gradients ---------------------------------------------------------------
 
     def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.zero_grad()
+        params = self.parameters()
+        pack = pack_of(params)
+        if pack is not None:
+            pack.zero_grad()
+        else:
+            for p in params:
+                p.zero_grad()
 
     def train(self, mode: bool = True):
         self.training = mode
@@ -267,11 +231,91 @@ class Module(ABC):
         return f"{type(self).__name__}(\n{body}\n)"
 
 
+def _join(prefix, name):
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _walk(module, prefix, seen):
+    """Depth-first ``(path, module)``; ``seen`` (a set of ids, or None) drops repeats."""
+    if seen is not None:
+        if id(module) in seen:
+            return
+        seen.add(id(module))
+    yield prefix, module
+    for name, child in module.named_children():
+        yield from _walk(child, _join(prefix, name), seen)
+
+
+def _own_parameters(module):
+    return [(name, v) for name, v in vars(module).items() if isinstance(v, Parameter)]
+
+
+def _own_buffers(module):
+    return [(name, getattr(module, name)) for name in vars(module).get("_buffer_names", ())]
+
+
+def _own_generators(module):
+    return [(name, v) for name, v in vars(module).items() if isinstance(v, np.random.Generator)]
+
+
+def _state_targets(module) -> dict:
+    """path -> (owning module, attribute name, current value) for every entry of ``state_dict()``."""
+    targets = {}
+    for path, m in module.named_modules(remove_duplicate=False):
+        for own in (_own_parameters, _own_buffers, _own_generators):
+            for name, value in own(m):
+                targets[_join(path, name)] = (m, name, value)
+    return targets
+
+
+def _copy_state(value):
+    if isinstance(value, Parameter):
+        return value.value.copy()
+    if isinstance(value, np.random.Generator):
+        return copy.deepcopy(value.bit_generator.state)
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return np.array(value, dtype=np.int64)
+
+
+def _mismatch(key, current, new) -> str | None:
+    """Why ``new`` cannot be loaded where ``current`` is, or None."""
+    if isinstance(current, np.random.Generator):
+        kind = current.bit_generator.state["bit_generator"]
+        if not (isinstance(new, Mapping) and new.get("bit_generator") == kind):
+            got = new.get("bit_generator") if isinstance(new, Mapping) else type(new).__name__
+            return f"{key}: expected the state of a {kind} generator, got {got}"
+        return None
+    if not isinstance(current, (Parameter, np.ndarray)):  # an integer buffer
+        if np.ndim(new) != 0 or np.asarray(new).dtype.kind not in "iu":
+            return f"{key}: expected an integer, got {new!r}"
+        return None
+    shape = np.shape(new)
+    if shape != current.shape:
+        return f"{key}: expected shape {current.shape}, got {shape}"
+    if np.asarray(new).dtype.kind not in "fiu":
+        return f"{key}: expected a numeric array, got dtype {np.asarray(new).dtype}"
+    return None
+
+
+def _load(module, name, current, new):
+    if isinstance(current, Parameter):
+        current.value = new  # copies into the existing (possibly packed) storage
+    elif isinstance(current, np.random.Generator):
+        current.bit_generator.state = copy.deepcopy(new)
+    elif isinstance(current, np.ndarray):
+        current[...] = new
+    else:
+        setattr(module, name, int(new))
+
+
 class Sequential(Module):
     """Layers applied in order: ``y = layers[-1](...layers[0](x))``.
 
     The parameters of all layers are packed into one flat buffer (see
-    :func:`pack_parameters`) so optimizers update them in one operation.
+    :func:`gdcourse.nn.parameter.pack_parameters`) so optimizers update them in
+    one operation. Layer ``i`` is the child named ``"i"`` (as in PyTorch), so
+    its weight is ``"i.weight"`` in ``named_parameters()`` and ``state_dict()``.
     """
 
     def __init__(self, *layers: Module):
@@ -281,6 +325,10 @@ class Sequential(Module):
                 raise TypeError(f"Sequential: layer {i} is a {type(layer).__name__}, expected a Module")
         self.layers = list(layers)
         pack_parameters(self.parameters())
+
+    def named_children(self):
+        for i, layer in enumerate(self.layers):
+            yield str(i), layer
 
     def forward(self, x):
         for layer in self.layers:

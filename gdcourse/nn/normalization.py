@@ -42,6 +42,9 @@ class BatchNorm1d(Module):
     *unbiased* batch variance (``N/(N−1)`` σ²_B). ``momentum=None`` keeps a
     cumulative average instead. Evaluation uses the running statistics, so the
     output of one sample does not depend on the rest of the batch.
+
+    Buffers (saved by ``state_dict()``, not trained): ``running_mean``,
+    ``running_var`` and ``num_batches_tracked``.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float64):
@@ -51,9 +54,9 @@ class BatchNorm1d(Module):
         self.momentum = None if momentum is None else _check_momentum(momentum)
         self.gamma = Parameter(np.ones(self.num_features, dtype=dtype), "gamma")
         self.beta = Parameter(np.zeros(self.num_features, dtype=dtype), "beta")
-        self.running_mean = np.zeros(self.num_features, dtype=dtype)
-        self.running_var = np.ones(self.num_features, dtype=dtype)
-        self.num_batches_tracked = 0
+        self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
+        self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
+        self.register_buffer("num_batches_tracked", 0)
 
     def forward(self, x):
         _check_features(x, self.num_features, "BatchNorm1d")
