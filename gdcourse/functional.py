@@ -4,7 +4,8 @@ Every activation ``f`` comes with ``f_grad(x)``, the elementwise derivative
 ``f'(x)`` evaluated at the *input*. ``nn`` builds its layers from these pairs and
 the notebooks plot them. All functions are stable at the extremes (inputs of
 ±1e4 give finite values and raise no floating-point warnings) and keep the
-input's dtype.
+input's dtype. Only the exact GELU needs SciPy (for Φ); it is imported when
+first called, so importing ``gdcourse.nn`` does not load SciPy.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
 __all__ = [
     "identity", "identity_grad",
@@ -55,13 +55,16 @@ def step_grad(x):
 
 
 def sigmoid(x):
-    """``σ(x) = 1 / (1 + e^{-x})``; SciPy's ``expit`` never overflows."""
-    return special.expit(x)
+    """``σ(x) = 1 / (1 + e^{-x})``, written with ``e = e^{-|x|} ≤ 1`` so nothing overflows:
+    ``1 / (1 + e)`` for x ≥ 0 and ``e / (1 + e)`` (the same value) for x < 0."""
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 def sigmoid_grad(x):
     """``σ'(x) = σ(x)(1 − σ(x)) ≤ 1/4``, the maximum at x = 0."""
-    s = special.expit(x)
+    s = sigmoid(x)
     return s * (1 - s)
 
 
@@ -121,11 +124,11 @@ def gelu(x, approximate="none"):
     """
     x = np.asarray(x)
     if approximate == "none":
-        return x * special.ndtr(x)
+        return x * _normal_cdf(x)
     if approximate == "tanh":
         xc = np.clip(x, -1e3, 1e3)  # x³ overflows float32 near 1e13; tanh is flat far earlier
         # 0.5 (1 + tanh u) = σ(2u), which keeps its precision where tanh u is close to −1
-        return x * special.expit(2 * _SQRT_2_OVER_PI * (xc + _GELU_C * xc * xc * xc))
+        return x * sigmoid(2 * _SQRT_2_OVER_PI * (xc + _GELU_C * xc * xc * xc))
     raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
 
 
@@ -134,7 +137,7 @@ def gelu_grad(x, approximate="none"):
     x = np.asarray(x)
     if approximate == "none":
         pdf = np.exp(-0.5 * np.minimum(x * x, 1e4)) / math.sqrt(2 * math.pi)
-        return special.ndtr(x) + x * pdf
+        return _normal_cdf(x) + x * pdf
     if approximate == "tanh":
         xc = np.clip(x, -1e3, 1e3)
         t = np.tanh(_SQRT_2_OVER_PI * (xc + _GELU_C * xc * xc * xc))
@@ -143,14 +146,21 @@ def gelu_grad(x, approximate="none"):
     raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
 
 
+def _normal_cdf(x):
+    """Φ(x), the standard normal CDF, with SciPy's ``ndtr`` (accurate in both tails)."""
+    from scipy.special import ndtr  # here, not at the top: only the exact GELU needs SciPy
+
+    return ndtr(x)
+
+
 def silu(x):
     """Sigmoid-weighted linear unit (swish) ``x σ(x)``."""
-    return x * special.expit(x)
+    return x * sigmoid(x)
 
 
 def silu_grad(x):
     """``σ(x) + x σ(x)(1 − σ(x))``."""
-    s = special.expit(x)
+    s = sigmoid(x)
     return s + x * s * (1 - s)
 
 
@@ -165,7 +175,7 @@ def softplus_grad(x, beta=1.0, threshold=20.0):
     """``σ(βx)``, or 1 above the threshold."""
     x = np.asarray(x)
     bx = beta * x
-    return np.where(bx > threshold, 1.0, special.expit(bx)).astype(np.result_type(x, np.float32))
+    return np.where(bx > threshold, 1.0, sigmoid(bx)).astype(np.result_type(x, np.float32))
 
 
 # --- softmax family --------------------------------------------------------------
@@ -211,7 +221,7 @@ def bce_with_logits(logits, target):
     ``(σ(z) − y) / n``.
     """
     loss = np.maximum(logits, 0) - target * logits + np.log1p(np.exp(-np.abs(logits)))
-    return float(np.mean(loss)), (special.expit(logits) - target) / logits.size
+    return float(np.mean(loss)), (sigmoid(logits) - target) / logits.size
 
 
 def cross_entropy(logits, target_probs):

@@ -8,7 +8,6 @@ the math matches the ``torch.nn`` losses of the same name (``reduction="mean"``)
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from gdcourse import functional as F
 from gdcourse.validate import check_labels, check_positive, check_unit_interval
@@ -152,7 +151,7 @@ class BCEWithLogitsLoss(Loss):
 
     def backward(self):
         z, y = self._saved()
-        return (special.expit(z) - y) / z.size
+        return (F.sigmoid(z) - y) / z.size
 
 
 class CrossEntropyLoss(Loss):

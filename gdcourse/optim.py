@@ -67,9 +67,9 @@ class Optimizer(ABC):
         self.params = _check_params(params, type(self).__name__)
         self.lr = lr
         self.t = 0
-        self._pack = pack_of(self.params)  # the flat buffers when params are exactly one pack
-        if self._pack is not None:
-            self.groups = [(self._pack.value, self._pack.grad)]
+        self._flat = pack_of(self.params)  # the flat buffers when params are exactly one pack
+        if self._flat is not None:
+            self.groups = [(self._flat.value, self._flat.grad)]
         else:
             self.groups = [(p.value, p.grad) for p in self.params]
         self.state = [{} for _ in self.groups]
@@ -84,8 +84,8 @@ class Optimizer(ABC):
 
     def zero_grad(self) -> None:
         """Set every gradient to zero (one operation for a packed model)."""
-        if self._pack is not None:
-            self._pack.zero_grad()
+        if self._flat is not None:
+            self._flat.zero_grad()
         else:
             for p in self.params:
                 p.zero_grad()
@@ -103,10 +103,10 @@ class Optimizer(ABC):
 
     def _check_storage(self):
         """Raise if a parameter was moved to new storage (re-packed) since the groups were formed."""
-        if self._pack is not None:
-            if not self._pack.dissolved:
+        if self._flat is not None:
+            if not self._flat.dissolved:
                 return
-            moved = next(p for p in self.params if p.pack is not self._pack)
+            moved = next(p for p in self.params if p.pack is not self._flat)
         else:
             moved = next((p for p, (value, _) in zip(self.params, self.groups, strict=True)
                           if p.value is not value), None)

@@ -11,20 +11,26 @@ every check is deterministic. Expected values elsewhere are computed by hand in 
 test, never by the code under test.
 """
 
+import re
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import gdcourse
 from gdcourse import functional as F
 from gdcourse import nn
 from gdcourse.gradcheck import check_module, numerical_gradient, relative_error
 
 TOL = 1e-7
-# Step of the central differences. Their error is about eps^2 |f'''| (truncation) plus u |y| / eps
-# (round-off, u = 1.1e-16), smallest near eps = 1e-5 (about u^(1/3)); at the default eps = 1e-6 the
-# round-off (~1e-10 absolute) gives relative errors above 1e-7 on gradient entries of size ~1e-3,
-# which layers that mix entries (Linear, BatchNorm's scale invariance) produce now and then.
+# Step of the central differences (check_module's default, spelled out). Their error is about
+# eps^2 |f'''| (truncation) plus u |y| / eps (round-off, u = 1.1e-16), smallest near eps = 1e-5
+# (about u^(1/3)); with eps = 1e-6 the round-off (~1e-10 absolute) would give relative errors above
+# 1e-7 on gradient entries of size ~1e-3, which layers that mix entries (Linear, BatchNorm's scale
+# invariance) produce now and then.
 EPS = 1e-5
 
 
@@ -711,3 +717,27 @@ def test_train_and_eval_reach_nested_layers():
     assert not model[0].block[0].training and not model[1].training
     model.train()
     assert model[0].block[0].training and model[1].training
+
+
+# --- the fast path is fenced, and importing nn stays light ---------------------------------
+
+def test_only_nn_parameter_touches_the_private_attributes_of_parameter():
+    """Packing and the zero-grad shortcut live in nn/parameter.py; every other module goes
+    through the public ``value``, ``grad``, ``pack``, ``zero_grad`` and ``accumulate_matmul``."""
+    package = Path(gdcourse.__file__).parent
+    private = re.compile(r"\._(value|grad|pack|grad_zero)\b(?!\s*\()")  # not a method call
+    offenders = [f"{path.relative_to(package)}:{n}" for path in sorted(package.rglob("*.py"))
+                 if path != package / "nn" / "parameter.py"
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                 if private.search(line)]
+    assert offenders == []
+
+
+def test_importing_nn_losses_and_optim_does_not_load_scipy():
+    """SciPy takes about 0.3 s to import; only the exact GELU needs it, and imports it when called."""
+    code = ("import sys, gdcourse.nn, gdcourse.losses, gdcourse.optim, gdcourse.functional; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))")
+    root = str(Path(gdcourse.__file__).parents[1])
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={"PYTHONPATH": root, "PATH": ""}, cwd=root)
+    assert done.stdout.strip() == "[]"

@@ -390,6 +390,14 @@ def test_repacked_parameters_make_step_raise():
         opt.step()
 
 
+def test_loose_parameters_packed_later_make_step_raise():
+    layer = Linear(3, 2, rng=0)
+    opt = SGD(layer.parameters(), lr=0.1)  # not packed yet: one group per parameter
+    Sequential(layer)  # moves the weight and bias into a new flat buffer
+    with pytest.raises(RuntimeError, match="parameter 'weight' was re-packed"):
+        opt.step()
+
+
 def test_float32_parameters_stay_float32():
     p = Parameter(np.array([1.0, -2.0], dtype=np.float32))
     opt = Adam([p], lr=0.1)
