@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 
 from gdcourse import bench, cli
-from gdcourse.bench import GdcourseStep, GemmBound, MLPSpec, NumpyStep, make_problem
+from gdcourse.bench import GdcourseStep, GemmBound, MLPSpec, NumpyStep, OptimizerStep, make_problem
+from gdcourse.bench_contenders import UPDATE_RULES, AdamAsTheFormula
+from gdcourse.nn import Parameter
+from gdcourse.optim import Adam
 
 LR = bench.LEARNING_RATE
 
@@ -276,3 +279,44 @@ def test_command_rejects_non_positive_repeats(capsys):
 def test_command_rejects_cpu_time_with_several_threads(capsys):
     assert cli.main(["bench", "--cpu-time", "--threads", "2"]) == 2
     assert "cpu_time: expected threads=1" in capsys.readouterr().err
+
+
+# --- update rules alone (--optimizers) --------------------------------------------------
+
+@pytest.mark.parametrize("name", list(UPDATE_RULES))
+def test_optimizer_step_moves_every_parameter_and_reset_puts_them_back(name):
+    problem = make_problem(SMALL_SPECS[0], dtype=np.float32, rng=3)
+    step = OptimizerStep(problem, UPDATE_RULES[name])
+    before = [p.value.copy() for p in step.model.parameters()]
+    step()
+    assert all(not np.array_equal(p.value, b) for p, b in zip(step.model.parameters(), before, strict=True))
+    step.reset()
+    for p, b in zip(step.model.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.value, b)
+
+
+def test_adam_as_the_formula_takes_the_steps_of_optim_adam():
+    g = np.random.default_rng(5)
+    buffered, formula = Parameter(g.standard_normal(6)), Parameter(np.zeros(6))
+    formula.value = buffered.value
+    opts = Adam([buffered], lr=0.1), AdamAsTheFormula([formula], lr=0.1)
+    for _ in range(3):
+        grad = g.standard_normal(6)
+        for p, opt in zip((buffered, formula), opts, strict=True):
+            p.grad = grad
+            opt.step()
+        np.testing.assert_allclose(formula.value, buffered.value, rtol=1e-13, atol=1e-15)
+
+
+def test_command_times_each_update_rule_on_the_first_mlp(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(bench, "SPECS", (MLPSpec((3, 4, 2), 5, "cross_entropy", 1e9),))
+    path = tmp_path / "bench.json"
+    argv = ["bench", "--quick", "--repeats", "2", "--no-torch", "--optimizers", "--json", str(path)]
+    assert cli.main(argv) == 0
+    rules = json.loads(path.read_text())["update_rules"]
+    assert rules["name"] == "3-4-2" and rules["entries"] == 3 * 4 + 4 + 4 * 2 + 2
+    assert list(rules["rules"]) == list(UPDATE_RULES)
+    sgd = rules["rules"]["SGD"]["median_us"]
+    for row in rules["rules"].values():
+        assert row["vs_sgd"] == pytest.approx(row["median_us"] / sgd)
+    assert "one optimizer.step() on the 26 parameters of 3-4-2" in capsys.readouterr().out
