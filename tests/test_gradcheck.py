@@ -13,8 +13,9 @@ from gdcourse.gradcheck import (
 )
 from gdcourse.nn.module import Module, Parameter
 
-# Tolerances: with eps = 1e-6 the central difference has round-off of about 1e-10 in absolute
-# terms, so entries of size ~1e-3 can show relative errors near 1e-7; 1e-7 is the CS231n bar.
+# Tolerances: with the default eps = 1e-5 the central difference is off by about 1e-11 in absolute
+# terms (round-off u|f|/eps and truncation eps²|f'''|/6 alike, for |f|, |f'''| ~ 1), so entries of
+# size ~1e-4 can show relative errors near 1e-7; 1e-7 is the CS231n bar.
 TOL = 1e-7
 
 

@@ -113,7 +113,7 @@ def rnn(g):
 # normalizations, composites) keep |x| <= 2, where no gradient entry is tiny by accident and an
 # elementwise relative error measures the layer rather than round-off over a near-zero entry.
 WIDE, NARROW = 5.0, 2.0
-# tanh-GELU's forward is now x·σ(2u) (no cancellation for x < -4), so it meets the common bound.
+# tanh-GELU's forward is x·σ(2u) (no cancellation for x < -4), so it meets the common bound.
 GELU_TANH_TOL = TOL
 
 LAYERS = {
