@@ -12,22 +12,6 @@ import pytest
 from gdcourse.practice.store import APPLICATION_ID, ProgressStore, StoreError, data_dir
 
 
-class Clock:
-    def __init__(self, start=dt.datetime(2025, 3, 1, 9, 0)):
-        self.moment = start
-
-    def __call__(self):
-        return self.moment
-
-    def advance(self, days=0, hours=0):
-        self.moment += dt.timedelta(days=days, hours=hours)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def path(tmp_path):
     return tmp_path / "progress.sqlite3"

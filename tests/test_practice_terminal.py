@@ -1,6 +1,5 @@
 """``gdcourse practice`` driven end to end with scripted input, and its bad-argument handling."""
 
-import datetime as dt
 import io
 import signal
 import subprocess
@@ -11,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from practice_helpers import BANK_FIXTURE, Clock
 
 import gdcourse.cli
 from gdcourse.bank import BankError, load
@@ -19,16 +19,7 @@ from gdcourse.practice.session import MockInterview
 from gdcourse.practice.store import ProgressStore
 from gdcourse.practice.terminal import Console, _LiveClock, paginate, wrap_markdown
 
-FIXTURE = Path(__file__).parent / "data" / "bank_fixture"
 REPO = Path(__file__).resolve().parents[1]
-
-
-class Clock:
-    def __init__(self, start=dt.datetime(2025, 3, 1, 9, 0)):
-        self.moment = start
-
-    def __call__(self):
-        return self.moment
 
 
 class Terminal:
@@ -89,11 +80,6 @@ class AutoTerminal(Terminal):
             if prompt.startswith(start):
                 return reply
         raise AssertionError(f"unexpected prompt {prompt!r}")
-
-
-@pytest.fixture
-def bank():
-    return load(FIXTURE, solutions_dir=FIXTURE)
 
 
 @pytest.fixture(autouse=True)
@@ -361,7 +347,7 @@ def _unlinked_fixture(tmp_path):
     """The fixture bank without notebook links, so a real process can load it wherever the notebooks are."""
     folder = tmp_path / "bank"
     folder.mkdir()
-    for source in FIXTURE.glob("*.toml"):
+    for source in BANK_FIXTURE.glob("*.toml"):
         text = "\n".join('notebook = ""' if line.startswith("notebook = ") else line
                          for line in source.read_text().splitlines())
         (folder / source.name).write_text(text)
