@@ -38,6 +38,11 @@ def assert_fails_with(check_fn, answer, *fragments):
     return assert_verdict(run(check_fn, answer), "failed", *fragments)
 
 
+def assert_pair_fails_with(check_fn, forward, backward, *fragments):
+    """The check of a forward/backward exercise fails the pair with a message containing every fragment."""
+    return assert_verdict(run(check_fn, forward, backward), "failed", *fragments)
+
+
 def assert_not_done(check_fn, *answers, **options):
     """The check reports ``answers`` (a stub, or ``None`` for a value exercise) as not done yet."""
     return assert_verdict(run(check_fn, *answers, **options), "not done")
