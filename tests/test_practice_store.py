@@ -191,6 +191,7 @@ def test_damaged_pages_are_detected_and_moved_aside(path, clock):
     with ProgressStore(path, now=clock, on_message=messages.append) as store:
         assert store.moved_aside is not None and store.moved_aside.name.startswith("progress.sqlite3.corrupt-")
         assert store.reviews() == []
+    assert len(messages) == 1 and str(store.moved_aside) in messages[0] and "fresh store" in messages[0]
 
 
 def test_moving_aside_twice_in_one_second_keeps_both_files(path, clock):

@@ -286,8 +286,18 @@ def test_test_mode_end_to_end(bank, home):
     assert_fits_80x24(term)
 
 
-def test_test_mode_accepts_t_and_f_and_ctrl_c(bank, home):
-    # GD-02 has a common mistake; with OPT/hard... use seeds until a true/false item comes first
+@pytest.mark.parametrize("reply, option", [("t", "True"), ("f", "False"), ("TRUE", "True")])
+def test_test_mode_accepts_t_and_f_for_true_false_items(bank, home, reply, option):
+    # all 7 GD items: 5 key-point items (a-d) and the true/false items of GD-01 and GD-02 (a-b)
+    term = AutoTerminal({"Answer a-b": reply, "Answer a-d": "a"})
+    assert term.run(["--mode", "test", "--topic", "GD", "-n", "7", "--seed", "0"], bank) == 0
+    assert "Please type one letter" not in term.text
+    with _store(home) as store:
+        chosen = [row["chosen"] for row in store.test_answers(1) if row["kind"] == "mistake"]
+    assert chosen == [option, option]
+
+
+def test_test_mode_ctrl_c_ends_with_the_score_so_far(bank, home):
     term = Terminal(KeyboardInterrupt)
     assert term.run(["--mode", "test", "--topic", "GD", "-n", "3", "--seed", "0"], bank) == 130
     assert "Score: 0/0 answered (3 items)." in term.text
