@@ -279,6 +279,7 @@ def test_should_stop_empty_list_none_and_stub():
 
 def test_sparsest_l1_strength_accepts_the_package_answer():
     truth = E.sparsity_threshold(0.4)
+    assert truth == pytest.approx(10**-2.8, rel=1e-12)           # a grid point of the explorer's slider
     assert_verdict(run(check.sparsest_l1_strength, truth), "passed", "one step lower")
     assert_passes(check.sparsest_l1_strength, 0.00158)        # as the slider shows 10^-2.8
 

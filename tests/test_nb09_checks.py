@@ -95,7 +95,9 @@ def test_diagnose_case_unknown_answer_lists_the_names():
 def test_diagnose_case_not_done_and_other_seeds():
     assert_not_done(checks.diagnose_case, None)
     other = diagnose.generate(3).fault.name
+    assert other != diagnose.generate(checks.DIAGNOSE_SEED).fault.name     # so the seed decides the verdict
     assert_passes(checks.diagnose_case, other, seed=3)
+    assert_fails_with(checks.diagnose_case, other, f"case {checks.DIAGNOSE_SEED} does not")
 
 
 # ---------------------------------------------------------------- count_parameters
