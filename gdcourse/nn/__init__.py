@@ -18,6 +18,7 @@ from gdcourse.nn.activations import (
 from gdcourse.nn.dropout import Dropout
 from gdcourse.nn.linear import Linear, WeightNormLinear
 from gdcourse.nn.module import IncompatibleKeys, Module, Sequential
+from gdcourse.nn.noise import GaussianNoise
 from gdcourse.nn.normalization import BatchNorm1d, LayerNorm
 from gdcourse.nn.parameter import FlatPack, Parameter, grad_vector, pack_parameters
 from gdcourse.nn.recurrent import RNN
@@ -28,5 +29,5 @@ __all__ = [
     "Linear", "WeightNormLinear",
     "Identity", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU",
     "Softplus", "Softmax",
-    "Dropout", "BatchNorm1d", "LayerNorm", "Residual", "RNN",
+    "Dropout", "GaussianNoise", "BatchNorm1d", "LayerNorm", "Residual", "RNN",
 ]
