@@ -651,6 +651,25 @@ def test_parameter_assignment_rejects_wrong_shape():
         p.grad = np.zeros(6)
 
 
+@pytest.mark.parametrize("rows, cols", [(4, 3), (128, 256)])  # below and above GEMV_THREADED_FROM
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_accumulate_sum_adds_the_batch_sum_on_both_paths(rows, cols, dtype):
+    from gdcourse.nn.parameter import GEMV_THREADED_FROM
+
+    assert (rows * cols < GEMV_THREADED_FROM) == (rows == 4)
+    g = np.random.default_rng(rows)
+    p = nn.Parameter(np.zeros(cols))  # float64: a float32 dy takes the casting branch
+    first, second = g.standard_normal((rows, cols)).astype(dtype), g.standard_normal((rows, cols))
+    # a float32 sum of N standard-normal entries is off by up to about N u max|x| (u = 6e-8): 1e-4
+    tol = dict(rtol=0, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    p.zero_grad()
+    p.accumulate_sum(first)  # written into the zeroed gradient
+    by_rows = sum(first[n].astype(np.float64) for n in range(rows))
+    np.testing.assert_allclose(p.grad, by_rows, **tol)
+    p.accumulate_sum(second)  # added to it
+    np.testing.assert_allclose(p.grad, by_rows + sum(second[n] for n in range(rows)), **tol)
+
+
 def test_parameter_rejects_integer_values():
     with pytest.raises(ValueError, match="floating-point value, got dtype int64"):
         nn.Parameter(np.array([1, 2], dtype=np.int64), "b")

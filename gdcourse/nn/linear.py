@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from gdcourse import init as initializers
@@ -21,14 +19,6 @@ def _raise_bad_input(x, in_features, layer):
         f"{layer}: expected a floating-point input x, got dtype {x.dtype}; "
         "convert (and scale) the data first, e.g. X.astype(np.float64) / 16"
     )
-
-
-@functools.lru_cache(maxsize=64)
-def _ones(n, dtype):
-    """A read-only vector of ``n`` ones (cached: the batch size rarely changes)."""
-    ones = np.ones(n, dtype=dtype)
-    ones.flags.writeable = False
-    return ones
 
 
 class Linear(Module):
@@ -63,7 +53,7 @@ class Linear(Module):
         x = self._saved()
         self.weight.accumulate_matmul(x.T, dy)
         if self.bias is not None:
-            self.bias.accumulate_matmul(_ones(len(dy), dy.dtype), dy)  # Σ_n dy[n], as a fast GEMV
+            self.bias.accumulate_sum(dy)
         return np.dot(dy, self.weight.value.T) if input_grad else None
 
     def extra_repr(self):
