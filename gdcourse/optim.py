@@ -13,10 +13,12 @@ The contract every rule follows (stated once, as in CS231n's ``optim.py``)
 * ``opt.t`` counts the steps taken; the rules below number steps from t = 1.
 * Each rule is one method ``_update(w, g, state)`` that changes the array ``w``
   in place from the gradient ``g`` (never written) and its own ``state`` dict
-  (moment buffers, created on the first step). Each line of ``_update`` is a
-  line of the rule's docstring formula, in plain NumPy; only ``Adam`` (and
-  ``AdamW``) reuse scratch buffers instead, because there it pays (see the
-  comment in ``Adam._update``).
+  (moment buffers, zeros until the first step). ``_update`` follows the rule's
+  docstring formula line by line, in plain NumPy; a running average
+  ``v ← ρ v + (1 − ρ) g²`` is written ``v *= rho; v += (1 - rho) * g**2`` so
+  that the buffer keeps its storage (as in ``torch.optim``). Only ``Adam`` (and
+  ``AdamW``) computes through scratch buffers instead, because there it pays
+  (see the comment in ``Adam._update``).
 * Update rules, argument names and defaults follow the pseudo-code of PyTorch's
   ``torch.optim`` documentation, so what is learned here transfers. In
   particular ``weight_decay`` λ is an L2 term added to the gradient,
@@ -203,7 +205,8 @@ class Adagrad(Optimizer):
         lr = self.lr / (1 + (self.t - 1) * self.lr_decay)
         if self.weight_decay:
             g = g + self.weight_decay * w
-        s = state["sum"] = state.get("sum", self.initial_accumulator_value) + g**2
+        s = _buffer(state, "sum", w, fill=self.initial_accumulator_value)
+        s += g**2
         w -= lr * g / (np.sqrt(s) + self.eps)
 
     def _hyper(self):
@@ -233,10 +236,12 @@ class Adadelta(Optimizer):
         rho, eps = self.rho, self.eps
         if self.weight_decay:
             g = g + self.weight_decay * w
-        v = state["square_avg"] = rho * state.get("square_avg", 0.0) + (1 - rho) * g**2
-        u = state.get("acc_delta", 0.0)
+        v, u = _buffer(state, "square_avg", w), _buffer(state, "acc_delta", w)
+        v *= rho
+        v += (1 - rho) * g**2
         delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
-        state["acc_delta"] = rho * u + (1 - rho) * delta**2
+        u *= rho
+        u += (1 - rho) * delta**2
         w -= self.lr * delta
 
     def _hyper(self):
@@ -268,14 +273,19 @@ class RMSprop(Optimizer):
         alpha = self.alpha
         if self.weight_decay:
             g = g + self.weight_decay * w
-        v = state["square_avg"] = alpha * state.get("square_avg", 0.0) + (1 - alpha) * g**2
+        v = _buffer(state, "square_avg", w)
+        v *= alpha
+        v += (1 - alpha) * g**2
         v_tilde = v
         if self.centered:
-            g_avg = state["grad_avg"] = alpha * state.get("grad_avg", 0.0) + (1 - alpha) * g
+            g_avg = _buffer(state, "grad_avg", w)
+            g_avg *= alpha
+            g_avg += (1 - alpha) * g
             v_tilde = v - g_avg**2
         if self.momentum:
-            b = self.momentum * state.get("momentum_buffer", 0.0) + g / (np.sqrt(v_tilde) + self.eps)
-            state["momentum_buffer"] = b
+            b = _buffer(state, "momentum_buffer", w)
+            b *= self.momentum
+            b += g / (np.sqrt(v_tilde) + self.eps)
             w -= self.lr * b
         else:
             w -= self.lr * g / (np.sqrt(v_tilde) + self.eps)
@@ -383,8 +393,11 @@ class NAdam(Optimizer):
         mu = beta1 * (1 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
         mu_product = state["mu_product"] = state.get("mu_product", 1.0) * mu  # ∏ᵢ₌₁ᵗ μᵢ
-        m = state["exp_avg"] = beta1 * state.get("exp_avg", 0.0) + (1 - beta1) * g
-        v = state["exp_avg_sq"] = beta2 * state.get("exp_avg_sq", 0.0) + (1 - beta2) * g**2
+        m, v = _buffer(state, "exp_avg", w), _buffer(state, "exp_avg_sq", w)
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g**2
         m_hat = mu_next * m / (1 - mu_product * mu_next) + (1 - mu) * g / (1 - mu_product)
         v_hat = v / (1 - beta2**t)
         w -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
@@ -469,11 +482,11 @@ OPTIMIZERS = {
 # ---------------------------------------------------------------- helpers
 
 
-def _buffer(state, name, like):
-    """``state[name]``, created as zeros shaped like ``like`` on first use."""
+def _buffer(state, name, like, fill=0.0):
+    """``state[name]``, created filled with ``fill`` (shaped like ``like``) on first use."""
     buf = state.get(name)
     if buf is None:
-        buf = state[name] = np.zeros_like(like)
+        buf = state[name] = np.full_like(like, fill)
     return buf
 
 

@@ -408,6 +408,20 @@ def test_float32_parameters_stay_float32():
     np.testing.assert_allclose(p.value, [0.9, -2.1], rtol=1e-6)
 
 
+@pytest.mark.parametrize("opt_cls, hyper", ALL, ids=[c.__name__ for c, _ in ALL])
+def test_every_rule_keeps_float32_values_and_state(opt_cls, hyper):
+    """One float64 scalar in an update (``np.sqrt(0.0 + eps)`` is one) would turn the moment
+    buffers into float64 arrays: twice the memory and a float64 update cast back at every step."""
+    p = Parameter(W0.astype(np.float32))
+    opt = opt_cls([p], **hyper)
+    for g in (G1, G2):
+        p.grad = g.astype(np.float32)
+        opt.step()
+    assert p.value.dtype == np.float32
+    state = {name: buf.dtype for name, buf in opt.state[0].items() if isinstance(buf, np.ndarray)}
+    assert state and set(state.values()) == {np.dtype(np.float32)}, state
+
+
 def test_optimizers_registry_names_the_classes():
     assert optim.OPTIMIZERS == {"sgd": SGD, "adagrad": Adagrad, "adadelta": Adadelta, "rmsprop": RMSprop,
                                 "adam": Adam, "adamw": AdamW, "nadam": NAdam, "newton": Newton}
