@@ -84,9 +84,15 @@ class Optimizer(ABC):
         self._lr = check_positive(value, "lr", allow_zero=True)
 
     def zero_grad(self) -> None:
-        """Set every gradient to zero (one operation for a packed model)."""
+        """Start new gradients: every ``.grad`` is zero from now on.
+
+        For a packed model the flat buffer is not even cleared: the next backward
+        writes every gradient over the old values (see :mod:`gdcourse.nn.parameter`).
+        As with PyTorch's ``zero_grad()``, an array taken from ``.grad`` before must
+        not be used afterwards.
+        """
         if self._flat is not None:
-            self._flat.zero_grad()
+            self._flat.zero_grad(lazy=True)
         else:
             for p in self.params:
                 p.zero_grad()
@@ -103,9 +109,11 @@ class Optimizer(ABC):
         """Apply the rule to ``w`` in place from gradient ``g`` (never written) and ``state``."""
 
     def _check_storage(self):
-        """Raise if a parameter was moved to new storage (re-packed) since the groups were formed."""
+        """Raise if a parameter was moved to new storage (re-packed) since the groups were formed;
+        else make sure the groups' gradient arrays hold every gradient."""
         if self._flat is not None:
             if not self._flat.dissolved:
+                self._flat.settle()
                 return
             moved = next(p for p in self.params if p.pack is not self._flat)
         else:

@@ -376,6 +376,27 @@ def test_backward_after_zero_grad_gives_the_fresh_gradient():
             opt.step()
 
 
+@pytest.mark.parametrize("opt_cls, hyper", [(SGD, {"lr": 0.5}), (Adam, {"lr": 0.5}), (Adagrad, {"lr": 0.5})])
+def test_a_gradient_no_backward_wrote_after_zero_grad_counts_as_zero(opt_cls, hyper):
+    """``zero_grad`` of a packed model marks the gradients zero without clearing the buffer;
+    the next backward writes over them. A parameter that backward skips must still read,
+    and be updated, as zero, not with its previous gradient."""
+    model = Sequential(Linear(3, 2, rng=0), Linear(2, 2, rng=1))
+    opt = opt_cls(model.parameters(), **hyper)
+    for p in model.parameters():
+        p.grad = np.full(p.shape, 5.0)  # the previous step's gradients
+    opt.zero_grad()
+    first_layer = model[0].weight.value.copy()
+    x, dy = np.ones((4, 2)), np.ones((4, 2))
+    model[1].forward(x)
+    model[1].backward(dy)  # only the second layer gets a new gradient
+    opt.step()
+    np.testing.assert_array_equal(model[0].weight.value, first_layer)  # zero gradient: no move
+    assert not model[0].weight.grad.any() and not model[0].bias.grad.any()
+    np.testing.assert_array_equal(model[1].weight.grad, x.T @ dy)
+    assert not np.array_equal(model[1].weight.value, Linear(2, 2, rng=1).weight.value)
+
+
 def test_repacked_parameters_make_step_raise():
     layer = Linear(3, 2, rng=0)
     opt = SGD(layer.parameters(), lr=0.1)
