@@ -304,13 +304,19 @@ class OptimizerStep:
 
 
 class AdamAsTheFormula(optim.Adam):
-    """Adam written line by line as its docstring formula, each line a new array: the
-    reference that shows what ``optim.Adam``'s reused buffers save."""
+    """Adam written line by line as its docstring formula, in the style of ``optim.NAdam``
+    (running averages updated in place, every other line a new array): the reference
+    that shows what ``optim.Adam``'s scratch buffers save."""
 
     def _update(self, w, g, state):
         beta1, beta2 = self.betas
-        m = state["exp_avg"] = beta1 * state.get("exp_avg", 0.0) + (1 - beta1) * g
-        v = state["exp_avg_sq"] = beta2 * state.get("exp_avg_sq", 0.0) + (1 - beta2) * g**2
+        if "exp_avg" not in state:
+            state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(w), np.zeros_like(w)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g**2
         m_hat = m / (1 - beta1**self.t)
         v_hat = v / (1 - beta2**self.t)
         w -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
