@@ -1,4 +1,5 @@
-"""Tests of gdcourse.nn and gdcourse.functional.
+"""Tests of the gdcourse.nn layers (``functional``: test_functional.py; ``Parameter`` and the flat
+buffers: test_parameter.py; the module tree and ``state_dict``: test_module_tree.py).
 
 Every layer is gradient-checked in float64 against central differences of
 ``sum(layer(x) * dy)`` with a random upstream gradient ``dy`` (never ones: for a
@@ -10,7 +11,6 @@ tanh-GELU meets it too since its forward uses x·σ(2u). Seeds are fixed, so
 every check is deterministic. Expected values elsewhere are computed by hand in the
 test, never by the code under test.
 """
-
 
 import numpy as np
 import pytest

@@ -187,8 +187,10 @@ class Module(ABC):
             errors.append(f"missing keys: {', '.join(missing)}")
         if strict and unexpected:
             errors.append(f"unexpected keys: {', '.join(map(str, unexpected))}")
-        errors += [problem for key, (_, _, current) in targets.items() if key in state_dict
-                   if (problem := _mismatch(key, current, state_dict[key]))]
+        for key, (_, _, current) in targets.items():
+            problem = _mismatch(key, current, state_dict[key]) if key in state_dict else None
+            if problem:
+                errors.append(problem)
         if errors:
             raise RuntimeError(f"load_state_dict: the state does not fit this {type(self).__name__}:\n  "
                                + "\n  ".join(errors))
