@@ -1,7 +1,7 @@
 """``Parameter`` and the flat buffers that make a training step fast.
 
 A ``Parameter`` is a trainable array and its gradient; that is all a learner needs
-(``p.value``, ``p.grad``, ``p.zero_grad()``). Two speed devices live here and
+(``p.value``, ``p.grad``, ``p.zero_grad()``). Three speed devices live here and
 nowhere else, so no other module reaches into a Parameter's private attributes:
 
 * **Packing** (:func:`pack_parameters`, :class:`FlatPack`): the parameters of a
