@@ -26,9 +26,10 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gdcourse.atomic import atomic_write
 from gdcourse.bank import LEVELS, SOLUTIONS_DIR, TOPICS
 from gdcourse.practice.sm2 import CardState, check_grade
-from gdcourse.practice.store import ProgressStore, atomic_write_text, data_dir
+from gdcourse.practice.store import ProgressStore, data_dir
 from gdcourse.validate import as_rng, check_positive_int
 
 __all__ = [
@@ -544,7 +545,7 @@ class MockInterview:
             return summary
         folder = self.report_dir or data_dir() / "interviews"
         stamp = self.store.now().strftime("%Y%m%d-%H%M%S")
-        self.report_path = atomic_write_text(folder / f"mock-{stamp}-{self.session_id}.md", summary.to_markdown())
+        self.report_path = atomic_write(folder / f"mock-{stamp}-{self.session_id}.md", summary.to_markdown())
         self.store.finish_session(self.session_id, summary.to_dict(), status=summary.status,
                                   report_path=self.report_path)
         self._closed = True
