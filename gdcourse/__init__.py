@@ -7,3 +7,12 @@ math), ``losses``, ``init``, ``optim``, ``schedules``, ``regularization``,
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # ``gdcourse.show`` without importing anything at ``import gdcourse`` (the CLI starts from here)
+    if name == "show":
+        from gdcourse.source import show
+
+        return show
+    raise AttributeError(f"module 'gdcourse' has no attribute {name!r}")

@@ -21,17 +21,6 @@ COMMAND_MODULES = [
 ]
 
 
-def whole_number(text: str) -> int:
-    """An argparse ``type`` for seeds and counts: an int >= 0, else a message naming what was given."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gdcourse",

@@ -33,9 +33,9 @@ from threadpoolctl import threadpool_limits
 from gdcourse import diagnostics, nn, optim
 from gdcourse import losses as L
 from gdcourse import schedules as S
-from gdcourse.cli import whole_number
 from gdcourse.data import load_digits, standardize
 from gdcourse.train import TrainingDiverged, accuracy, fit
+from gdcourse.validate import whole_number
 
 __all__ = [
     "Setup", "Run", "Fault", "Case", "FAULTS", "fault_names", "build_model", "run_setup", "generate",

@@ -11,9 +11,10 @@ import numpy as np
 from scipy import special
 
 from gdcourse import functional as F
-from gdcourse.validate import check_labels, check_positive, check_unit_interval
+from gdcourse.validate import check_array, check_labels, check_positive, check_same_length, check_unit_interval
 
-__all__ = ["Loss", "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss"]
+__all__ = ["Loss", "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+           "distillation_loss"]
 
 
 class Loss:
@@ -224,3 +225,37 @@ class CrossEntropyLoss(Loss):
 
     def __repr__(self):
         return f"CrossEntropyLoss(label_smoothing={self.label_smoothing})"
+
+
+def distillation_loss(student_logits, teacher_logits, labels, temperature=4.0, alpha=0.9):
+    """Knowledge-distillation loss (Hinton, Vinyals & Dean, 2015) and its gradient.
+
+    ``L = α T² KL(p_t^T ‖ p_s^T) + (1 − α) CE(y, p_s)``, ``p^T = softmax(z / T)``,
+    averaged over the batch. ``student_logits, teacher_logits (N, C)``,
+    ``labels (N,)`` ints. Gradient with respect to the student logits::
+
+        dL/dz_s = [α T (p_s^T − p_t^T) + (1 − α)(p_s − onehot(y))] / N
+
+    The ``T²`` keeps the soft term's gradient from shrinking like ``1/T²``.
+    Returns ``(loss, grad (N, C))``.
+    """
+    zs = check_array(student_logits, "student_logits", ndim=2, finite=True)
+    zt = check_array(teacher_logits, "teacher_logits", ndim=2, finite=True)
+    if zs.shape != zt.shape:
+        raise ValueError(f"teacher_logits: expected shape {zs.shape} like student_logits, got {zt.shape}")
+    labels = check_labels(labels, "labels", zs.shape[1])
+    check_same_length(zs, labels, "student_logits", "labels")
+    T = check_positive(temperature, "temperature")
+    alpha = float(alpha)
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha: expected a number in [0, 1], got {alpha}")
+    n = len(zs)
+    log_ps_T, log_pt_T = F.log_softmax(zs / T, axis=1), F.log_softmax(zt / T, axis=1)
+    pt_T = np.exp(log_pt_T)
+    log_ps = F.log_softmax(zs, axis=1)
+    kl = np.sum(pt_T * (log_pt_T - log_ps_T)) / n
+    ce = -np.mean(log_ps[np.arange(n), labels])
+    onehot = np.zeros_like(zs)
+    onehot[np.arange(n), labels] = 1.0
+    grad = (alpha * T * (np.exp(log_ps_T) - pt_T) + (1 - alpha) * (np.exp(log_ps) - onehot)) / n
+    return float(alpha * T * T * kl + (1 - alpha) * ce), grad

@@ -27,7 +27,7 @@ from gdcourse.validate import (
 
 __all__ = [
     "fit", "evaluate", "History", "TrainingDiverged", "accuracy", "predict",
-    "lr_range_test", "RangeTestResult",
+    "lr_range_test", "RangeTestResult", "roc_auc",
 ]
 
 
@@ -492,3 +492,11 @@ def _range_test_loop(model, loss, optimizer, rates, X, y, batch_size, smooth, di
             model.backward(loss.backward(), input_grad=False)
             optimizer.step()
     return losses, smoothed
+
+
+def roc_auc(positive_scores, negative_scores) -> float:
+    """Area under the ROC curve: ``P(s⁺ > s⁻) + ½ P(s⁺ = s⁻)`` over all pairs (Mann–Whitney)."""
+    pos = check_array(positive_scores, "positive_scores", ndim=1)
+    neg = check_array(negative_scores, "negative_scores", ndim=1)
+    diff = pos[:, None] - neg[None, :]
+    return float(np.mean(diff > 0) + 0.5 * np.mean(diff == 0))

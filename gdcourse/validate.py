@@ -140,3 +140,21 @@ def check_fraction(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 1:
         raise ValueError(f"{name}: expected a number in (0, 1], got {value!r}")
     return float(value)
+
+
+def is_seed(rng) -> bool:
+    """Whether ``rng`` is an int seed (not a bool, not a Generator): the runs that can be cached."""
+    return isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0
+
+
+def whole_number(text: str) -> int:
+    """An argparse ``type`` for seeds and counts: an int >= 0, else a message naming what was given."""
+    import argparse  # only the command line needs it
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value

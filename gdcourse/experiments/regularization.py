@@ -33,7 +33,9 @@ from gdcourse import losses as L
 from gdcourse import nn, optim
 from gdcourse import regularization as R
 from gdcourse.data import batch_indices, batches, load_digits, make_moons
-from gdcourse.train import accuracy, evaluate, fit, predict
+from gdcourse.losses import distillation_loss
+from gdcourse.nn import GaussianNoise
+from gdcourse.train import accuracy, evaluate, fit, predict, roc_auc
 from gdcourse.validate import (
     as_rng,
     check_array,
@@ -104,33 +106,6 @@ def digits():
     ds = load_digits(test_fraction=0.25, val_fraction=0.2, rng=0)
     read_only(ds.X_train, ds.y_train, ds.X_val, ds.y_val, ds.X_test, ds.y_test)
     return ds
-
-
-class GaussianNoise(nn.Module):
-    """Noise injection: ``x + σ ε``, ``ε ~ N(0, I)``, in training mode; the identity in eval mode.
-
-    Input noise is a form of data augmentation; for small σ it acts like a
-    Tikhonov (L2-type) penalty on the model's input gradient (Bishop, 1995).
-    Backward passes ``dy`` through unchanged.
-    """
-
-    def __init__(self, std, rng=None):
-        super().__init__()
-        self.std = check_positive(std, "std", allow_zero=True)
-        self.rng = as_rng(rng)
-
-    def forward(self, x):
-        self._cache = True
-        if not self.training or self.std == 0:
-            return x
-        return x + self.std * self.rng.standard_normal(x.shape)
-
-    def backward(self, dy, input_grad=True):
-        self._saved()
-        return dy
-
-    def extra_repr(self):
-        return f"std={self.std}"
 
 
 def mlp(sizes, dropout=0.0, input_noise=0.0, rng=None) -> nn.Sequential:
@@ -1110,40 +1085,6 @@ def pruning_curve(fractions=(0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98), finetune_epoc
 
 # ---------------------------------------------------------------- REG-11: distillation
 
-def distillation_loss(student_logits, teacher_logits, labels, temperature=4.0, alpha=0.9):
-    """Knowledge-distillation loss (Hinton, Vinyals & Dean, 2015) and its gradient.
-
-    ``L = α T² KL(p_t^T ‖ p_s^T) + (1 − α) CE(y, p_s)``, ``p^T = softmax(z / T)``,
-    averaged over the batch. ``student_logits, teacher_logits (N, C)``,
-    ``labels (N,)`` ints. Gradient with respect to the student logits::
-
-        dL/dz_s = [α T (p_s^T − p_t^T) + (1 − α)(p_s − onehot(y))] / N
-
-    The ``T²`` keeps the soft term's gradient from shrinking like ``1/T²``.
-    Returns ``(loss, grad (N, C))``.
-    """
-    zs = check_array(student_logits, "student_logits", ndim=2, finite=True)
-    zt = check_array(teacher_logits, "teacher_logits", ndim=2, finite=True)
-    if zs.shape != zt.shape:
-        raise ValueError(f"teacher_logits: expected shape {zs.shape} like student_logits, got {zt.shape}")
-    labels = check_labels(labels, "labels", zs.shape[1])
-    check_same_length(zs, labels, "student_logits", "labels")
-    T = check_positive(temperature, "temperature")
-    alpha = float(alpha)
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha: expected a number in [0, 1], got {alpha}")
-    n = len(zs)
-    log_ps_T, log_pt_T = F.log_softmax(zs / T, axis=1), F.log_softmax(zt / T, axis=1)
-    pt_T = np.exp(log_pt_T)
-    log_ps = F.log_softmax(zs, axis=1)
-    kl = np.sum(pt_T * (log_pt_T - log_ps_T)) / n
-    ce = -np.mean(log_ps[np.arange(n), labels])
-    onehot = np.zeros_like(zs)
-    onehot[np.arange(n), labels] = 1.0
-    grad = (alpha * T * (np.exp(log_ps_T) - pt_T) + (1 - alpha) * (np.exp(log_ps) - onehot)) / n
-    return float(alpha * T * T * kl + (1 - alpha) * ce), grad
-
-
 def soft_term_gradient_norms(temperatures, n=64, classes=10, rng=0):
     """Norm of ``∂ KL(p_t^T ‖ p_s^T)/∂z_s``, without and with the ``T²`` factor, for random logits.
 
@@ -1297,14 +1238,6 @@ def reconstruct_input(W_before, b_before, W_after, b_after):
     if db[j] == 0:
         raise ValueError("b_after: the bias did not change, so the step carries no recoverable input")
     return dW[:, j] / db[j]
-
-
-def roc_auc(positive_scores, negative_scores) -> float:
-    """Area under the ROC curve: ``P(s⁺ > s⁻) + ½ P(s⁺ = s⁻)`` over all pairs (Mann–Whitney)."""
-    pos = check_array(positive_scores, "positive_scores", ndim=1)
-    neg = check_array(negative_scores, "negative_scores", ndim=1)
-    diff = pos[:, None] - neg[None, :]
-    return float(np.mean(diff > 0) + 0.5 * np.mean(diff == 0))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from gdcourse.nn.activations import (
 from gdcourse.nn.dropout import Dropout
 from gdcourse.nn.linear import Linear, WeightNormLinear
 from gdcourse.nn.module import Module, Parameter, Sequential, grad_vector, pack_parameters
+from gdcourse.nn.noise import GaussianNoise
 from gdcourse.nn.normalization import BatchNorm1d, LayerNorm
 from gdcourse.nn.recurrent import RNN
 from gdcourse.nn.residual import Residual
@@ -26,5 +27,5 @@ __all__ = [
     "Linear", "WeightNormLinear",
     "Identity", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU",
     "Softplus", "Softmax",
-    "Dropout", "BatchNorm1d", "LayerNorm", "Residual", "RNN",
+    "Dropout", "GaussianNoise", "BatchNorm1d", "LayerNorm", "Residual", "RNN",
 ]

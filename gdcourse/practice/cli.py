@@ -20,7 +20,6 @@ from pathlib import Path
 
 from gdcourse import bank as bank_module
 from gdcourse.bank import LEVELS, TOPICS, BankError
-from gdcourse.cli import whole_number
 from gdcourse.practice.cheatsheet import write_cheatsheet
 from gdcourse.practice.session import (
     FlashcardSession,
@@ -31,6 +30,7 @@ from gdcourse.practice.session import (
 )
 from gdcourse.practice.store import ProgressStore, StoreError
 from gdcourse.practice.terminal import HEIGHT, WIDTH, Console, run_flashcards, run_mock, run_test, show_stats
+from gdcourse.validate import whole_number
 
 __all__ = ["add_command", "build_parser", "main", "run_cheatsheet", "run_practice"]
 
