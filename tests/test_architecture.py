@@ -152,3 +152,26 @@ def test_help_does_not_import_numpy(argv):
                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT.parent)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"gdcourse {' '.join(argv)} imported {done.stdout.strip()}"
+
+
+def test_each_listed_command_is_registered_by_its_module_with_the_same_help_line():
+    """``gdcourse --help`` lists COMMANDS without importing the modules; each module must agree with it."""
+    import importlib
+
+    from gdcourse import cli
+
+    registered = {}
+
+    class Recorder:
+        def __init__(self, module):
+            self.module = module
+
+        def add_parser(self, name, **settings):
+            registered[name] = (self.module, settings.get("help"))
+            import argparse
+
+            return argparse.ArgumentParser(prog=f"gdcourse {name}")
+
+    for module in cli.COMMAND_MODULES:
+        importlib.import_module(module).add_command(Recorder(module))
+    assert registered == cli.COMMANDS

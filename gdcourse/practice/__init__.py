@@ -8,9 +8,14 @@
 - :mod:`~gdcourse.practice.cheatsheet`: key points and formulas as Markdown and HTML.
 """
 
-from gdcourse.practice.session import FlashcardSession, MockInterview, TestSession
-from gdcourse.practice.sm2 import CardState, review
-from gdcourse.practice.store import ProgressStore, StoreError, data_dir
+import importlib
+
+# Imported on first use (PEP 562), so ``gdcourse practice --help`` does not load the engines.
+_HOMES = {
+    "CardState": "sm2", "review": "sm2",
+    "FlashcardSession": "session", "MockInterview": "session", "TestSession": "session",
+    "ProgressStore": "store", "StoreError": "store", "data_dir": "store",
+}
 
 __all__ = [
     "CardState",
@@ -22,3 +27,13 @@ __all__ = [
     "data_dir",
     "review",
 ]
+
+
+def __getattr__(name):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
