@@ -2,7 +2,9 @@
 
 - :mod:`~gdcourse.practice.sm2`: the spaced-repetition schedule.
 - :mod:`~gdcourse.practice.store`: the SQLite progress store in the user's data directory.
-- :mod:`~gdcourse.practice.session`: the three engines, free of any user interface.
+- :mod:`~gdcourse.practice.session`: the three engines, free of any user interface
+  (:mod:`~gdcourse.practice.flashcards`, :mod:`~gdcourse.practice.interview`,
+  :mod:`~gdcourse.practice.quiz`, filters in :mod:`~gdcourse.practice.selection`).
 - :mod:`~gdcourse.practice.terminal`: ``gdcourse practice`` in a terminal.
 - :mod:`~gdcourse.practice.widgets`: the same engines as ipywidgets for JupyterLab.
 - :mod:`~gdcourse.practice.cheatsheet`: key points and formulas as Markdown and HTML.
@@ -13,7 +15,7 @@ import importlib
 # Imported on first use (PEP 562), so ``gdcourse practice --help`` does not load the engines.
 _HOMES = {
     "CardState": "sm2", "review": "sm2",
-    "FlashcardSession": "session", "MockInterview": "session", "TestSession": "session",
+    "FlashcardSession": "flashcards", "MockInterview": "interview", "TestSession": "quiz",
     "ProgressStore": "store", "StoreError": "store", "data_dir": "store",
 }
 

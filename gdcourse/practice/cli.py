@@ -119,7 +119,9 @@ def _console(input_fn, out):
 def run_practice(args, *, bank=None, input_fn=None, out=None, err=None, now=None, clock=None,
                  console=None) -> int:
     """Run the sub-command; the keyword arguments let tests script the terminal and the clocks."""
-    from gdcourse.practice.session import FlashcardSession, MockInterview, TestSession
+    from gdcourse.practice.flashcards import FlashcardSession
+    from gdcourse.practice.interview import MockInterview
+    from gdcourse.practice.quiz import TestSession
     from gdcourse.practice.store import ProgressStore, StoreError
     from gdcourse.practice.terminal import run_flashcards, run_mock, run_test
 
@@ -156,7 +158,8 @@ def run_practice(args, *, bank=None, input_fn=None, out=None, err=None, now=None
 
 def _clamp(args, bank, n: int, err) -> int:
     """Fewer questions match than asked: say so and use what there is (0 if nothing matches)."""
-    from gdcourse.practice.session import count_test_items, select_entries
+    from gdcourse.practice.quiz import count_test_items
+    from gdcourse.practice.selection import select_entries
 
     if args.mode == "mock":
         available = len(select_entries(bank, args.topic, args.level, follow_ups=False))
@@ -172,7 +175,7 @@ def _clamp(args, bank, n: int, err) -> int:
 
 
 def _report(args, bank, store, console, out, err) -> int:
-    from gdcourse.practice.session import select_entries
+    from gdcourse.practice.selection import select_entries
     from gdcourse.practice.terminal import show_stats
 
     entries = select_entries(bank, args.topic, args.level)
