@@ -226,7 +226,7 @@ def grade_submission(task: Task, options: GradeOptions) -> SubmissionResult:
         except KernelStartError as err:
             result.status, result.error = "error", f"the grading kernel did not start: {err}"
             result.rows = zero_rows(assignment, "error", "not graded: the grading kernel did not start "
-                                                          "(the instructor has been told).")
+                                                         "(the instructor has been told).")
         result.kernel_starts = run.session.starts
     result.duration = time.monotonic() - started
     return result
