@@ -35,6 +35,7 @@ from itertools import pairwise
 import numpy as np
 
 from gdcourse import losses, nn
+from gdcourse.atomic import atomic_write
 from gdcourse.optim import SGD
 from gdcourse.validate import as_rng, check_positive, check_positive_int
 
@@ -598,8 +599,6 @@ def run_command(args) -> int:
         return 2
     print(format_report(report))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=2)
-            f.write("\n")
+        atomic_write(args.json, json.dumps(report, indent=2) + "\n")
         print(f"\nresults saved to {args.json}")
     return 0

@@ -14,15 +14,17 @@ hit Python's recursion limit), is correct when a node is used twice, and can run
 >>> y.backward()
 >>> x.grad            # d(x² + x)/dx = 2x + 1
 7.0
+
+The drawing of a graph is in :mod:`gdcourse.graph.drawing`, the expression parser
+in :mod:`gdcourse.graph.expression`; ``gdcourse.graph`` exports all three.
 """
 
 from __future__ import annotations
 
-import ast
 import math
 import numbers
 
-__all__ = ["Value", "nodes", "edges", "draw", "parse", "FUNCTIONS"]
+__all__ = ["Value", "nodes", "edges"]
 
 
 class Value:
@@ -51,6 +53,11 @@ class Value:
         self.op = _op
         self._parents = tuple(_parents)
         self._backward = _backward  # grad of this node -> adds into the parents' grads
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The nodes this one was computed from (empty for inputs and constants)."""
+        return self._parents
 
     def __repr__(self):
         name = f", label={self.label!r}" if self.label else ""
@@ -241,194 +248,3 @@ def edges(root: Value) -> list[tuple[Value, Value]]:
                 seen.add((parent, child))
                 out.append((parent, child))
     return out
-
-
-def _layers(root):
-    """Depth of each node: 0 for inputs, else one more than its deepest parent."""
-    depth = {}
-    for node in nodes(root):
-        depth[node] = 1 + max((depth[p] for p in node._parents), default=-1)
-    return depth
-
-
-def _layout(root):
-    """``{node: (x, y)}``: column = depth; within a column, nodes sorted by the mean height of
-    their parents (the barycentre heuristic of layered drawing), which keeps most edges short."""
-    columns = {}
-    for node, d in _layers(root).items():
-        columns.setdefault(d, []).append(node)
-    position = {}
-    for d in sorted(columns):
-        column = columns[d]
-        if d > 0:
-            column.sort(key=lambda n: -sum(position[p][1] for p in n._parents) / len(n._parents))
-        for row, node in enumerate(column):
-            position[node] = (2.0 * d, (len(column) - 1) / 2.0 - row)
-    return position
-
-
-def _node_text(node):
-    head = node.op if node.op else (node.label or "input")
-    if node.op and node.label:
-        head = f"{node.label} = {node.op}"
-    return f"{head}\ndata {node.data:.4g}\ngrad {node.grad:.4g}"
-
-
-def draw(root: Value, ax=None, max_nodes: int = 200):
-    """Draw the graph of ``root`` with matplotlib, inputs on the left, ``root`` on the right.
-
-    Nodes sit in columns by depth (longest path from an input); each is one text
-    box with its label or operation, its data and its grad; each edge is an arrow
-    from parent to child. Returns the ``matplotlib.axes.Axes`` (one text per node,
-    one arrow patch per edge).
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch
-
-    position = _layout(root)
-    if len(position) > max_nodes:
-        raise ValueError(
-            f"draw: the graph has {len(position)} nodes, more than max_nodes={max_nodes} can show readably; "
-            "draw a smaller expression or raise max_nodes"
-        )
-    columns = {}
-    for x, _ in position.values():
-        columns[x] = columns.get(x, 0) + 1
-    if ax is None:
-        width = max(4.0, 2.2 * len(columns))
-        height = max(3.0, 1.3 * max(columns.values()))
-        _, ax = plt.subplots(figsize=(width, height))
-    for parent, child in edges(root):
-        arrow = FancyArrowPatch(position[parent], position[child], arrowstyle="-|>", mutation_scale=12,
-                                shrinkA=28, shrinkB=28, color="0.4")
-        ax.add_patch(arrow)
-    for node, (x, y) in position.items():
-        colour = "#cfe3ff" if not node._parents else ("#ffe2b8" if node is root else "white")
-        ax.text(x, y, _node_text(node), ha="center", va="center", fontsize=8, family="monospace",
-                bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": "0.3"})
-    xs = [p[0] for p in position.values()]
-    ys = [p[1] for p in position.values()]
-    ax.set_xlim(min(xs) - 1, max(xs) + 1)
-    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
-    ax.set_axis_off()
-    return ax
-
-
-# --- building a graph from text ------------------------------------------------------
-
-FUNCTIONS = {"exp": Value.exp, "log": Value.log, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
-             "relu": Value.relu}
-"""Functions :func:`parse` accepts, by name."""
-
-_BINARY = {ast.Add: Value.__add__, ast.Sub: Value.__sub__, ast.Mult: Value.__mul__,
-           ast.Div: Value.__truediv__}
-_MAX_LENGTH = 2000
-
-
-def parse(expression: str, **values) -> Value:
-    """Build the graph of ``expression`` over the named ``values`` and return its output node.
-
-    Only numbers, the given variable names, ``+ - * / **`` (constant exponent),
-    unary minus and calls ``exp, log, tanh, sigmoid, relu`` with one argument are
-    allowed; the text is parsed with :mod:`ast` and never executed, so anything else
-    (attributes, other calls, subscripts, unknown names) raises ``ValueError`` naming
-    the offending piece. Each variable becomes one leaf ``Value`` labelled with its
-    name (a ``Value`` passed in is used as it is), shared by all its uses.
-
-    >>> y = parse("tanh(w * x + b)", w=0.5, x=2.0, b=-1.0)
-    >>> y.data
-    0.0
-    """
-    if not isinstance(expression, str):
-        raise TypeError(f"expression: expected a str, got {type(expression).__name__}")
-    if len(expression) > _MAX_LENGTH:
-        raise ValueError(f"expression: expected at most {_MAX_LENGTH} characters, got {len(expression)}")
-    leaves = {name: v if isinstance(v, Value) else Value(v, label=name) for name, v in values.items()}
-    try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError as err:
-        raise ValueError(f"expression: not a valid expression ({err.msg}): {expression!r}") from None
-    return _evaluate(tree.body, expression, leaves)
-
-
-def _evaluate(root, text, leaves):
-    """Post-order walk with an explicit stack (long sums nest deeply on the left)."""
-    results = {}
-    stack = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if not expanded:
-            stack.append((node, True))
-            stack.extend((child, False) for child in _operands(node, text, leaves))
-            continue
-        args = [results.pop(id(child)) for child in _operands(node, text, leaves)]
-        results[id(node)] = _apply(node, args, text, leaves)
-    return results[id(root)]
-
-
-def _operands(node, text, leaves):
-    """The sub-expressions to evaluate first; rejects every node type that is not allowed."""
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ValueError(f"expression: only numbers are allowed as constants, got {_piece(node, text)}")
-        return []
-    if isinstance(node, ast.Name):
-        if node.id not in leaves:
-            known = ", ".join(sorted(leaves)) or "none"
-            raise ValueError(f"expression: unknown name {node.id!r}; the variables given are: {known}")
-        return []
-    if isinstance(node, ast.BinOp):
-        if type(node.op) in _BINARY:
-            return [node.left, node.right]
-        if isinstance(node.op, ast.Pow):
-            _constant_exponent(node.right, text)
-            return [node.left]
-        name = type(node.op).__name__
-        raise ValueError(f"expression: operator {name} is not allowed in {_piece(node, text)}")
-    if isinstance(node, ast.UnaryOp):
-        if isinstance(node.op, ast.USub):
-            return [node.operand]
-        raise ValueError(f"expression: only unary minus is allowed, got {_piece(node, text)}")
-    if isinstance(node, ast.Call):
-        return [_call_argument(node, text)]
-    if isinstance(node, ast.Attribute):
-        raise ValueError(f"expression: attribute access is not allowed: {_piece(node, text)}")
-    raise ValueError(f"expression: {type(node).__name__} is not allowed: {_piece(node, text)}")
-
-
-def _call_argument(node, text):
-    if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-        allowed = ", ".join(FUNCTIONS)
-        raise ValueError(f"expression: calling {_piece(node.func, text)} is not allowed; "
-                         f"the functions are {allowed}")
-    if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
-        raise ValueError(f"expression: {node.func.id} takes exactly one argument, got {_piece(node, text)}")
-    return node.args[0]
-
-
-def _constant_exponent(node, text):
-    """An exponent must be a number, possibly negated: ``x**2``, ``x**-0.5``."""
-    inner = node.operand if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) else node
-    if not (isinstance(inner, ast.Constant) and isinstance(inner.value, (int, float))
-            and not isinstance(inner.value, bool)):
-        raise ValueError(f"expression: an exponent must be a number, got {_piece(node, text)}")
-    return -inner.value if inner is not node else inner.value
-
-
-def _apply(node, args, text, leaves):
-    if isinstance(node, ast.Constant):
-        return Value(node.value, label=f"{node.value:g}")
-    if isinstance(node, ast.Name):
-        return leaves[node.id]
-    if isinstance(node, ast.BinOp):
-        if isinstance(node.op, ast.Pow):
-            return args[0] ** _constant_exponent(node.right, text)
-        return _BINARY[type(node.op)](*args)
-    if isinstance(node, ast.UnaryOp):
-        return -args[0]
-    return FUNCTIONS[node.func.id](args[0])
-
-
-def _piece(node, text):
-    """The source text of ``node`` (for error messages)."""
-    return repr(ast.get_source_segment(text.strip(), node) or ast.dump(node))
