@@ -182,6 +182,26 @@ def test_mini_batch_noise_scales_like_one_over_b(problem):
     assert (500 - 256) / 499 == pytest.approx(0.489, abs=1e-3)
 
 
+def test_minibatch_noise_of_two_examples_by_hand():
+    G = np.array([[1.0, 0.0], [3.0, 0.0]])                   # ∇J = (2, 0); a single row is 1 away from it
+    variance, bias = E.minibatch_noise(G, 1, draws=4000, rng=0, replacement=True)
+    assert variance == pytest.approx(1.0, rel=1e-12)
+    assert bias < 4 * math.sqrt(1.0 / 4000)                  # unbiased, up to Monte Carlo error
+    assert E.minibatch_noise(G, 2, draws=10, rng=0) == (0.0, 0.0)   # B = N without replacement: exact
+
+
+def test_run_sgd_is_the_mini_batch_rule_step_by_step():
+    p = E.regression_problem(n=6, d=2, rng=4)
+    trace = E.run_sgd(p, 0.1, batch_size=4, epochs=2, rng=5)
+    rng, w, expected = np.random.default_rng(5), np.zeros(2), [np.zeros(2)]
+    for _ in range(2):
+        for batch in batch_indices(6, 4, rng=rng):
+            w = w - 0.1 * p.X[batch].T @ (p.X[batch] @ w - p.y[batch]) / len(batch)
+            expected.append(w)
+    np.testing.assert_allclose(trace.weights, expected, rtol=1e-12)
+    assert trace.examples.tolist() == [0, 4, 6, 10, 12] and trace.epoch_ends.tolist() == [2, 4]
+
+
 def test_loglog_slope_of_a_power_law():
     x = np.array([1.0, 2, 4, 8])
     assert E.loglog_slope(x, 3 / x) == pytest.approx(-1)

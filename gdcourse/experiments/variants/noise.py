@@ -123,7 +123,8 @@ def minibatch_noise(G, batch_size: int, draws: int, rng, replacement: bool = Fal
     ``g_B`` is the mean of ``batch_size`` rows of G drawn at random (``draws`` times), ``∇J`` the mean of all
     rows: the variance of the mini-batch gradient and its bias (zero up to Monte Carlo error).
     """
-    errors = G[draw_batches(len(G), batch_size, draws, replacement, rng)].mean(axis=1) - G.mean(axis=0)
+    batches = draw_batches(len(G), batch_size, draws, replacement, as_rng(rng))   # (draws, batch_size)
+    errors = G[batches].mean(axis=1) - G.mean(axis=0)
     return float(np.mean(np.sum(errors**2, axis=1))), float(np.linalg.norm(errors.mean(axis=0)))
 
 
