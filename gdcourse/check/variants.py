@@ -15,7 +15,7 @@ import numpy as np
 
 from gdcourse import schedules as S
 from gdcourse.check.core import Mismatch, answer, call, exercise, expect, is_whole_number, show
-from gdcourse.experiments import variants as V
+from gdcourse.experiments import variants as E
 
 __all__ = ["minibatch_indices", "inverse_time_lr", "batch_size_for_noise", "staleness_limit"]
 
@@ -195,12 +195,12 @@ def batch_size_for_noise(value, threshold=NOISE_THRESHOLD):
     On the batch-size explorer's problem, at its start point, batches drawn without replacement.
     """
     B = _check_int_answer(value, "the batch size")
-    problem = V.batch_size_problem()
+    problem = E.batch_size_problem()
     expect(1 <= B <= problem.n, f"a batch size is between 1 and N = {problem.n}; got {B}")
-    truth = V.smallest_batch_for_noise(threshold)
+    truth = E.smallest_batch_for_noise(threshold)
 
     def std(b, replacement=False):
-        return math.sqrt(V.gradient_noise_variance(problem, V.BATCH_SIZE_START, b, replacement))
+        return math.sqrt(E.gradient_noise_variance(problem, E.BATCH_SIZE_START, b, replacement))
 
     naive = int(np.argmax([std(b, True) < threshold for b in range(1, problem.n + 1)])) + 1
     if B == truth:
@@ -226,12 +226,12 @@ def staleness_limit(value, lr=ASYNC_LR):
     """
     tau = _check_int_answer(value, "the staleness")
     expect(tau >= 0, f"a staleness counts updates, so it is >= 0; got {tau}")
-    L = float(V.async_problem().curvatures[-1])
-    truth = V.smallest_unstable_staleness(lr, L)
-    limit = V.stable_lr_limit(L, tau)
+    L = float(E.async_problem().curvatures[-1])
+    truth = E.smallest_unstable_staleness(lr, L)
+    limit = E.stable_lr_limit(L, tau)
     if tau == truth:
         return (f"τ = {tau}: the stable limit is {limit:.3g} < lr = {lr}, while at τ = {tau - 1} it is "
-                f"{V.stable_lr_limit(L, tau - 1):.3g}. The usable rate falls roughly like 1/τ.")
+                f"{E.stable_lr_limit(L, tau - 1):.3g}. The usable rate falls roughly like 1/τ.")
     if tau == truth - 1:
         raise Mismatch(f"at τ = {tau} the loss still decreases, slowly and with large oscillations: its "
                        f"stable limit {limit:.3g} is just above lr = {lr}. Look at the end of the stale "
@@ -240,4 +240,4 @@ def staleness_limit(value, lr=ASYNC_LR):
         raise Mismatch(f"at τ = {tau} the run converges (stable limit {limit:.3g} > lr = {lr}): "
                        "increase τ.")
     raise Mismatch(f"τ = {tau} diverges, but it is not the smallest: τ = {truth} already does "
-                   f"(limit {V.stable_lr_limit(L, truth):.3g} < lr = {lr}).")
+                   f"(limit {E.stable_lr_limit(L, truth):.3g} < lr = {lr}).")
