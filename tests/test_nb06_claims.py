@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from gdcourse import gradcheck, losses, nn
-from gdcourse.data import load_digits
 from gdcourse.experiments import normalization as E
 from gdcourse.nn.module import Module
 
@@ -36,7 +35,7 @@ def ln_by_hand(x, eps=EPS):
 
 @pytest.fixture(scope="module")
 def digits():
-    return load_digits(rng=0)
+    return E.digits()
 
 
 # ---------------------------------------------------------------- population and axes (NORM-02)
@@ -255,7 +254,7 @@ def trained_bn_mlp(digits):
 def test_train_on_digits_uses_full_batches(digits):
     model = E.deep_mlp(depth=1, width=8, activation="relu", norm="batch", rng=0)
     history = E.train_on_digits(model, digits, batch_size=2, epochs=1, lr=0.01)
-    assert len(history.step_loss) == len(digits.X_train) // 2      # 673 full pairs, no batch of one
+    assert len(history.step_loss) == len(digits.X_train) // 2      # 494 full pairs, no batch of one
 
 
 def test_eval_mode_is_batch_independent_and_train_mode_is_not(trained_bn_mlp, digits):
