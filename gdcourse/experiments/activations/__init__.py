@@ -21,7 +21,6 @@ from gdcourse.experiments.activations.curves import (
     ActivationCurve,
     activation_curve,
     activation_layer,
-    default_init,
     derivative_peak,
     one_sided_derivatives,
 )
@@ -53,7 +52,6 @@ from gdcourse.experiments.activations.perceptron import (
     XOR_X,
     XOR_Y,
     PerceptronRun,
-    hand_set,
     mistake_bound,
     perceptron_update,
     train_perceptron,
@@ -72,13 +70,13 @@ from gdcourse.experiments.activations.sawtooth import (
 
 __all__ = [
     "ACTIVATION_NAMES", "LABELS", "activation_layer", "ActivationCurve", "activation_curve",
-    "derivative_peak", "one_sided_derivatives", "default_init",
+    "derivative_peak", "one_sided_derivatives",
     "deep_gradient_norms",
     "numerical_jacobian", "JacobianCheck", "check_jacobian",
     "merge_linear_layers", "XORCloudFit", "fit_xor_clouds", "relu_identity_network", "separable_data",
     "moons", "DyingReLURun", "dying_relu_run",
     "XOR_X", "XOR_Y", "AND_Y", "perceptron_update", "PerceptronRun", "train_perceptron", "mistake_bound",
-    "hand_set", "xor_step_network", "xor_relu_network", "train_xor_model", "xor_success",
+    "xor_step_network", "xor_relu_network", "train_xor_model", "xor_success",
     "fit_shifted_line",
     "tent_network", "sawtooth_network", "sawtooth_knots", "shallow_relu_interpolant", "count_linear_pieces",
     "logit_gradients", "ConfidentWrongRun", "confident_wrong_run", "cross_entropy_formats",

@@ -10,7 +10,7 @@ from gdcourse import nn
 from gdcourse.validate import check_array, check_positive, check_positive_int
 
 __all__ = ["ACTIVATION_NAMES", "LABELS", "activation_layer", "ActivationCurve", "activation_curve",
-           "derivative_peak", "one_sided_derivatives", "default_init"]
+           "derivative_peak", "one_sided_derivatives"]
 
 
 ACTIVATION_NAMES = ("step", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "gelu", "silu",
@@ -96,7 +96,7 @@ def one_sided_derivatives(f, x0=0.0, h=1e-6) -> tuple[float, float]:
     return (at(x0) - at(x0 - h)) / h, (at(x0 + h) - at(x0)) / h
 
 
-def default_init(activation) -> str:
+def _default_init(activation) -> str:
     """Xavier-normal for the saturating activations (and the identity), He-normal for the ReLU family."""
     saturating = ("step", "sigmoid", "tanh", "softplus", "identity")
     return "xavier_normal" if activation in saturating else "he_normal"

@@ -13,9 +13,9 @@ from gdcourse.experiments.activations.curves import (
     ACTIVATION_NAMES,
     ActivationCurve,
     _check_name,
+    _default_init,
     activation_curve,
     activation_layer,
-    default_init,
     derivative_peak,
 )
 from gdcourse.validate import check_positive, check_positive_int
@@ -80,7 +80,7 @@ def _explore(name, negative_slope, alpha, approximate, steps, rng):
     params = {"negative_slope": negative_slope, "alpha": alpha, "approximate": approximate}
     curve = activation_curve(name, **params)
     peak_x, peak = derivative_peak(name, low=-4.0, high=4.0, num=8001, **params)
-    model = common.mlp((1, 32, 32, 1), activation=lambda: activation_layer(name, **params), init=default_init(name),
+    model = common.mlp((1, 32, 32, 1), activation=lambda: activation_layer(name, **params), init=_default_init(name),
                        out_init="xavier_normal", rng=rng)
     x = np.linspace(-3.0, 3.0, 64)[:, None]
     y = np.sin(2 * x)

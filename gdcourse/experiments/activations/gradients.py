@@ -13,7 +13,7 @@ from gdcourse import gradcheck, nn
 from gdcourse import losses as L
 from gdcourse.data import make_moons, standardize
 from gdcourse.experiments import common
-from gdcourse.experiments.activations.curves import activation_layer, default_init
+from gdcourse.experiments.activations.curves import _default_init, activation_layer
 from gdcourse.validate import as_rng, check_array, check_positive_int
 
 __all__ = ["moons", "deep_gradient_norms", "numerical_jacobian", "JacobianCheck", "check_jacobian"]
@@ -36,7 +36,7 @@ def deep_gradient_norms(activation, depth=10, width=32, init=None, rng=0) -> np.
     depth = check_positive_int(depth, "depth")
     width = check_positive_int(width, "width")
     model = common.mlp((2,) + (width,) * depth + (2,), activation=lambda: activation_layer(activation),
-                       init=init or default_init(activation), rng=rng)
+                       init=init or _default_init(activation), rng=rng)
     X, y = moons(256)
     return np.array([norm for _, _, norm in D.gradient_norms(model, L.CrossEntropyLoss(), X, y)])
 

@@ -12,7 +12,7 @@ from gdcourse import losses as L
 from gdcourse import nn, optim
 from gdcourse.data import make_xor
 from gdcourse.experiments import common
-from gdcourse.experiments.activations.curves import activation_layer, default_init
+from gdcourse.experiments.activations.curves import _default_init, activation_layer
 from gdcourse.train import fit
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
@@ -70,7 +70,7 @@ def fit_xor_clouds(activation="relu", depth=2, width=8, epochs=60, lr=0.02, rng=
     rng = as_rng(rng)
     X, y = make_xor(200, rng=rng)
     model = common.mlp((2,) + (width,) * check_positive_int(depth, "depth") + (1,),
-                       activation=lambda: activation_layer(activation), init=default_init(activation),
+                       activation=lambda: activation_layer(activation), init=_default_init(activation),
                        out_init="xavier_normal", rng=rng)
     target = y[:, None].astype(np.float64)
     fit(model, L.BCEWithLogitsLoss(), optim.Adam(model.parameters(), lr=lr), (X, target), epochs=epochs,

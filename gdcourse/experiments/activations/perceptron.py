@@ -10,11 +10,11 @@ import numpy as np
 from gdcourse import losses as L
 from gdcourse import nn, optim
 from gdcourse.experiments import common
-from gdcourse.experiments.activations.curves import activation_layer, default_init
+from gdcourse.experiments.activations.curves import _default_init, activation_layer
 from gdcourse.validate import as_rng, check_array, check_positive_int
 
 __all__ = ["XOR_X", "XOR_Y", "AND_Y", "perceptron_update", "PerceptronRun", "train_perceptron", "mistake_bound",
-           "hand_set", "xor_step_network", "xor_relu_network", "train_xor_model", "xor_success"]
+           "xor_step_network", "xor_relu_network", "train_xor_model", "xor_success"]
 
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -91,7 +91,7 @@ def mistake_bound(X, y, w_true, b_true) -> float:
     return float(np.max(np.linalg.norm(augmented, axis=1)) / gamma) ** 2
 
 
-def hand_set(model, weights):
+def _hand_set(model, weights):
     for layer, (w, b) in zip([m for m in model if isinstance(m, nn.Linear)], weights, strict=True):
         layer.weight.value = w
         layer.bias.value = b
@@ -102,13 +102,13 @@ def xor_step_network() -> nn.Sequential:
     """2-2-1 step network computing XOR: hidden OR (``x₁ + x₂ − 0.5``) and AND (``x₁ + x₂ − 1.5``),
     output ``step(OR − AND − 0.5)``."""
     model = nn.Sequential(nn.Linear(2, 2, init="zeros"), nn.Step(), nn.Linear(2, 1, init="zeros"), nn.Step())
-    return hand_set(model, [([[1.0, 1.0], [1.0, 1.0]], [-0.5, -1.5]), ([[1.0], [-1.0]], [-0.5])])
+    return _hand_set(model, [([[1.0, 1.0], [1.0, 1.0]], [-0.5, -1.5]), ([[1.0], [-1.0]], [-0.5])])
 
 
 def xor_relu_network() -> nn.Sequential:
     """2-2-1 ReLU network with a linear output: ``relu(x₁ + x₂) − 2 relu(x₁ + x₂ − 1)`` = XOR on {0, 1}²."""
     model = nn.Sequential(nn.Linear(2, 2, init="zeros"), nn.ReLU(), nn.Linear(2, 1, init="zeros"))
-    return hand_set(model, [([[1.0, 1.0], [1.0, 1.0]], [0.0, -1.0]), ([[1.0], [-2.0]], [0.0])])
+    return _hand_set(model, [([[1.0, 1.0], [1.0, 1.0]], [0.0, -1.0]), ([[1.0], [-2.0]], [0.0])])
 
 
 def train_xor_model(hidden=2, activation="tanh", steps=500, lr=0.1, rng=0):
@@ -117,7 +117,7 @@ def train_xor_model(hidden=2, activation="tanh", steps=500, lr=0.1, rng=0):
     Returns ``(model, final loss, solved)``; solved = all four logits on the right side of 0.
     """
     model = common.mlp((2, check_positive_int(hidden, "hidden"), 1), activation=lambda: activation_layer(activation),
-                       init=default_init(activation), rng=rng)
+                       init=_default_init(activation), rng=rng)
     target = XOR_Y[:, None].astype(np.float64)
     loss, opt = L.BCEWithLogitsLoss(), optim.Adam(model.parameters(), lr=lr)
     for _ in range(check_positive_int(steps, "steps")):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdcourse import nn
-from gdcourse.experiments.activations.perceptron import hand_set
+from gdcourse.experiments.activations.perceptron import _hand_set
 from gdcourse.validate import check_array, check_positive_int
 
 __all__ = ["tent_network", "sawtooth_network", "sawtooth_knots", "shallow_relu_interpolant", "count_linear_pieces"]
@@ -18,7 +18,7 @@ def tent_network() -> nn.Sequential:
     ``t(0) = 0``, ``t(½) = 1``, ``t(1) = 0``: two units, two linear pieces.
     """
     model = nn.Sequential(nn.Linear(1, 2, init="zeros"), nn.ReLU(), nn.Linear(2, 1, init="zeros"))
-    return hand_set(model, [([[1.0, 1.0]], [0.0, -0.5]), ([[2.0], [-4.0]], [0.0])])
+    return _hand_set(model, [([[1.0, 1.0]], [0.0, -0.5]), ([[2.0], [-4.0]], [0.0])])
 
 
 def sawtooth_network(depth) -> nn.Sequential:
