@@ -366,7 +366,7 @@ def test_deep_tanh_network_trains_in_every_variant(deep_runs):
     plain = runs["tanh", None]["val_accuracy"][-1]
     assert plain > 0.9
     for norm in ("batch", "layer"):
-        assert plain < runs["tanh", norm]["val_accuracy"][-1] < plain + 0.08           # "a few points higher"
+        assert plain - 0.03 < runs["tanh", norm]["val_accuracy"][-1] <= plain         # "within 3 points", "not below"
     assert runs["tanh", "batch"]["train_loss"][-1] == min(runs["tanh", n]["train_loss"][-1]
                                                             for n in (None, "batch", "layer"))
 
@@ -435,8 +435,8 @@ def test_batch_norm_smooths_the_landscape_along_the_gradient(digits):
                                                     every=5)
     plain, bn = traces[None], traces["batch"]
     assert len(plain.steps) == 12 and len(plain.step_loss) == 60
-    assert np.median(plain.loss_range) > 3 * np.median(bn.loss_range)              # notebook: 2.6 vs 0.32
-    assert plain.loss_range.max() > 5 and bn.loss_range.max() < 1                   # "up to about 8", "< 1"
+    assert np.median(plain.loss_range) > 3 * np.median(bn.loss_range)              # notebook: 2.4 vs 0.27
+    assert plain.loss_range.max() > 5 and bn.loss_range.max() < 1                   # "up to about 7", "< 1"
     assert np.median(plain.beta) > 1.4 * np.median(bn.beta)                          # "about half as fast"
     assert plain.loss_range[0] < bn.loss_range[0]                                    # flatter at init
 
