@@ -285,7 +285,7 @@ def test_weight_decay_equals_l2_for_sgd_not_for_adam():
     np.testing.assert_allclose(final["SGD(weight_decay)"], final["SGD, decay by hand"], atol=1e-12)
     np.testing.assert_allclose(final["Adam(weight_decay)"], final["Adam + L2 in the loss"], atol=1e-14)
     assert np.max(np.abs(final["AdamW(weight_decay)"] - final["Adam(weight_decay)"])) > 0.05   # 0.072
-    X, Y, w0 = E._decay_problem(0)
+    X, Y, w0 = E.decay_problem(0)
     np.testing.assert_allclose(final["Adam(weight_decay)"], hand_adam(w0, X, Y, 0.05, 0.1, 10, False),
                                atol=1e-12)
     np.testing.assert_allclose(final["AdamW(weight_decay)"], hand_adam(w0, X, Y, 0.05, 0.1, 10, True),
@@ -479,7 +479,7 @@ def test_finetuning_keeps_pruned_weights_at_zero():
     masks = E.magnitude_masks([p.value for p in weights], 0.9)
     for p, keep in zip(weights, masks, strict=True):
         p.value *= keep
-    E._finetune(model, masks, epochs=1, rng=np.random.default_rng(0))
+    E.finetune_masked(model, masks, epochs=1, rng=np.random.default_rng(0))
     for p, keep in zip(weights, masks, strict=True):
         assert np.all(p.value[~keep] == 0.0) and np.all(p.value[keep] != 0.0)
 
@@ -597,7 +597,7 @@ def one_softmax_regression(lr, wd, X, y, X_val, y_val, steps):
 
 
 def test_softmax_regression_scores_match_single_runs():
-    X, y, X_val, y_val = E._search_data()
+    X, y, X_val, y_val = E.search_data()
     lrs, wds = np.array([0.05, 1.0, 5.0]), np.array([1e-5, 1e-3, 1e-4])
     scores = E.softmax_regression_scores(lrs, wds, X, y, X_val, y_val, steps=20)
     for k in range(3):
