@@ -376,7 +376,8 @@ def test_capstone_uses_every_ingredient(capstone):
     kinds = [type(layer).__name__ for layer in capstone.model]
     assert kinds.count("BatchNorm1d") == 2 and kinds.count("Dropout") == 2 and kinds.count("ReLU") == 2
     lr = capstone.history["step_lr"]
-    assert lr[0] == 0.0 and lr[15] == pytest.approx(0.05 * 15 / 30 * (1 + math.cos(math.pi * 15 / 680)) / 2)
+    total = 40 * math.ceil(988 / 64)                     # 40 epochs of 16 steps over the 988 training digits
+    assert lr[0] == 0.0 and lr[15] == pytest.approx(0.05 * 15 / 30 * (1 + math.cos(math.pi * 15 / total)) / 2)
     assert lr[30] < 0.05 and np.all(np.diff(lr[30:]) < 0)                 # warmup, then cosine decay
     assert capstone.history.stopped_early and capstone.history.best_epoch < capstone.history.num_epochs - 1
     assert capstone.config["clip_norm"] == 5.0 and capstone.config["weight_decay"] == 5e-4
