@@ -82,19 +82,26 @@ def penalty_descent(w0, lam, lr, steps, kind):
 # ---------------------------------------------------------------- REG-05: weight decay vs L2, the update lines
 
 def sgd_l2_step(w, grad, lr, lam):
-    """SGD on the loss plus ``(λ/2)‖w‖²``: the penalty's gradient ``λw`` joins the loss gradient."""
+    """SGD on the loss plus ``(λ/2)‖w‖²``: the penalty's gradient ``λw`` joins the loss gradient ``grad``.
+
+    ``w``, ``grad``: arrays of one shape; returns the new ``w``.
+    """
     return w - lr * (grad + lam * w)
 
 
 def sgd_decay_step(w, grad, lr, lam):
-    """SGD with weight decay: shrink ``w`` by the factor ``1 − ηλ``, then step. The same as :func:`sgd_l2_step`."""
+    """SGD with weight decay: shrink ``w`` by the factor ``1 − ηλ``, then step. The same as :func:`sgd_l2_step`.
+
+    ``w``, ``grad``: arrays of one shape; returns the new ``w``.
+    """
     return (1.0 - lr * lam) * w - lr * grad
 
 
 def adam_l2_step(w, grad, m, v, t, lr, lam, betas=(0.9, 0.999), eps=1e-8):
-    """Adam on the loss plus ``(λ/2)‖w‖²`` (step ``t`` = 1, 2, …): returns ``(w, m, v)``.
+    """Adam (Kingma & Ba, 2015) on the loss plus ``(λ/2)‖w‖²``, step ``t`` = 1, 2, …: returns ``(w, m, v)``.
 
-    The penalty's gradient ``λw`` joins the loss gradient, so it is divided by ``√v̂`` like the rest.
+    ``w``, ``grad`` and the moments ``m``, ``v`` (zeros before step 1): arrays of one shape. The penalty's
+    gradient ``λw`` joins the loss gradient, so it is divided by ``√v̂`` like the rest.
     """
     b1, b2 = betas
     g = grad + lam * w                                 # L2: part of the gradient
@@ -104,7 +111,7 @@ def adam_l2_step(w, grad, m, v, t, lr, lam, betas=(0.9, 0.999), eps=1e-8):
 
 
 def adamw_step(w, grad, m, v, t, lr, lam, betas=(0.9, 0.999), eps=1e-8):
-    """AdamW (Loshchilov & Hutter, 2019), step ``t`` = 1, 2, …: returns ``(w, m, v)``.
+    """AdamW (Loshchilov & Hutter, 2019), step ``t`` = 1, 2, …: returns ``(w, m, v)``; shapes as :func:`adam_l2_step`.
 
     The decay is decoupled: ``w`` shrinks by ``1 − ηλ`` outside the adaptive step; the moments see only
     the loss gradient.
