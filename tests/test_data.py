@@ -95,15 +95,16 @@ def test_with_replacement_same_batch_sizes_but_repeats():
 
 def test_with_replacement_misses_about_one_over_e_of_the_samples():
     # Expected unseen fraction after N draws from N: (1 - 1/N)^N = 0.36770 for N = 1000 (-> 1/e).
-    # One epoch's fraction has a standard deviation of about 0.013; over 50 epochs the mean's is
-    # about 0.002, so a tolerance of 0.01 is five standard deviations.
+    # One epoch's count U of unseen samples has Var U = N(1-1/N)^N + N(N-1)(1-2/N)^N - N²(1-1/N)^2N
+    # (occupancy), so the fraction's standard deviation is 0.0099; the mean of 50 epochs has 0.0014,
+    # and a tolerance of 0.007 is five standard deviations.
     n = 1000
     expected = (1 - 1 / n) ** n
     X, y = index_data(n)
     gen = np.random.default_rng(0)
     unseen = [1 - len(np.unique(np.concatenate(epoch_rows(X, y, batch_size=50, replacement=True, rng=gen)))) / n
               for _ in range(50)]
-    assert abs(np.mean(unseen) - expected) < 0.01
+    assert abs(np.mean(unseen) - expected) < 0.007
     assert abs(expected - 1 / math.e) < 2e-4
     # Without replacement nothing is ever missed.
     assert len(np.unique(np.concatenate(epoch_rows(X, y, batch_size=50, rng=gen)))) == n

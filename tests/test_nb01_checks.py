@@ -6,7 +6,14 @@ import math
 
 import numpy as np
 import pytest
-from check_helpers import assert_fails_with, run, stub
+from check_helpers import (
+    assert_fails_with,
+    assert_not_done,
+    assert_passes,
+    assert_verdict,
+    run,
+    stub,
+)
 
 from gdcourse import check
 from gdcourse.check import gd as checks
@@ -47,9 +54,9 @@ def gd_variant(update=lambda w, g, lr: w - lr * g, keep_start=True, alias=False,
 
 
 def test_gradient_descent_passes_the_reference_and_a_list_of_rows():
-    assert run(check.gradient_descent, gd_reference).passed
+    assert_passes(check.gradient_descent, gd_reference)
     as_list = lambda *a: [list(row) for row in gd_reference(*a)]
-    assert run(check.gradient_descent, as_list).passed
+    assert_passes(check.gradient_descent, as_list)
 
 
 @pytest.mark.parametrize("wrong,fragments", [
@@ -68,7 +75,7 @@ def test_gradient_descent_names_the_mistake(wrong, fragments):
 
 
 def test_gradient_descent_stub_and_crash():
-    assert run(check.gradient_descent, stub).status == "not done"
+    assert_not_done(check.gradient_descent, stub)
     def crashes(grad_fn, w0, lr, steps):
         raise ValueError("shapes do not match")
     assert_fails_with(check.gradient_descent, crashes, "ValueError", "shapes do not match", "3-D quadratic")
@@ -79,18 +86,16 @@ def test_gradient_descent_cannot_corrupt_the_check_by_writing_into_w0():
         path = gd_reference(grad_fn, w0, lr, steps)
         w0 -= 100.0
         return path
-    assert run(check.gradient_descent, writes_into_w0).passed
+    assert_passes(check.gradient_descent, writes_into_w0)
 
 
 # ---------------------------------------------------------------- largest_stable_lr
 
 def test_largest_stable_lr_accepts_values_just_below_two_over_L():
-    result = run(check.largest_stable_lr, 0.079)
-    assert result.passed and "2/L = 0.08" in result.message
-    exact = run(check.largest_stable_lr, 0.08)
-    assert exact.passed and "exactly 2/L" in exact.message
-    assert run(check.largest_stable_lr, 0.0785).passed
-    assert check.largest_stable_lr(0.0198, condition_number=100).passed
+    assert "2/L = 0.08" in assert_passes(check.largest_stable_lr, 0.079).message
+    assert "exactly 2/L" in assert_passes(check.largest_stable_lr, 0.08).message
+    assert_passes(check.largest_stable_lr, 0.0785)
+    assert_passes(check.largest_stable_lr, 0.0198, condition_number=100)
 
 
 @pytest.mark.parametrize("value,fragments", [
@@ -108,9 +113,8 @@ def test_largest_stable_lr_explains_the_miss(value, fragments):
 
 
 def test_largest_stable_lr_not_done_and_other_kappa():
-    assert run(check.largest_stable_lr, None).status == "not done"
-    result = check.largest_stable_lr(0.079, condition_number=10)
-    assert result.status == "failed" and "not the largest" in result.message
+    assert_not_done(check.largest_stable_lr, None)
+    assert_verdict(run(check.largest_stable_lr, 0.079, condition_number=10), "failed", "not the largest")
 
 
 # ---------------------------------------------------------------- mse_gradient
@@ -120,8 +124,8 @@ def mse_reference(w, X, y):
 
 
 def test_mse_gradient_passes_the_reference_and_a_column_vector():
-    assert run(check.mse_gradient, mse_reference).passed
-    assert run(check.mse_gradient, lambda w, X, y: mse_reference(w, X, y)[:, None]).passed
+    assert_passes(check.mse_gradient, mse_reference)
+    assert_passes(check.mse_gradient, lambda w, X, y: mse_reference(w, X, y)[:, None])
 
 
 @pytest.mark.parametrize("wrong,fragments", [
@@ -138,7 +142,7 @@ def test_mse_gradient_names_the_mistake(wrong, fragments):
 
 
 def test_mse_gradient_stub_and_crash():
-    assert run(check.mse_gradient, stub).status == "not done"
+    assert_not_done(check.mse_gradient, stub)
     assert_fails_with(check.mse_gradient, lambda w, X, y: X @ y, "ValueError", "X of shape (5, 3)")
 
 
@@ -181,8 +185,8 @@ def test_stopping_reason_table_is_the_package_rule():
 
 
 def test_stopping_reason_passes_the_reference():
-    assert run(check.stopping_reason, stop_reference).passed
-    assert run(check.stopping_reason, stop_variant()).passed
+    assert_passes(check.stopping_reason, stop_reference)
+    assert_passes(check.stopping_reason, stop_variant())
 
 
 @pytest.mark.parametrize("wrong,fragments", [
@@ -207,7 +211,7 @@ def test_stopping_reason_off_by_one_the_other_way():
 
 
 def test_stopping_reason_stub_and_crash_on_none():
-    assert run(check.stopping_reason, stub).status == "not done"
+    assert_not_done(check.stopping_reason, stub)
     def no_none(step, loss_prev, loss, grad_norm, max_steps, grad_tol, rel_tol):
         if not math.isfinite(loss):
             return "diverged"

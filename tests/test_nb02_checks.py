@@ -5,16 +5,17 @@ import math
 
 import numpy as np
 import pytest
+from check_helpers import (
+    assert_fails_with,
+    assert_not_done,
+    assert_passes,
+    assert_verdict,
+    run,
+    stub,
+)
 
 from gdcourse import check
 from gdcourse.check import variants as CV
-
-
-def _status(result, status, *fragments):
-    assert result.status == status, result.message
-    for fragment in fragments:
-        assert fragment in result.message, result.message
-
 
 # ---------------------------------------------------------------- minibatch_indices
 
@@ -24,7 +25,7 @@ def reference_batches(n, batch_size, rng):
 
 
 def test_minibatch_reference_passes():
-    _status(check.minibatch_indices(reference_batches), "passed", "every index exactly once")
+    assert_verdict(run(check.minibatch_indices, reference_batches), "passed", "every index exactly once")
 
 
 def test_minibatch_accepts_a_generator_of_batches():
@@ -32,7 +33,7 @@ def test_minibatch_accepts_a_generator_of_batches():
         order = rng.permutation(n)
         return (order[i:i + batch_size] for i in range(0, n, batch_size))
 
-    _status(check.minibatch_indices(lazy), "passed")
+    assert_passes(check.minibatch_indices, lazy)
 
 
 def with_replacement(n, b, rng):
@@ -96,19 +97,16 @@ def float_indices(n, b, rng):
          "empty-last", "flat", "none", "floats"],
 )
 def test_minibatch_mistakes_get_specific_hints(wrong, fragments):
-    _status(check.minibatch_indices(wrong), "failed", *fragments)
+    assert_fails_with(check.minibatch_indices, wrong, *fragments)
 
 
 def test_minibatch_stub_is_not_done_and_errors_are_reported():
-    def stub(n, batch_size, rng):
-        raise NotImplementedError("Exercise minibatch_indices: replace this line with your code")
-
-    _status(check.minibatch_indices(stub), "not done", "not done yet")
+    assert_verdict(run(check.minibatch_indices, stub), "not done", "not done yet")
 
     def reshaping(n, batch_size, rng):
         return list(rng.permutation(n).reshape(-1, batch_size))
 
-    _status(check.minibatch_indices(reshaping), "failed", "raised ValueError", "n=10, batch_size=3")
+    assert_fails_with(check.minibatch_indices, reshaping, "raised ValueError", "n=10, batch_size=3")
 
 
 # ---------------------------------------------------------------- inverse_time_lr
@@ -118,8 +116,8 @@ def reference_lr(t, lr0, decay_rate):
 
 
 def test_inverse_time_reference_and_plain_python_pass():
-    _status(check.inverse_time_lr(reference_lr), "passed", "lr0 / (1 + decay_rate·t)")
-    _status(check.inverse_time_lr(lambda t, lr0, k: lr0 / (1 + k * t)), "passed")   # works on arrays too
+    assert_verdict(run(check.inverse_time_lr, reference_lr), "passed", "lr0 / (1 + decay_rate·t)")
+    assert_passes(check.inverse_time_lr, lambda t, lr0, k: lr0 / (1 + k * t))   # works on arrays too
 
 
 @pytest.mark.parametrize(
@@ -139,45 +137,42 @@ def test_inverse_time_reference_and_plain_python_pass():
     ids=["no-one", "exponential", "off-by-one", "sqrt", "linear", "no-k", "squared", "scalar", "none"],
 )
 def test_inverse_time_mistakes_get_specific_hints(wrong, fragments):
-    _status(check.inverse_time_lr(wrong), "failed", *fragments)
+    assert_fails_with(check.inverse_time_lr, wrong, *fragments)
 
 
 def test_inverse_time_stub_and_scalar_only_code():
-    def stub(t, lr0, decay_rate):
-        raise NotImplementedError("Exercise inverse_time_lr: replace this line with your code")
-
-    _status(check.inverse_time_lr(stub), "not done")
+    assert_not_done(check.inverse_time_lr, stub)
     scalar_only = lambda t, lr0, k: lr0 / (1 + k * math.floor(t))
-    _status(check.inverse_time_lr(scalar_only), "failed", "raised TypeError")
+    assert_fails_with(check.inverse_time_lr, scalar_only, "raised TypeError")
 
 
 # ---------------------------------------------------------------- explorer exercises
 
 def test_batch_size_for_noise():
     assert CV.NOISE_THRESHOLD == 0.5
-    _status(check.batch_size_for_noise(40), "passed", "B = 40", "0.497", "0.504")
-    _status(check.batch_size_for_noise(40.0), "passed")
-    _status(check.batch_size_for_noise(39), "failed", "still above 0.5", "increase B")
-    _status(check.batch_size_for_noise(50), "failed", "σ/√B", "finite-population")
-    _status(check.batch_size_for_noise(64), "failed", "not the smallest", "B = 40")
-    _status(check.batch_size_for_noise(0), "failed", "between 1 and N = 200")
-    _status(check.batch_size_for_noise("forty"), "failed", "whole number")
-    _status(check.batch_size_for_noise(40.5), "failed", "whole number")
-    _status(check.batch_size_for_noise(None), "not done")
+    assert_verdict(run(check.batch_size_for_noise, 40), "passed", "B = 40", "0.497", "0.504")
+    assert_passes(check.batch_size_for_noise, 40.0)
+    assert_fails_with(check.batch_size_for_noise, 39, "still above 0.5", "increase B")
+    assert_fails_with(check.batch_size_for_noise, 50, "σ/√B", "finite-population")
+    assert_fails_with(check.batch_size_for_noise, 64, "not the smallest", "B = 40")
+    assert_fails_with(check.batch_size_for_noise, 0, "between 1 and N = 200")
+    assert_fails_with(check.batch_size_for_noise, "forty", "whole number")
+    assert_fails_with(check.batch_size_for_noise, 40.5, "whole number")
+    assert_not_done(check.batch_size_for_noise, None)
 
 
 def test_staleness_limit():
     assert CV.ASYNC_LR == 0.3
-    _status(check.staleness_limit(6), "passed", "τ = 6", "0.285", "0.337")
-    _status(check.staleness_limit(5), "failed", "still decreases", "try one more")
-    _status(check.staleness_limit(2), "failed", "converges", "increase τ")
-    _status(check.staleness_limit(9), "failed", "not the smallest", "τ = 6")
-    _status(check.staleness_limit(-1), "failed", ">= 0")
-    _status(check.staleness_limit(True), "failed", "whole number")
-    _status(check.staleness_limit(None), "not done")
+    assert_verdict(run(check.staleness_limit, 6), "passed", "τ = 6", "0.285", "0.337")
+    assert_fails_with(check.staleness_limit, 5, "still decreases", "try one more")
+    assert_fails_with(check.staleness_limit, 2, "converges", "increase τ")
+    assert_fails_with(check.staleness_limit, 9, "not the smallest", "τ = 6")
+    assert_fails_with(check.staleness_limit, -1, ">= 0")
+    assert_fails_with(check.staleness_limit, True, "whole number")
+    assert_not_done(check.staleness_limit, None)
 
 
 def test_checks_are_registered_and_never_raise():
     for name in ["minibatch_indices", "inverse_time_lr", "batch_size_for_noise", "staleness_limit"]:
         assert name in check.REGISTRY
-    assert check.minibatch_indices(42).status == "failed"            # not even a function
+    assert_fails_with(check.minibatch_indices, 42, "raised TypeError", "not callable")   # not even a function

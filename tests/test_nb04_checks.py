@@ -4,7 +4,14 @@ intended message, reports a NotImplementedError stub as "not done", and reports 
 
 import numpy as np
 import pytest
-from check_helpers import assert_fails_with, run, stub
+from check_helpers import (
+    assert_fails_with,
+    assert_not_done,
+    assert_passes,
+    assert_verdict,
+    run,
+    stub,
+)
 
 from gdcourse import check
 from gdcourse.check import backprop as checks
@@ -42,15 +49,13 @@ def backward_variant(activation_grad="right", dh_transpose=True, dw_transpose=Fa
 
 
 def test_reference_passes_and_reports_central_differences():
-    result = run(checks.two_layer_backward, backward_variant())
-    assert result.passed, result.message
-    assert "central differences" in result.message and "3 cases" in result.message
+    assert_verdict(run(checks.two_layer_backward, backward_variant()), "passed", "central differences", "3 cases")
 
 
 def test_the_package_version_passes():
     from gdcourse.experiments import backprop as E
 
-    assert run(checks.two_layer_backward, E.two_layer_backward).passed
+    assert_passes(checks.two_layer_backward, E.two_layer_backward)
 
 
 @pytest.mark.parametrize(("variant", "fragments"), [
@@ -100,7 +105,7 @@ def test_transposed_weight_gradient_on_the_square_case_gets_its_hint():
 
 def test_none_stub_and_errors():
     assert_fails_with(checks.two_layer_backward, lambda *a: None, "returned None")
-    assert run(checks.two_layer_backward, stub).status == "not done"
+    assert_not_done(checks.two_layer_backward, stub)
 
     def broken(*args):
         return 1 / 0
@@ -117,22 +122,21 @@ def test_inputs_are_copied_so_in_place_changes_do_not_fool_the_check():
         W1 *= 0
         return out
 
-    assert run(checks.two_layer_backward, mutating).passed
+    assert_passes(checks.two_layer_backward, mutating)
 
 
 # ---------------------------------------------------------------- sigmoid_vanishing_depth
 
 def test_depth_exercise():
-    result = run(checks.sigmoid_vanishing_depth, 10)
-    assert result.passed and "below 1e-06" in result.message
-    assert run(checks.sigmoid_vanishing_depth, 10.0).passed
+    assert_verdict(run(checks.sigmoid_vanishing_depth, 10), "passed", "below 1e-06")
+    assert_passes(checks.sigmoid_vanishing_depth, 10.0)
     assert_fails_with(checks.sigmoid_vanishing_depth, 9, "at 9 hidden layers", "add layers")
     assert_fails_with(checks.sigmoid_vanishing_depth, 12, "shallower network already gets there")
     assert_fails_with(checks.sigmoid_vanishing_depth, 0, "from 1 to 50")
     assert_fails_with(checks.sigmoid_vanishing_depth, "ten", "whole number")
     assert_fails_with(checks.sigmoid_vanishing_depth, 9.5, "whole number")
     assert_fails_with(checks.sigmoid_vanishing_depth, True, "whole number")
-    assert run(checks.sigmoid_vanishing_depth, None).status == "not done"
+    assert_not_done(checks.sigmoid_vanishing_depth, None)
 
 
 # ---------------------------------------------------------------- relative_error
@@ -143,7 +147,7 @@ def relerr_reference(a, b):
 
 
 def test_relative_error_reference_passes():
-    assert run(checks.relative_error, relerr_reference).passed
+    assert_passes(checks.relative_error, relerr_reference)
 
 
 @pytest.mark.parametrize(("fn", "fragments"), [
@@ -166,5 +170,5 @@ def test_relative_error_mistakes(fn, fragments):
 
 
 def test_relative_error_stub_and_errors():
-    assert run(checks.relative_error, stub).status == "not done"
+    assert_not_done(checks.relative_error, stub)
     assert_fails_with(checks.relative_error, lambda a, b: a.nope, "raised AttributeError")

@@ -3,6 +3,15 @@ intended message; unsolved exercises are "not done", crashing ones are "failed" 
 
 import numpy as np
 import pytest
+from check_helpers import (
+    assert_fails_with,
+    assert_not_done,
+    assert_pair_fails_with,
+    assert_passes,
+    assert_verdict,
+    run,
+    stub,
+)
 
 from gdcourse import check
 
@@ -18,14 +27,11 @@ def leaky_backward(dy, x, negative_slope=0.01):
 
 
 def test_leaky_relu_reference_passes():
-    result = check.leaky_relu_layer(leaky_forward, leaky_backward)
-    assert result.passed, result.message
-    assert "x = 0" in result.message
+    assert_verdict(run(check.leaky_relu_layer, leaky_forward, leaky_backward), "passed", "x = 0")
 
 
 def test_leaky_relu_max_form_passes():
-    result = check.leaky_relu_layer(lambda x, s=0.01: np.maximum(x, s * x), leaky_backward)
-    assert result.passed, result.message
+    assert_passes(check.leaky_relu_layer, lambda x, s=0.01: np.maximum(x, s * x), leaky_backward)
 
 
 @pytest.mark.parametrize("forward, message", [
@@ -38,10 +44,7 @@ def test_leaky_relu_max_form_passes():
     (lambda x, s=0.01: np.where(x > 0, x, s * x).ravel(), "has shape"),
 ])
 def test_leaky_relu_forward_mistakes(forward, message):
-    result = check.leaky_relu_layer(forward, leaky_backward)
-    assert result.status == "failed"
-    assert message in result.message
-    assert "forward" in result.message
+    assert_pair_fails_with(check.leaky_relu_layer, forward, leaky_backward, message, "forward")
 
 
 @pytest.mark.parametrize("backward, message", [
@@ -54,24 +57,17 @@ def test_leaky_relu_forward_mistakes(forward, message):
     (lambda dy, x, s=0.01: dy * np.where(x > 0, x, s * x), "needs the derivative f'(x)"),
 ])
 def test_leaky_relu_backward_mistakes(backward, message):
-    result = check.leaky_relu_layer(leaky_forward, backward)
-    assert result.status == "failed"
-    assert message in result.message
-    assert "backward on" in result.message and "random dy" in result.message
+    assert_pair_fails_with(check.leaky_relu_layer, leaky_forward, backward, message, "backward on", "random dy")
 
 
 def test_leaky_relu_not_done_and_errors():
-    def stub(*args):
-        raise NotImplementedError("Exercise leaky_relu_layer: replace this line with your code")
-
-    assert check.leaky_relu_layer(stub, leaky_backward).status == "not done"
-    assert check.leaky_relu_layer(leaky_forward, stub).status == "not done"
+    assert_not_done(check.leaky_relu_layer, stub, leaky_backward)
+    assert_not_done(check.leaky_relu_layer, leaky_forward, stub)
 
     def broken(dy, x, s=0.01):
         return dy * undefined_name  # noqa: F821
 
-    result = check.leaky_relu_layer(leaky_forward, broken)
-    assert result.status == "failed" and "NameError" in result.message
+    assert_pair_fails_with(check.leaky_relu_layer, leaky_forward, broken, "NameError")
 
 
 # ---------------------------------------------------------------- stable_softmax
@@ -83,8 +79,7 @@ def softmax(z, axis=-1):
 
 
 def test_softmax_reference_passes():
-    result = check.stable_softmax(softmax)
-    assert result.passed, result.message
+    assert_passes(check.stable_softmax, softmax)
 
 
 def naive(z, axis=-1):
@@ -128,9 +123,7 @@ def wrong_sum_axis(z, axis=-1):
     (wrong_sum_axis, "along the wrong axis"),
 ])
 def test_softmax_mistakes(fn, message):
-    result = check.stable_softmax(fn)
-    assert result.status == "failed"
-    assert message in result.message, result.message
+    assert_fails_with(check.stable_softmax, fn, message)
 
 
 def test_naive_softmax_fails_on_the_large_logits_without_warnings():
@@ -138,17 +131,12 @@ def test_naive_softmax_fails_on_the_large_logits_without_warnings():
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = check.stable_softmax(naive)
-    assert "z = [1000, 1001, 1002]" in result.message
+        assert_fails_with(check.stable_softmax, naive, "z = [1000, 1001, 1002]")
 
 
 def test_softmax_not_done_and_errors():
-    def stub(z, axis=-1):
-        raise NotImplementedError("Exercise stable_softmax: replace this line with your code")
-
-    assert check.stable_softmax(stub).status == "not done"
-    result = check.stable_softmax(lambda z, axis=-1: z.nonexistent())
-    assert result.status == "failed" and "AttributeError" in result.message
+    assert_not_done(check.stable_softmax, stub)
+    assert_fails_with(check.stable_softmax, lambda z, axis=-1: z.nonexistent(), "AttributeError")
 
 
 # ---------------------------------------------------------------- weakest_derivative
@@ -156,9 +144,8 @@ def test_softmax_not_done_and_errors():
 
 def test_weakest_derivative_accepts_sigmoid_and_a_quarter():
     for name, peak in (("sigmoid", 0.25), ("Sigmoid", 0.251), ("logistic", 0.25)):
-        result = check.weakest_derivative(name, peak)
-        assert result.passed, result.message
-    assert "1/4" in check.weakest_derivative("sigmoid", 0.25).message
+        assert_passes(check.weakest_derivative, name, peak)
+    assert "1/4" in assert_passes(check.weakest_derivative, "sigmoid", 0.25).message
 
 
 @pytest.mark.parametrize("name, peak, message", [
@@ -173,14 +160,12 @@ def test_weakest_derivative_accepts_sigmoid_and_a_quarter():
     (0.25, 0.25, "as a string"),
 ])
 def test_weakest_derivative_mistakes(name, peak, message):
-    result = check.weakest_derivative(name, peak)
-    assert result.status == "failed"
-    assert message in result.message, result.message
+    assert_verdict(run(check.weakest_derivative, name, peak), "failed", message)
 
 
 def test_weakest_derivative_not_done():
-    assert check.weakest_derivative(None, None).status == "not done"
-    assert check.weakest_derivative("sigmoid", None).status == "not done"
+    assert_not_done(check.weakest_derivative, None, None)
+    assert_not_done(check.weakest_derivative, "sigmoid", None)
 
 
 # ---------------------------------------------------------------- perceptron_update
@@ -193,8 +178,7 @@ def update(w, b, x, y, lr=1.0):
 
 
 def test_perceptron_reference_passes():
-    result = check.perceptron_update(update)
-    assert result.passed, result.message
+    assert_passes(check.perceptron_update, update)
 
 
 def always(w, b, x, y, lr=1.0):
@@ -238,9 +222,7 @@ def only_w(w, b, x, y, lr=1.0):
     (only_w, "return the pair (w_new, b_new)"),
 ])
 def test_perceptron_mistakes(fn, message):
-    result = check.perceptron_update(fn)
-    assert result.status == "failed"
-    assert message in result.message, result.message
+    assert_fails_with(check.perceptron_update, fn, message)
 
 
 def test_perceptron_does_not_see_its_own_in_place_changes():
@@ -250,13 +232,9 @@ def test_perceptron_does_not_see_its_own_in_place_changes():
             b += lr * y
         return w, b
 
-    assert check.perceptron_update(in_place).passed
+    assert_passes(check.perceptron_update, in_place)
 
 
 def test_perceptron_not_done_and_errors():
-    def stub(w, b, x, y, lr=1.0):
-        raise NotImplementedError("Exercise perceptron_update: replace this line with your code")
-
-    assert check.perceptron_update(stub).status == "not done"
-    result = check.perceptron_update(lambda w, b, x, y, lr=1.0: 1 / 0)
-    assert result.status == "failed" and "ZeroDivisionError" in result.message
+    assert_not_done(check.perceptron_update, stub)
+    assert_fails_with(check.perceptron_update, lambda w, b, x, y, lr=1.0: 1 / 0, "ZeroDivisionError")

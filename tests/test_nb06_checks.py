@@ -4,27 +4,19 @@ intended message, reports a NotImplementedError stub as "not done", and reports 
 
 import numpy as np
 import pytest
+from check_helpers import (
+    assert_fails_with,
+    assert_not_done,
+    assert_pair_fails_with,
+    assert_passes,
+    assert_verdict,
+    run,
+    stub,
+)
 
 from gdcourse import check
 from gdcourse.check import normalization as checks
 from gdcourse.experiments import normalization as E
-
-
-def run(check_fn, *answers):
-    result = check_fn(*answers)
-    assert result.status in ("passed", "failed", "not done")
-    return result
-
-
-def assert_fails_with(check_fn, answers, *fragments):
-    result = run(check_fn, *answers)
-    assert result.status == "failed", result.message
-    for fragment in fragments:
-        assert fragment in result.message, result.message
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise: replace this line with your code")
 
 
 def broken(*args, **kwargs):
@@ -71,9 +63,9 @@ def fold(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
 # ---------------------------------------------------------------- batchnorm_forward
 
 def test_batchnorm_forward_passes_the_reference_and_a_list_cache():
-    assert run(check.batchnorm_forward, bn_forward).passed
+    assert_passes(check.batchnorm_forward, bn_forward)
     as_list = lambda x, g, b, eps=1e-5: [bn_forward(x, g, b, eps)[0].tolist(), "any cache"]
-    assert run(check.batchnorm_forward, as_list).passed
+    assert_passes(check.batchnorm_forward, as_list)
 
 
 def _ddof1(x, g, b, eps):
@@ -102,19 +94,18 @@ def _rows(x, g, b, eps):
     (bn_forward_variant(lambda x, g, b, eps: np.zeros(3)), ["shape (3,)", "the shape of x"]),
 ])
 def test_batchnorm_forward_names_the_mistake(wrong, fragments):
-    assert_fails_with(check.batchnorm_forward, (wrong,), *fragments)
+    assert_fails_with(check.batchnorm_forward, wrong, *fragments)
 
 
 def test_batchnorm_forward_not_done_and_errors():
-    assert run(check.batchnorm_forward, stub).status == "not done"
-    assert_fails_with(check.batchnorm_forward, (broken,), "ZeroDivisionError", "x of shape (8, 4)")
+    assert_not_done(check.batchnorm_forward, stub)
+    assert_fails_with(check.batchnorm_forward, broken, "ZeroDivisionError", "x of shape (8, 4)")
 
 
 # ---------------------------------------------------------------- batchnorm_backward
 
 def test_batchnorm_backward_passes_the_reference():
-    result = run(check.batchnorm_backward, bn_forward, bn_backward)
-    assert result.passed and "central differences" in result.message
+    assert_verdict(run(check.batchnorm_backward, bn_forward, bn_backward), "passed", "central differences")
 
 
 def backward_variant(dx_of=None, dgamma_of=None, dbeta_of=None):
@@ -166,29 +157,29 @@ def _layer_axis(dout, x_hat, inv_std, gamma):
     (lambda dout, cache: bn_backward(dout, cache)[:2], ["(dx, dgamma, dbeta)"]),
 ])
 def test_batchnorm_backward_names_the_mistake(wrong, fragments):
-    assert_fails_with(check.batchnorm_backward, (bn_forward, wrong), *fragments)
+    assert_pair_fails_with(check.batchnorm_backward, bn_forward, wrong, *fragments)
 
 
 def test_batchnorm_backward_detects_the_wrong_axis():
-    assert_fails_with(check.batchnorm_backward, (bn_forward, backward_variant(dx_of=_layer_axis)),
-                      "over the features (axis=1)", "axis=0")
+    assert_pair_fails_with(check.batchnorm_backward, bn_forward, backward_variant(dx_of=_layer_axis),
+                           "over the features (axis=1)", "axis=0")
 
 
 def test_batchnorm_backward_asks_to_fix_the_forward_first():
-    assert_fails_with(check.batchnorm_backward, (bn_forward_variant(_ddof1), bn_backward),
-                      "batchnorm_forward is not right yet")
+    assert_pair_fails_with(check.batchnorm_backward, bn_forward_variant(_ddof1), bn_backward,
+                           "batchnorm_forward is not right yet")
 
 
 def test_batchnorm_backward_not_done_and_errors():
-    assert run(check.batchnorm_backward, bn_forward, stub).status == "not done"
-    assert run(check.batchnorm_backward, stub, stub).status == "not done"
-    assert_fails_with(check.batchnorm_backward, (bn_forward, broken), "ZeroDivisionError")
+    assert_not_done(check.batchnorm_backward, bn_forward, stub)
+    assert_not_done(check.batchnorm_backward, stub, stub)
+    assert_pair_fails_with(check.batchnorm_backward, bn_forward, broken, "ZeroDivisionError")
 
 
 # ---------------------------------------------------------------- layernorm_forward
 
 def test_layernorm_forward_passes_the_reference():
-    assert run(check.layernorm_forward, ln_forward).passed
+    assert_passes(check.layernorm_forward, ln_forward)
 
 
 @pytest.mark.parametrize("wrong,fragments", [
@@ -206,19 +197,19 @@ def test_layernorm_forward_passes_the_reference():
     (lambda x, g, b, eps=1e-5: None, ["returned None"]),
 ])
 def test_layernorm_forward_names_the_mistake(wrong, fragments):
-    assert_fails_with(check.layernorm_forward, (wrong,), *fragments)
+    assert_fails_with(check.layernorm_forward, wrong, *fragments)
 
 
 def test_layernorm_forward_not_done_and_errors():
-    assert run(check.layernorm_forward, stub).status == "not done"
-    assert_fails_with(check.layernorm_forward, (broken,), "ZeroDivisionError")
+    assert_not_done(check.layernorm_forward, stub)
+    assert_fails_with(check.layernorm_forward, broken, "ZeroDivisionError")
 
 
 # ---------------------------------------------------------------- fold_batchnorm
 
 def test_fold_batchnorm_passes_the_reference_and_the_package():
-    assert run(check.fold_batchnorm, fold).passed
-    assert run(check.fold_batchnorm, E.fold_batchnorm).passed
+    assert_passes(check.fold_batchnorm, fold)
+    assert_passes(check.fold_batchnorm, E.fold_batchnorm)
 
 
 def fold_variant(weight=None, bias=None):
@@ -244,25 +235,24 @@ def fold_variant(weight=None, bias=None):
     (lambda *args: fold(*args)[0], ["return the pair (W', b')"]),
 ])
 def test_fold_batchnorm_names_the_mistake(wrong, fragments):
-    assert_fails_with(check.fold_batchnorm, (wrong,), *fragments)
+    assert_fails_with(check.fold_batchnorm, wrong, *fragments)
 
 
 def test_fold_batchnorm_not_done_and_errors():
-    assert run(check.fold_batchnorm, stub).status == "not done"
-    assert_fails_with(check.fold_batchnorm, (broken,), "ZeroDivisionError")
+    assert_not_done(check.fold_batchnorm, stub)
+    assert_fails_with(check.fold_batchnorm, broken, "ZeroDivisionError")
 
 
 # ---------------------------------------------------------------- smallest_batch_size
 
 def test_smallest_batch_size_accepts_only_the_package_answer():
     truth = E.smallest_batch_size()
-    result = run(check.smallest_batch_size, truth)
-    assert result.passed and f"B = {truth}" in result.message
-    assert run(check.smallest_batch_size, float(truth)).passed
-    assert_fails_with(check.smallest_batch_size, (truth - 1,), "below 95%", "increase the batch size")
-    assert_fails_with(check.smallest_batch_size, (truth + 5,), "works", "step down")
-    assert_fails_with(check.smallest_batch_size, (64,), "smaller batch already reaches 95%")
-    assert_fails_with(check.smallest_batch_size, (2,), "increase")
+    assert_verdict(run(check.smallest_batch_size, truth), "passed", f"B = {truth}")
+    assert_passes(check.smallest_batch_size, float(truth))
+    assert_fails_with(check.smallest_batch_size, truth - 1, "below 95%", "increase the batch size")
+    assert_fails_with(check.smallest_batch_size, truth + 5, "works", "step down")
+    assert_fails_with(check.smallest_batch_size, 64, "smaller batch already reaches 95%")
+    assert_fails_with(check.smallest_batch_size, 2, "increase")
 
 
 @pytest.mark.parametrize("value,fragment", [
@@ -270,8 +260,8 @@ def test_smallest_batch_size_accepts_only_the_package_answer():
     (1, "from 2 to 64"), (100, "from 2 to 64"),
 ])
 def test_smallest_batch_size_rejects_malformed_answers(value, fragment):
-    assert_fails_with(check.smallest_batch_size, (value,), fragment)
+    assert_fails_with(check.smallest_batch_size, value, fragment)
 
 
 def test_smallest_batch_size_not_done():
-    assert run(check.smallest_batch_size, None).status == "not done"
+    assert_not_done(check.smallest_batch_size, None)

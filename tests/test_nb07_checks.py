@@ -3,6 +3,15 @@ intended message, reports a NotImplementedError stub as "not done" and names any
 
 import numpy as np
 import pytest
+from check_helpers import (
+    assert_fails_with,
+    assert_not_done,
+    assert_pair_fails_with,
+    assert_passes,
+    assert_verdict,
+    run,
+    stub,
+)
 
 from gdcourse import check
 from gdcourse.experiments import regularization as E
@@ -30,9 +39,9 @@ def keep_less_than_forward(x, p, rng, training=True):
 
 
 def test_dropout_accepts_the_reference_and_an_equivalent_mask_rule():
-    assert check.dropout_forward_backward(good_forward, good_backward).passed
-    assert check.dropout_forward_backward(E.dropout_forward, E.dropout_backward).passed
-    assert check.dropout_forward_backward(keep_less_than_forward, good_backward).passed
+    assert_passes(check.dropout_forward_backward, good_forward, good_backward)
+    assert_passes(check.dropout_forward_backward, E.dropout_forward, E.dropout_backward)
+    assert_passes(check.dropout_forward_backward, keep_less_than_forward, good_backward)
 
 
 def test_dropout_rejects_scaling_at_test_time():
@@ -42,9 +51,8 @@ def test_dropout_rejects_scaling_at_test_time():
         mask = rng.random(x.shape) >= p
         return x * mask, mask
 
-    result = check.dropout_forward_backward(forward, good_backward)
-    assert result.status == "failed"
-    assert "original (non-inverted) dropout, scaling at test time" in result.message
+    assert_pair_fails_with(check.dropout_forward_backward, forward, good_backward,
+                           "original (non-inverted) dropout, scaling at test time")
 
 
 def test_dropout_rejects_a_forgotten_scale():
@@ -54,8 +62,7 @@ def test_dropout_rejects_a_forgotten_scale():
         mask = (rng.random(x.shape) >= p).astype(float)
         return x * mask, mask
 
-    result = check.dropout_forward_backward(forward, good_backward)
-    assert result.status == "failed" and "you forgot to divide by 1 - p" in result.message
+    assert_pair_fails_with(check.dropout_forward_backward, forward, good_backward, "you forgot to divide by 1 - p")
 
 
 def test_dropout_rejects_a_new_mask_in_backward():
@@ -74,19 +81,17 @@ def test_dropout_rejects_a_new_mask_in_backward():
         fresh = (state["rng"].random(dout.shape) >= state["p"]) / (1 - state["p"])
         return dout * fresh
 
-    result = check.dropout_forward_backward(forward, backward)
-    assert result.status == "failed" and "reuse the mask of the forward pass" in result.message
+    assert_pair_fails_with(check.dropout_forward_backward, forward, backward, "reuse the mask of the forward pass")
 
 
 def test_dropout_rejects_a_backward_that_ignores_the_mask_or_its_scale():
-    ignores = check.dropout_forward_backward(good_forward, lambda dout, mask: dout)
-    assert ignores.status == "failed" and "ignored the mask" in ignores.message
+    assert_pair_fails_with(check.dropout_forward_backward, good_forward, lambda dout, mask: dout, "ignored the mask")
 
     def unscaled_backward(dout, mask):
         return dout if mask is None else dout * (mask != 0)
 
-    unscaled = check.dropout_forward_backward(good_forward, unscaled_backward)
-    assert unscaled.status == "failed" and "misses the 1/(1 - p) factor" in unscaled.message
+    assert_pair_fails_with(check.dropout_forward_backward, good_forward, unscaled_backward,
+                           "misses the 1/(1 - p) factor")
 
 
 def test_dropout_rejects_keep_probability_and_division_by_p():
@@ -96,8 +101,7 @@ def test_dropout_rejects_keep_probability_and_division_by_p():
         mask = (rng.random(x.shape) < p) / p
         return x * mask, mask
 
-    result = check.dropout_forward_backward(keep_prob, good_backward)
-    assert result.status == "failed" and "probability to DROP a unit" in result.message
+    assert_pair_fails_with(check.dropout_forward_backward, keep_prob, good_backward, "probability to DROP a unit")
 
     def divide_by_p(x, p, rng, training=True):
         if not training or p == 0:
@@ -105,8 +109,7 @@ def test_dropout_rejects_keep_probability_and_division_by_p():
         mask = (rng.random(x.shape) >= p) / p
         return x * mask, mask
 
-    result = check.dropout_forward_backward(divide_by_p, good_backward)
-    assert result.status == "failed" and "= 1/p" in result.message and "KEEP probability" in result.message
+    assert_pair_fails_with(check.dropout_forward_backward, divide_by_p, good_backward, "= 1/p", "KEEP probability")
 
 
 def test_dropout_rejects_dropout_at_evaluation_and_double_scaling():
@@ -114,16 +117,15 @@ def test_dropout_rejects_dropout_at_evaluation_and_double_scaling():
         mask = (rng.random(x.shape) >= p) / (1 - p)
         return x * mask, mask
 
-    result = check.dropout_forward_backward(always_on, good_backward)
-    assert result.status == "failed" and "still active at evaluation" in result.message
+    assert_pair_fails_with(check.dropout_forward_backward, always_on, good_backward, "still active at evaluation")
 
     def double(x, p, rng, training=True):
         if not training:
             return x * (1 - p), None
         return good_forward(x, p, rng, training)
 
-    result = check.dropout_forward_backward(double, good_backward)
-    assert result.status == "failed" and "evaluation pass also multiplies by 1 - p" in result.message
+    assert_pair_fails_with(check.dropout_forward_backward, double, good_backward,
+                           "evaluation pass also multiplies by 1 - p")
 
 
 def test_dropout_rejects_the_global_random_state():
@@ -133,24 +135,20 @@ def test_dropout_rejects_the_global_random_state():
         mask = (np.random.random(x.shape) >= p) / (1 - p)
         return x * mask, mask
 
-    result = check.dropout_forward_backward(global_rng, good_backward)
-    assert result.status == "failed" and "draw the mask from the rng argument" in result.message
+    assert_pair_fails_with(check.dropout_forward_backward, global_rng, good_backward,
+                           "draw the mask from the rng argument")
 
 
 def test_dropout_not_done_and_errors():
-    def stub(*args):
-        raise NotImplementedError
-
-    assert check.dropout_forward_backward(stub, stub).status == "not done"
+    assert_not_done(check.dropout_forward_backward, stub, stub)
 
     def broken(x, p, rng, training=True):
         raise KeyError("oops")
 
-    result = check.dropout_forward_backward(broken, good_backward)
-    assert result.status == "failed" and "KeyError" in result.message
+    assert_pair_fails_with(check.dropout_forward_backward, broken, good_backward, "KeyError")
 
-    single = check.dropout_forward_backward(lambda x, p, rng, training=True: x, good_backward)
-    assert single.status == "failed" and "return a pair (out, mask)" in single.message
+    assert_pair_fails_with(check.dropout_forward_backward, lambda x, p, rng, training=True: x, good_backward,
+                           "return a pair (out, mask)")
 
 
 # ---------------------------------------------------------------- L2 penalty
@@ -182,8 +180,8 @@ def variant_l2(value_factor=0.5, grad_factor=1.0, biases=False, drop_bias_keys=F
 
 
 def test_l2_accepts_the_reference():
-    assert check.l2_penalty_grad(good_l2).passed
-    assert check.l2_penalty_grad(variant_l2()).passed
+    assert_passes(check.l2_penalty_grad, good_l2)
+    assert_passes(check.l2_penalty_grad, variant_l2())
 
 
 @pytest.mark.parametrize("variant, message", [
@@ -196,9 +194,7 @@ def test_l2_accepts_the_reference():
     (variant_l2(lam_in_grad=False), "multiply by lam"),
 ])
 def test_l2_names_the_mistake(variant, message):
-    result = check.l2_penalty_grad(variant)
-    assert result.status == "failed"
-    assert message in result.message
+    assert_fails_with(check.l2_penalty_grad, variant, message)
 
 
 def test_l2_catches_penalized_bias_gradients_even_with_the_right_value():
@@ -206,19 +202,14 @@ def test_l2_catches_penalized_bias_gradients_even_with_the_right_value():
         penalty, grads = good_l2(params, lam)
         return penalty, {name: lam * value for name, value in params.items()}
 
-    result = check.l2_penalty_grad(fn)
-    assert result.status == "failed" and "you penalized the biases" in result.message
+    assert_fails_with(check.l2_penalty_grad, fn, "you penalized the biases")
 
 
 def test_l2_not_done_error_and_shape():
-    def stub(params, lam):
-        raise NotImplementedError
-
-    assert check.l2_penalty_grad(stub).status == "not done"
-    result = check.l2_penalty_grad(lambda params, lam: 1 / 0)
-    assert result.status == "failed" and "ZeroDivisionError" in result.message
-    result = check.l2_penalty_grad(lambda params, lam: good_l2(params, lam)[0])
-    assert result.status == "failed" and "return a pair (penalty, grads)" in result.message
+    assert_not_done(check.l2_penalty_grad, stub)
+    assert_fails_with(check.l2_penalty_grad, lambda params, lam: 1 / 0, "ZeroDivisionError")
+    assert_fails_with(check.l2_penalty_grad, lambda params, lam: good_l2(params, lam)[0],
+                      "return a pair (penalty, grads)")
 
 
 # ---------------------------------------------------------------- should_stop
@@ -259,8 +250,8 @@ def ties_improve(val_losses, patience):
 
 
 def test_should_stop_accepts_the_reference():
-    assert check.should_stop(good_should_stop).passed
-    assert check.should_stop(E.should_stop).passed
+    assert_passes(check.should_stop, good_should_stop)
+    assert_passes(check.should_stop, E.should_stop)
 
 
 @pytest.mark.parametrize("variant, message", [
@@ -270,24 +261,17 @@ def test_should_stop_accepts_the_reference():
     (ties_improve, "you treat a loss equal to the best as an improvement"),
 ])
 def test_should_stop_names_the_mistake(variant, message):
-    result = check.should_stop(variant)
-    assert result.status == "failed"
-    assert message in result.message
+    assert_fails_with(check.should_stop, variant, message)
 
 
 def test_should_stop_empty_list_none_and_stub():
     def crashes_on_empty(val_losses, patience):
         return len(val_losses) - 1 - int(np.argmin(val_losses)) >= patience
 
-    result = check.should_stop(crashes_on_empty)
-    assert result.status == "failed" and "ValueError on an empty list" in result.message
-    result = check.should_stop(lambda val_losses, patience: None)
-    assert result.status == "failed" and "return True or False" in result.message
+    assert_fails_with(check.should_stop, crashes_on_empty, "ValueError on an empty list")
+    assert_fails_with(check.should_stop, lambda val_losses, patience: None, "return True or False")
 
-    def stub(val_losses, patience):
-        raise NotImplementedError
-
-    assert check.should_stop(stub).status == "not done"
+    assert_not_done(check.should_stop, stub)
 
 
 # ---------------------------------------------------------------- the L1 explorer exercise
@@ -295,25 +279,21 @@ def test_should_stop_empty_list_none_and_stub():
 
 def test_sparsest_l1_strength_accepts_the_package_answer():
     truth = E.sparsity_threshold(0.4)
-    result = check.sparsest_l1_strength(truth)
-    assert result.passed and "one step lower" in result.message
-    assert check.sparsest_l1_strength(0.00158).passed        # as the slider shows 10^-2.8
+    assert truth == pytest.approx(10**-2.8, rel=1e-12)           # a grid point of the explorer's slider
+    assert_verdict(run(check.sparsest_l1_strength, truth), "passed", "one step lower")
+    assert_passes(check.sparsest_l1_strength, 0.00158)        # as the slider shows 10^-2.8
 
 
 def test_sparsest_l1_strength_too_small_and_too_large():
     grid = E.PENALTY_STRENGTHS
     i = int(np.flatnonzero(grid == E.sparsity_threshold(0.4))[0])
-    too_small = check.sparsest_l1_strength(float(grid[i - 1]))
-    assert too_small.status == "failed" and "increase the strength" in too_small.message
-    too_large = check.sparsest_l1_strength(float(grid[i + 3]))
-    assert too_large.status == "failed" and "a smaller setting" in too_large.message
+    assert_fails_with(check.sparsest_l1_strength, float(grid[i - 1]), "increase the strength")
+    assert_fails_with(check.sparsest_l1_strength, float(grid[i + 3]), "a smaller setting")
 
 
 def test_sparsest_l1_strength_rejects_values_off_the_grid_and_bad_input():
-    assert check.sparsest_l1_strength(None).status == "not done"
-    off_grid = check.sparsest_l1_strength(0.0023)               # between 10^-2.7 and 10^-2.6
-    assert off_grid.status == "failed" and "not one of the explorer's settings" in off_grid.message
-    outside = check.sparsest_l1_strength(1.0)
-    assert outside.status == "failed" and "outside the explorer's range" in outside.message
-    text = check.sparsest_l1_strength("0.002")
-    assert text.status == "failed" and "positive number" in text.message
+    assert_not_done(check.sparsest_l1_strength, None)
+    assert_fails_with(check.sparsest_l1_strength, 0.0023,       # between 10^-2.7 and 10^-2.6
+                      "not one of the explorer's settings")
+    assert_fails_with(check.sparsest_l1_strength, 1.0, "outside the explorer's range")
+    assert_fails_with(check.sparsest_l1_strength, "0.002", "positive number")

@@ -6,7 +6,14 @@ import math
 
 import numpy as np
 import pytest
-from check_helpers import assert_fails_with, run, stub
+from check_helpers import (
+    assert_fails_with,
+    assert_not_done,
+    assert_passes,
+    assert_verdict,
+    run,
+    stub,
+)
 
 from gdcourse import check
 from gdcourse.check import initialization as checks
@@ -34,14 +41,14 @@ he_reference = normal_with(lambda a, b: math.sqrt(2 / a))
 
 
 def test_initializer_checks_pass_the_references_and_the_package():
-    assert run(check.xavier_normal, xavier_reference).passed
-    assert run(check.he_normal, he_reference).passed
-    assert run(check.xavier_normal, lambda shape, rng: E.initializer("xavier")(shape, rng=rng)).passed
-    assert run(check.he_normal, lambda shape, rng: E.initializer("he")(shape, rng=rng)).passed
+    assert_passes(check.xavier_normal, xavier_reference)
+    assert_passes(check.he_normal, he_reference)
+    assert_passes(check.xavier_normal, lambda shape, rng: E.initializer("xavier")(shape, rng=rng))
+    assert_passes(check.he_normal, lambda shape, rng: E.initializer("he")(shape, rng=rng))
     as_list = lambda shape, rng: xavier_reference(shape, rng).tolist()
-    assert run(check.xavier_normal, as_list).passed
+    assert_passes(check.xavier_normal, as_list)
     standard = lambda shape, rng: rng.standard_normal(shape) * math.sqrt(2 / shape[0])
-    assert run(check.he_normal, standard).passed
+    assert_passes(check.he_normal, standard)
 
 
 def uniform_with(bound_of):
@@ -85,8 +92,8 @@ def test_he_normal_names_the_mistake(wrong, fragments):
 
 
 def test_initializer_checks_stub_and_crash():
-    assert run(check.xavier_normal, stub).status == "not done"
-    assert run(check.he_normal, stub).status == "not done"
+    assert_not_done(check.xavier_normal, stub)
+    assert_not_done(check.he_normal, stub)
     assert_fails_with(check.he_normal, crashes, "KeyError", "fan_in", "shape=(400, 100)")
 
 
@@ -126,10 +133,10 @@ def stds_variant(measure=np.std, keep=E.is_activation, chain=True, reverse=False
 
 
 def test_activation_stds_passes_the_reference_and_close_variants():
-    assert run(check.activation_stds, stds_reference).passed
-    assert run(check.activation_stds, E.activation_stds).passed
-    assert run(check.activation_stds, stds_variant(measure=lambda h: float(np.std(h, ddof=1)))).passed
-    assert run(check.activation_stds, stds_variant()).passed                    # a list of floats is fine
+    assert_passes(check.activation_stds, stds_reference)
+    assert_passes(check.activation_stds, E.activation_stds)
+    assert_passes(check.activation_stds, stds_variant(measure=lambda h: float(np.std(h, ddof=1))))
+    assert_passes(check.activation_stds, stds_variant())                    # a list of floats is fine
 
 
 @pytest.mark.parametrize("wrong,fragments", [
@@ -151,7 +158,7 @@ def test_activation_stds_names_the_mistake(wrong, fragments):
 
 
 def test_activation_stds_stub_and_crash():
-    assert run(check.activation_stds, stub).status == "not done"
+    assert_not_done(check.activation_stds, stub)
     assert_fails_with(check.activation_stds, crashes, "KeyError", "sigmoid network")
 
 
@@ -168,8 +175,7 @@ def test_activation_stds_hint_cases_differ_from_the_truth():
 def test_flat_relu_gain_accepts_values_near_the_exact_gain():
     exact = E.flat_gain("relu", "xavier", 30, width=E.EXPLORER_WIDTH, batch=E.EXPLORER_BATCH, rng=E.EXPLORER_SEED)
     for value in (exact, 1.414, exact * 1.025, exact * 0.975):
-        result = run(check.flat_relu_gain, value)
-        assert result.passed and "√2" in result.message and "He initialization" in result.message
+        assert_verdict(run(check.flat_relu_gain, value), "passed", "√2", "He initialization")
 
 
 @pytest.mark.parametrize("value,fragments", [
@@ -187,4 +193,4 @@ def test_flat_relu_gain_explains_the_miss(value, fragments):
 
 
 def test_flat_relu_gain_not_done():
-    assert run(check.flat_relu_gain, None).status == "not done"
+    assert_not_done(check.flat_relu_gain, None)

@@ -6,7 +6,14 @@ import math
 
 import numpy as np
 import pytest
-from check_helpers import assert_fails_with, run, stub
+from check_helpers import (
+    assert_fails_with,
+    assert_not_done,
+    assert_passes,
+    assert_verdict,
+    run,
+    stub,
+)
 
 from gdcourse import check, diagnose
 from gdcourse.check import playbook as checks
@@ -32,7 +39,7 @@ def ema(losses, beta, correct=True, offset=1):
 
 
 def test_smooth_losses_passes_the_reference():
-    assert run(checks.smooth_losses, ema).passed
+    assert_passes(checks.smooth_losses, ema)
 
 
 def test_smooth_losses_passes_a_vectorized_solution():
@@ -40,7 +47,7 @@ def test_smooth_losses_passes_a_vectorized_solution():
         t = np.arange(len(losses))
         weights = np.tril(beta ** np.clip(t[:, None] - t[None, :], 0, None))
         return (1 - beta) * weights @ losses / (1 - beta ** (t + 1))
-    assert run(checks.smooth_losses, vectorized).passed
+    assert_passes(checks.smooth_losses, vectorized)
 
 
 def test_smooth_losses_detects_the_usual_slips():
@@ -59,7 +66,7 @@ def test_smooth_losses_shape_and_return_problems():
 
 
 def test_smooth_losses_not_done_and_errors():
-    assert run(checks.smooth_losses, stub).status == "not done"
+    assert_not_done(checks.smooth_losses, stub)
     assert_fails_with(checks.smooth_losses, broken, "KeyError")
 
 
@@ -69,17 +76,14 @@ def test_diagnose_case_accepts_name_title_and_number():
     truth = diagnose.generate(checks.DIAGNOSE_SEED).fault
     number = list(diagnose.FAULTS).index(truth.name) + 1
     for answer in (truth.name, truth.title, number, str(number)):
-        result = run(checks.diagnose_case, answer)
-        assert result.passed and truth.title in result.message, answer
+        assert_verdict(run(checks.diagnose_case, answer), "passed", truth.title)
 
 
 def test_diagnose_case_wrong_answer_gives_the_tell_and_a_clue_without_the_answer():
     truth = diagnose.generate(checks.DIAGNOSE_SEED).fault
     wrong = diagnose.FAULTS["lr_too_high"]
     assert truth.name != wrong.name
-    result = run(checks.diagnose_case, "lr_too_high")
-    assert result.status == "failed"
-    assert wrong.tell in result.message and truth.clue in result.message
+    result = assert_fails_with(checks.diagnose_case, "lr_too_high", wrong.tell, truth.clue)
     assert truth.title not in result.message and truth.name not in result.message
 
 
@@ -89,9 +93,11 @@ def test_diagnose_case_unknown_answer_lists_the_names():
 
 
 def test_diagnose_case_not_done_and_other_seeds():
-    assert run(checks.diagnose_case, None).status == "not done"
+    assert_not_done(checks.diagnose_case, None)
     other = diagnose.generate(3).fault.name
-    assert checks.diagnose_case(other, seed=3).passed
+    assert other != diagnose.generate(checks.DIAGNOSE_SEED).fault.name     # so the seed decides the verdict
+    assert_passes(checks.diagnose_case, other, seed=3)
+    assert_fails_with(checks.diagnose_case, other, f"case {checks.DIAGNOSE_SEED} does not")
 
 
 # ---------------------------------------------------------------- count_parameters
@@ -102,8 +108,8 @@ def reference_count(sizes):
 
 
 def test_count_parameters_passes_the_reference():
-    assert run(checks.count_parameters, reference_count).passed
-    assert run(checks.count_parameters, lambda s: float(reference_count(s))).passed     # 26.0 is fine
+    assert_passes(checks.count_parameters, reference_count)
+    assert_passes(checks.count_parameters, lambda s: float(reference_count(s)))     # 26.0 is fine
 
 
 def test_count_parameters_detects_the_usual_slips():
@@ -126,15 +132,15 @@ def test_count_parameters_generic_and_type_problems():
 
 
 def test_count_parameters_not_done_and_errors():
-    assert run(checks.count_parameters, stub).status == "not done"
+    assert_not_done(checks.count_parameters, stub)
     assert_fails_with(checks.count_parameters, broken, "KeyError")
 
 
 # ---------------------------------------------------------------- conv_output_size
 
 def test_conv_output_size_passes_the_reference():
-    assert run(checks.conv_output_size, lambda n, f, p, s: (n - f + 2 * p) // s + 1).passed
-    assert run(checks.conv_output_size, lambda n, f, p, s: math.floor((n - f + 2 * p) / s) + 1).passed
+    assert_passes(checks.conv_output_size, lambda n, f, p, s: (n - f + 2 * p) // s + 1)
+    assert_passes(checks.conv_output_size, lambda n, f, p, s: math.floor((n - f + 2 * p) / s) + 1)
 
 
 @pytest.mark.parametrize("wrong, fragment", [
@@ -157,5 +163,5 @@ def test_conv_output_size_float_and_type_problems():
 
 
 def test_conv_output_size_not_done_and_errors():
-    assert run(checks.conv_output_size, stub).status == "not done"
+    assert_not_done(checks.conv_output_size, stub)
     assert_fails_with(checks.conv_output_size, broken, "KeyError")

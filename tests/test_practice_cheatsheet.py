@@ -3,21 +3,11 @@
 import os
 import textwrap
 from html.parser import HTMLParser
-from pathlib import Path
-
-import pytest
 
 import gdcourse.cli
 from gdcourse.bank import load
 from gdcourse.practice import cli as practice_cli
 from gdcourse.practice.cheatsheet import cheatsheet_html, topic_markdown, write_cheatsheet
-
-FIXTURE = Path(__file__).parent / "data" / "bank_fixture"
-
-
-@pytest.fixture
-def bank():
-    return load(FIXTURE, solutions_dir=FIXTURE)
 
 
 def test_markdown_page_holds_key_points_formulas_and_mistakes(bank):
@@ -81,16 +71,16 @@ def test_html_escapes_every_text_and_keeps_latex_as_text(tmp_path):
     assert "script" not in parser.tags and parser.tags.count("li") == 3
 
 
-def test_cheatsheet_command(tmp_path, capsys):
+def test_cheatsheet_command(bank, tmp_path, capsys):
     args = gdcourse.cli.build_parser().parse_args(["cheatsheet", "--out", str(tmp_path / "out")])
-    assert practice_cli.run_cheatsheet(args, bank=load(FIXTURE, solutions_dir=FIXTURE)) == 0
+    assert practice_cli.run_cheatsheet(args, bank=bank) == 0
     assert "Wrote 3 Markdown page(s)" in capsys.readouterr().out
     assert (tmp_path / "out" / "gd.md").is_file() and (tmp_path / "out" / "cheatsheet.html").is_file()
 
 
-def test_cheatsheet_command_reports_an_unwritable_directory(tmp_path, capsys):
+def test_cheatsheet_command_reports_an_unwritable_directory(bank, tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     args = gdcourse.cli.build_parser().parse_args(["cheatsheet", "--out", str(blocker / "sub")])
-    assert practice_cli.run_cheatsheet(args, bank=load(FIXTURE, solutions_dir=FIXTURE)) == 1
+    assert practice_cli.run_cheatsheet(args, bank=bank) == 1
     assert "cannot write to" in capsys.readouterr().err

@@ -1,6 +1,5 @@
 """solutions/10_mock_interview.ipynb: valid, clean, and runs top to bottom headless."""
 
-import time
 from pathlib import Path
 
 import nbformat
@@ -39,11 +38,9 @@ def test_notebook_shows_the_three_modes(notebook):
 def test_notebook_runs_top_to_bottom_with_a_scratch_store(notebook, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("GDCOURSE_HOME", str(home))
-    start = time.monotonic()
     client = NotebookClient(notebook, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
-    elapsed = time.monotonic() - start
     errors = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
               if output.output_type == "error" or output.get("name") == "stderr"]
     assert errors == []
@@ -51,4 +48,3 @@ def test_notebook_runs_top_to_bottom_with_a_scratch_store(notebook, tmp_path, mo
     widgets = [cell for cell in notebook.cells if cell.cell_type == "code"
                and any("application/vnd.jupyter.widget-view+json" in out.get("data", {}) for out in cell.outputs)]
     assert len(widgets) == 3
-    assert elapsed < 60

@@ -2,11 +2,10 @@
 
 import datetime as dt
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from practice_helpers import Stopwatch
 
-from gdcourse.bank import load
 from gdcourse.practice.session import (
     FlashcardSession,
     MockInterview,
@@ -20,41 +19,6 @@ from gdcourse.practice.session import (
     notebook_reference,
     select_entries,
 )
-from gdcourse.practice.store import ProgressStore
-
-FIXTURE = Path(__file__).parent / "data" / "bank_fixture"
-
-
-class Clock:
-    def __init__(self, start=dt.datetime(2025, 3, 1, 9, 0)):
-        self.moment = start
-
-    def __call__(self):
-        return self.moment
-
-    def advance(self, days=0, hours=0):
-        self.moment += dt.timedelta(days=days, hours=hours)
-
-
-class Stopwatch:
-    """A fake monotonic clock for the interview timer."""
-
-    def __init__(self):
-        self.t = 1000.0
-
-    def __call__(self):
-        return self.t
-
-
-@pytest.fixture
-def bank():
-    return load(FIXTURE, solutions_dir=FIXTURE)
-
-
-@pytest.fixture
-def store(tmp_path):
-    with ProgressStore(tmp_path / "p.sqlite3", now=Clock()) as store:
-        yield store
 
 
 # ---------------------------------------------------------------- selection
@@ -160,7 +124,7 @@ def test_draw_rejects_bad_n(bank):
 
 # ---------------------------------------------------------------- mock interview
 def _interview(bank, store, tmp_path, **kw):
-    watch = Stopwatch()
+    watch = Stopwatch(1000.0)  # a start time far from 0: the timer must measure from it
     kw.setdefault("n", 2)
     interview = MockInterview(bank, rng=kw.pop("rng", 0), store=store, clock=watch, report_dir=tmp_path / "rep",
                               **kw)
@@ -290,8 +254,7 @@ def test_test_items_are_seeded_and_well_formed(bank):
             assert claims_own_prompt == (item.correct == 0)
 
 
-def test_true_false_items_come_both_ways():
-    bank = load(FIXTURE, solutions_dir=FIXTURE)
+def test_true_false_items_come_both_ways(bank):
     answers = {item.correct for seed in range(10) for item in make_test_items(bank, 15, rng=seed)
                if item.kind == "mistake"}
     assert answers == {0, 1}

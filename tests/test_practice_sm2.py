@@ -1,16 +1,12 @@
 """SM-2 scheduling against hand-computed grade sequences, and due dates across days."""
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
-from gdcourse.bank import load
 from gdcourse.practice.session import FlashcardSession
 from gdcourse.practice.sm2 import CardState, easiness_after, review
-from gdcourse.practice.store import ProgressStore
 
-FIXTURE = Path(__file__).parent / "data" / "bank_fixture"
 DAY0 = dt.date(2025, 3, 1)
 
 # Each row: grades given one after the other (one review per scheduled day), and the
@@ -85,32 +81,12 @@ def test_today_must_be_a_date():
         review(CardState(), 4, "2025-03-01")
 
 
-class Clock:
-    """An injectable clock: ``clock()`` returns the current datetime; ``advance`` moves it."""
-
-    def __init__(self, start=dt.datetime(2025, 3, 1, 9, 0)):
-        self.moment = start
-
-    def __call__(self):
-        return self.moment
-
-    def advance(self, days=0, hours=0):
-        self.moment += dt.timedelta(days=days, hours=hours)
-
-
-@pytest.fixture
-def bank():
-    return load(FIXTURE, solutions_dir=FIXTURE)
-
-
 def _queue(bank, store, **filters):
     session = FlashcardSession(bank, store, **filters)
     return [(card.entry.id, card.reason) for card in session._queue]
 
 
-def test_due_dates_move_across_days_with_an_injected_clock(bank, tmp_path):
-    clock = Clock()
-    store = ProgressStore(tmp_path / "p.sqlite3", now=clock)
+def test_due_dates_move_across_days_with_an_injected_clock(bank, store, clock):
     session = FlashcardSession(bank, store, topics=["GD"], levels=["easy"])
     assert [c.entry.id for c in session._queue] == ["GD-01", "GD-04"]  # new, bank order
     session.reveal()
@@ -129,9 +105,7 @@ def test_due_dates_move_across_days_with_an_injected_clock(bank, tmp_path):
         assert _queue(bank, store, topics=["GD"], levels=["easy"]) == expected
 
 
-def test_overdue_cards_come_first_oldest_due_first(bank, tmp_path):
-    clock = Clock()
-    store = ProgressStore(tmp_path / "p.sqlite3", now=clock)
+def test_overdue_cards_come_first_oldest_due_first(bank, store, clock):
     store.record_review("GD-04", "GD", 4)          # due 2025-03-02
     clock.advance(days=1)
     store.record_review("OPT-01", "OPT", 4)        # due 2025-03-03

@@ -12,22 +12,6 @@ import pytest
 from gdcourse.practice.store import APPLICATION_ID, ProgressStore, StoreError, data_dir
 
 
-class Clock:
-    def __init__(self, start=dt.datetime(2025, 3, 1, 9, 0)):
-        self.moment = start
-
-    def __call__(self):
-        return self.moment
-
-    def advance(self, days=0, hours=0):
-        self.moment += dt.timedelta(days=days, hours=hours)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def path(tmp_path):
     return tmp_path / "progress.sqlite3"
@@ -207,6 +191,7 @@ def test_damaged_pages_are_detected_and_moved_aside(path, clock):
     with ProgressStore(path, now=clock, on_message=messages.append) as store:
         assert store.moved_aside is not None and store.moved_aside.name.startswith("progress.sqlite3.corrupt-")
         assert store.reviews() == []
+    assert len(messages) == 1 and str(store.moved_aside) in messages[0] and "fresh store" in messages[0]
 
 
 def test_moving_aside_twice_in_one_second_keeps_both_files(path, clock):

@@ -1,6 +1,5 @@
 """``gdcourse practice`` driven end to end with scripted input, and its bad-argument handling."""
 
-import datetime as dt
 import io
 import signal
 import subprocess
@@ -11,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from practice_helpers import BANK_FIXTURE, Clock
 
 import gdcourse.cli
 from gdcourse.bank import BankError, load
@@ -19,16 +19,7 @@ from gdcourse.practice.session import MockInterview
 from gdcourse.practice.store import ProgressStore
 from gdcourse.practice.terminal import Console, _LiveClock, paginate, wrap_markdown
 
-FIXTURE = Path(__file__).parent / "data" / "bank_fixture"
 REPO = Path(__file__).resolve().parents[1]
-
-
-class Clock:
-    def __init__(self, start=dt.datetime(2025, 3, 1, 9, 0)):
-        self.moment = start
-
-    def __call__(self):
-        return self.moment
 
 
 class Terminal:
@@ -89,11 +80,6 @@ class AutoTerminal(Terminal):
             if prompt.startswith(start):
                 return reply
         raise AssertionError(f"unexpected prompt {prompt!r}")
-
-
-@pytest.fixture
-def bank():
-    return load(FIXTURE, solutions_dir=FIXTURE)
 
 
 @pytest.fixture(autouse=True)
@@ -300,8 +286,18 @@ def test_test_mode_end_to_end(bank, home):
     assert_fits_80x24(term)
 
 
-def test_test_mode_accepts_t_and_f_and_ctrl_c(bank, home):
-    # GD-02 has a common mistake; with OPT/hard... use seeds until a true/false item comes first
+@pytest.mark.parametrize("reply, option", [("t", "True"), ("f", "False"), ("TRUE", "True")])
+def test_test_mode_accepts_t_and_f_for_true_false_items(bank, home, reply, option):
+    # all 7 GD items: 5 key-point items (a-d) and the true/false items of GD-01 and GD-02 (a-b)
+    term = AutoTerminal({"Answer a-b": reply, "Answer a-d": "a"})
+    assert term.run(["--mode", "test", "--topic", "GD", "-n", "7", "--seed", "0"], bank) == 0
+    assert "Please type one letter" not in term.text
+    with _store(home) as store:
+        chosen = [row["chosen"] for row in store.test_answers(1) if row["kind"] == "mistake"]
+    assert chosen == [option, option]
+
+
+def test_test_mode_ctrl_c_ends_with_the_score_so_far(bank, home):
     term = Terminal(KeyboardInterrupt)
     assert term.run(["--mode", "test", "--topic", "GD", "-n", "3", "--seed", "0"], bank) == 130
     assert "Score: 0/0 answered (3 items)." in term.text
@@ -361,7 +357,7 @@ def _unlinked_fixture(tmp_path):
     """The fixture bank without notebook links, so a real process can load it wherever the notebooks are."""
     folder = tmp_path / "bank"
     folder.mkdir()
-    for source in FIXTURE.glob("*.toml"):
+    for source in BANK_FIXTURE.glob("*.toml"):
         text = "\n".join('notebook = ""' if line.startswith("notebook = ") else line
                          for line in source.read_text().splitlines())
         (folder / source.name).write_text(text)

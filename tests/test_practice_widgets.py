@@ -1,14 +1,10 @@
 """The notebook widgets, driven by clicking their buttons programmatically."""
 
-import datetime as dt
 import threading
 import time
-from pathlib import Path
 
-import pytest
+from practice_helpers import Stopwatch
 
-from gdcourse.bank import load
-from gdcourse.practice.store import ProgressStore
 from gdcourse.practice.widgets import (
     FlashcardWidget,
     LiveTimer,
@@ -16,27 +12,6 @@ from gdcourse.practice.widgets import (
     TestWidget,
     markdown_to_html,
 )
-
-FIXTURE = Path(__file__).parent / "data" / "bank_fixture"
-
-
-class Stopwatch:
-    def __init__(self):
-        self.t = 0.0
-
-    def __call__(self):
-        return self.t
-
-
-@pytest.fixture
-def bank():
-    return load(FIXTURE, solutions_dir=FIXTURE)
-
-
-@pytest.fixture
-def store(tmp_path):
-    with ProgressStore(tmp_path / "p.sqlite3", now=lambda: dt.datetime(2025, 3, 1, 9)) as store:
-        yield store
 
 
 def _visible(widget):

@@ -1,5 +1,7 @@
 """Penalties, clipping and early stopping."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -30,25 +32,32 @@ def test_penalty_gradients():
     np.testing.assert_allclose(w.grad, 0.1 * w.value)
 
 
-def test_squared_l2_gradient_vanishes_at_zero_but_l2_norm_does_not():
-    """REG-04: d/dw (λ/2)‖w‖² = λw → 0 as w → 0; d/dw λ‖w‖ = λ w/‖w‖ has length λ however small w is."""
+def test_l2_gradient_vanishes_near_zero_but_the_l1_gradient_does_not():
+    """d/dw (λ/2)‖w‖² = λw shrinks with w; d/dw λ‖w‖₁ = λ sign(w) keeps its size however small w is.
+
+    (The plain-norm penalty λ‖w‖ of REG-04 is tested in test_nb07_claims.py.)
+    """
     for scale in (1e-1, 1e-3, 1e-6):
         w = nn.Parameter(np.array([[scale, -scale]]))
-        R.add_l2_grad([w], 1.0)
-        assert np.linalg.norm(w.grad) == pytest.approx(np.sqrt(2) * scale)
-        norm_grad = w.value / np.linalg.norm(w.value)
-        assert np.linalg.norm(norm_grad) == pytest.approx(1.0)
+        R.add_l2_grad([w], 0.5)
+        np.testing.assert_allclose(w.grad, [[0.5 * scale, -0.5 * scale]], rtol=1e-15)
+        w.zero_grad()
+        R.add_l1_grad([w], 0.5)
+        np.testing.assert_array_equal(w.grad, [[0.5, -0.5]])
 
 
 def test_clip_grad_norm_keeps_direction_clip_value_does_not():
     a, b = nn.Parameter(np.zeros(2)), nn.Parameter(np.zeros(1))
     a.grad, b.grad = np.array([3.0, 0.4]), np.array([-12.0])
     before = np.concatenate([a.grad, b.grad])
+    global_norm = math.sqrt(3.0**2 + 0.4**2 + 12.0**2)              # 12.3758..., over both parameters
+    assert R.global_grad_norm([a, b]) == pytest.approx(global_norm, rel=1e-15)
     total = R.clip_grad_norm([a, b], 1.0)
     after = np.concatenate([a.grad, b.grad])
-    assert total == pytest.approx(np.linalg.norm(before))
-    assert np.linalg.norm(after) == pytest.approx(1.0, rel=1e-5)
-    assert np.dot(after, before) / (np.linalg.norm(after) * np.linalg.norm(before)) == pytest.approx(1.0)
+    assert total == pytest.approx(global_norm, rel=1e-15)            # the norm before clipping
+    # g · max_norm / (‖g‖ + 1e-6), as torch.nn.utils.clip_grad_norm_: length max_norm within 1e-7
+    np.testing.assert_allclose(after, before * 1.0 / (global_norm + 1e-6), rtol=1e-15)
+    assert np.linalg.norm(after) == pytest.approx(1.0, rel=1e-6)
     a.grad, b.grad = np.array([3.0, 0.4]), np.array([-12.0])
     R.clip_grad_value([a, b], 1.0)
     clipped = np.concatenate([a.grad, b.grad])
@@ -58,9 +67,12 @@ def test_clip_grad_norm_keeps_direction_clip_value_does_not():
 
 
 def test_clip_grad_norm_leaves_small_gradients_alone():
-    p = nn.Parameter(np.zeros(3))
-    p.grad = np.array([0.1, 0.2, -0.2])
-    R.clip_grad_norm([p], 1.0)
+    p, q = nn.Parameter(np.zeros(3)), nn.Parameter(np.zeros((1, 1)))
+    p.grad, q.grad = np.array([0.1, 0.2, -0.2]), np.array([[0.4]])
+    assert R.clip_grad_norm([p, q], 1.0) == pytest.approx(0.5, rel=1e-15)   # sqrt(0.01 + 0.04 + 0.04 + 0.16)
+    np.testing.assert_array_equal(p.grad, [0.1, 0.2, -0.2])
+    np.testing.assert_array_equal(q.grad, [[0.4]])
+    assert R.clip_grad_norm([p, q], 0.5 + 1e-5) == pytest.approx(0.5)         # just below: still untouched
     np.testing.assert_array_equal(p.grad, [0.1, 0.2, -0.2])
 
 
