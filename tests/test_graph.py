@@ -315,3 +315,25 @@ def test_draw_refuses_huge_graphs():
         y = y + x
     with pytest.raises(ValueError, match="301 nodes, more than max_nodes=200"):
         draw(y)
+
+
+def test_the_package_exports_the_engine_the_parser_and_the_drawing_from_their_modules():
+    from gdcourse import graph
+    from gdcourse.graph import drawing, engine, expression
+
+    assert graph.Value is engine.Value and graph.nodes is engine.nodes and graph.edges is engine.edges
+    assert graph.parse is expression.parse and graph.FUNCTIONS is expression.FUNCTIONS
+    assert graph.draw is drawing.draw and graph.layout is drawing.layout
+    assert set(engine.__all__) == {"Value", "nodes", "edges"}  # the file a learner reads holds only the engine
+
+
+def test_layout_puts_inputs_left_the_output_right_and_columns_by_longest_path():
+    from gdcourse.graph import layout
+
+    x, w, b = Value(2.0, "x"), Value(0.5, "w"), Value(-1.0, "b")
+    z = x * w            # depth 1
+    out = (z + b).tanh()  # + at depth 2, tanh at depth 3
+    position = layout(out)
+    assert {position[n][0] for n in (x, w, b)} == {0.0}
+    assert position[z][0] == 2.0 and position[out][0] == 6.0
+    assert position[out][0] == max(p[0] for p in position.values())

@@ -116,6 +116,12 @@ def test_gd_path_clip_norm_bounds_every_step():
     assert abs(clipped[-1] - 4) < abs(plain[-1] - 4)
 
 
+def test_clip_to_norm_shortens_only_long_vectors():
+    np.testing.assert_allclose(E.clip_to_norm(np.array([3.0, 4.0]), 1.0), [0.6, 0.8], rtol=1e-15)
+    np.testing.assert_array_equal(E.clip_to_norm(np.array([0.3, 0.4]), 1.0), [0.3, 0.4])
+    np.testing.assert_array_equal(E.clip_to_norm(np.zeros(2), 1.0), [0.0, 0.0])
+
+
 def test_gd_path_validates_its_arguments():
     with pytest.raises(TypeError, match="grad_fn"):
         E.gd_path(3.0, 0.0, 0.1, 5)

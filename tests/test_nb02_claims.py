@@ -13,13 +13,13 @@ import pytest
 
 from gdcourse import schedules
 from gdcourse.data import batch_indices, num_batches
-from gdcourse.experiments import variants as V
+from gdcourse.experiments import variants as E
 
 
 @pytest.fixture(scope="module")
 def problem():
     """The notebook's main problem."""
-    return V.regression_problem(n=500, d=10, noise=0.5, scales=np.geomspace(1, 0.3, 10), rng=0)
+    return E.regression_problem(n=500, d=10, noise=0.5, scales=np.geomspace(1, 0.3, 10), rng=0)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def _spread(X, y, w):
 # ---------------------------------------------------------------- the problem and the runner
 
 def test_least_squares_gradient_matches_central_differences():
-    p = V.regression_problem(n=30, d=4, noise=0.3, rng=1)
+    p = E.regression_problem(n=30, d=4, noise=0.3, rng=1)
     rng = np.random.default_rng(0)
     w = rng.standard_normal(4)
     h = 1e-6
@@ -54,8 +54,8 @@ def test_least_squares_gradient_matches_central_differences():
 
 
 def test_run_sgd_is_mini_batch_sgd_over_fresh_permutations():
-    p = V.regression_problem(n=23, d=3, rng=2)
-    trace = V.run_sgd(p, 0.1, batch_size=5, epochs=2, rng=7)
+    p = E.regression_problem(n=23, d=3, rng=2)
+    trace = E.run_sgd(p, 0.1, batch_size=5, epochs=2, rng=7)
     rng, w, ws = np.random.default_rng(7), np.zeros(3), [np.zeros(3)]
     for _ in range(2):
         order = rng.permutation(23)
@@ -70,9 +70,9 @@ def test_run_sgd_is_mini_batch_sgd_over_fresh_permutations():
 
 
 def test_run_sgd_full_batch_is_gradient_descent_and_takes_a_schedule():
-    p = V.regression_problem(n=40, d=3, rng=3)
+    p = E.regression_problem(n=40, d=3, rng=3)
     schedule = schedules.InverseTimeDecay(0.5, 0.1)
-    trace = V.run_sgd(p, schedule, batch_size=40, epochs=4)
+    trace = E.run_sgd(p, schedule, batch_size=40, epochs=4)
     w = np.zeros(3)
     for t in range(4):
         w = w - 0.5 / (1 + 0.1 * t) * p.X.T @ (p.X @ w - p.y) / 40
@@ -84,47 +84,47 @@ def test_run_sgd_flags_divergence_without_warnings(problem, curvatures):
     _, L = curvatures
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        trace = V.run_sgd(problem, 2.5 / L, batch_size=problem.n, epochs=200)
+        trace = E.run_sgd(problem, 2.5 / L, batch_size=problem.n, epochs=200)
     assert trace.diverged and len(trace.lrs) < 200
 
 
 def test_with_replacement_batches_repeat_examples():
-    p = V.regression_problem(n=100, d=2, rng=4)
+    p = E.regression_problem(n=100, d=2, rng=4)
     idx = np.concatenate(batch_indices(100, 10, replacement=True, rng=0))
     assert len(np.unique(idx)) < 100
-    assert not V.run_sgd(p, 0.05, 10, 2, rng=0, replacement=True).diverged
+    assert not E.run_sgd(p, 0.05, 10, 2, rng=0, replacement=True).diverged
 
 
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda p: V.run_sgd(p, 0.1, 0, 1), "batch_size"),
-        (lambda p: V.run_sgd(p, 0.1, 11, 1), "at most N=10"),
-        (lambda p: V.run_sgd(p, -0.1, 2, 1), "lr"),
-        (lambda p: V.run_sgd(p, 0.1, 2, 1, w0=np.zeros(3)), "w0"),
+        (lambda p: E.run_sgd(p, 0.1, 0, 1), "batch_size"),
+        (lambda p: E.run_sgd(p, 0.1, 11, 1), "at most N=10"),
+        (lambda p: E.run_sgd(p, -0.1, 2, 1), "lr"),
+        (lambda p: E.run_sgd(p, 0.1, 2, 1, w0=np.zeros(3)), "w0"),
         (lambda p: p.loss(np.zeros(5)), "w: expected shape"),
-        (lambda p: V.gradient_noise(p, np.zeros(2), [1.5]), "batch_sizes"),
-        (lambda p: V.make_schedule("linear", 0.1, 10), "kind"),
-        (lambda p: V.scaled_lr(0.1, 2, 4, "cubic"), "rule"),
-        (lambda p: V.simulate_sync_sgd(p, 0.1, workers=4, steps=1, batch_size=3), "at most N=10"),
+        (lambda p: E.gradient_noise(p, np.zeros(2), [1.5]), "batch_sizes"),
+        (lambda p: E.make_schedule("linear", 0.1, 10), "kind"),
+        (lambda p: E.scaled_lr(0.1, 2, 4, "cubic"), "rule"),
+        (lambda p: E.simulate_sync_sgd(p, 0.1, workers=4, steps=1, batch_size=3), "at most N=10"),
     ],
 )
 def test_bad_input_names_the_argument(call, message):
-    p = V.regression_problem(n=10, d=2, rng=0)
+    p = E.regression_problem(n=10, d=2, rng=0)
     with pytest.raises(ValueError, match=message):
         call(p)
 
 
 def test_non_problem_is_a_type_error():
     with pytest.raises(TypeError, match="problem: expected a LeastSquares"):
-        V.run_sgd("data", 0.1, 1, 1)
+        E.run_sgd("data", 0.1, 1, 1)
 
 
 # ---------------------------------------------------------------- VAR-01: batch gradient descent
 
 def test_full_batch_is_monotone_with_rate_one_minus_mu_over_l_squared(problem, curvatures):
     mu, L = curvatures
-    trace = V.run_sgd(problem, 1 / L, batch_size=problem.n, epochs=60)
+    trace = E.run_sgd(problem, 1 / L, batch_size=problem.n, epochs=60)
     excess = trace.excess(problem)
     assert np.all(np.diff(trace.loss) < 0)
     assert excess[60] / excess[59] == pytest.approx((1 - mu / L) ** 2, rel=2e-3)
@@ -134,7 +134,7 @@ def test_full_batch_is_monotone_with_rate_one_minus_mu_over_l_squared(problem, c
 # ---------------------------------------------------------------- VAR-02 and VAR-03: noise of the estimate
 
 def test_finite_population_correction_by_enumerating_every_batch():
-    p = V.regression_problem(n=6, d=2, rng=5)
+    p = E.regression_problem(n=6, d=2, rng=5)
     w = np.array([0.3, -1.0])
     G = np.array([x * (x @ w - t) for x, t in zip(p.X, p.y, strict=True)])
     full = G.mean(axis=0)
@@ -144,15 +144,15 @@ def test_finite_population_correction_by_enumerating_every_batch():
                            for s in itertools.combinations(range(6), B)])
         with_repl = np.mean([np.sum((G[list(s)].mean(axis=0) - full) ** 2)
                              for s in itertools.product(range(6), repeat=B)]) if B <= 4 else sigma2 / B
-        assert V.gradient_noise_variance(p, w, B) == pytest.approx(without, rel=1e-10, abs=1e-14)
+        assert E.gradient_noise_variance(p, w, B) == pytest.approx(without, rel=1e-10, abs=1e-14)
         fpc = sigma2 / B * (6 - B) / 5
-        assert V.gradient_noise_variance(p, w, B) == pytest.approx(fpc, rel=1e-10, abs=1e-14)
-        assert V.gradient_noise_variance(p, w, B, replacement=True) == pytest.approx(with_repl, rel=1e-10)
+        assert E.gradient_noise_variance(p, w, B) == pytest.approx(fpc, rel=1e-10, abs=1e-14)
+        assert E.gradient_noise_variance(p, w, B, replacement=True) == pytest.approx(with_repl, rel=1e-10)
 
 
 def test_single_example_gradient_is_unbiased_and_noisy(problem):
     w0 = np.zeros(problem.dim)
-    one = V.gradient_noise(problem, w0, [1], draws=20_000, rng=np.random.default_rng(0))
+    one = E.gradient_noise(problem, w0, [1], draws=20_000, rng=np.random.default_rng(0))
     sigma2 = _spread(problem.X, problem.y, w0)
     assert one.variance[0] == pytest.approx(sigma2, rel=0.05)
     assert one.bias[0] < 3 * one.bias_error[0]
@@ -161,31 +161,51 @@ def test_single_example_gradient_is_unbiased_and_noisy(problem):
 
 def test_one_epoch_of_sgd_beats_one_full_batch_step(problem, curvatures):
     _, L = curvatures
-    gd = V.run_sgd(problem, 1 / L, problem.n, 1).excess(problem)[-1]
-    sgd = V.run_sgd(problem, 0.02, 1, 1, rng=0).excess(problem)[-1]
+    gd = E.run_sgd(problem, 1 / L, problem.n, 1).excess(problem)[-1]
+    sgd = E.run_sgd(problem, 0.02, 1, 1, rng=0).excess(problem)[-1]
     assert sgd < gd / 5
 
 
 def test_mini_batch_noise_scales_like_one_over_b(problem):
     w0 = np.zeros(problem.dim)
     B = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 400, 500])
-    noise = V.gradient_noise(problem, w0, B, draws=2000, rng=np.random.default_rng(0))
+    noise = E.gradient_noise(problem, w0, B, draws=2000, rng=np.random.default_rng(0))
     sigma2 = _spread(problem.X, problem.y, w0)
     exact = sigma2 / B * (500 - B) / 499
     np.testing.assert_allclose(noise.expected, exact, rtol=1e-10, atol=1e-15)
     np.testing.assert_allclose(noise.variance[:-1], exact[:-1], rtol=0.1)
     assert noise.variance[-1] < 1e-20                           # B = N: the exact gradient
     small = B <= 64
-    assert V.loglog_slope(B[small], noise.variance[small]) == pytest.approx(-1, abs=0.1)
-    repl = V.gradient_noise(problem, w0, B[:-1], draws=2000, replacement=True, rng=np.random.default_rng(1))
-    assert V.loglog_slope(B[:-1], repl.variance) == pytest.approx(-1, abs=0.05)
+    assert E.loglog_slope(B[small], noise.variance[small]) == pytest.approx(-1, abs=0.1)
+    repl = E.gradient_noise(problem, w0, B[:-1], draws=2000, replacement=True, rng=np.random.default_rng(1))
+    assert E.loglog_slope(B[:-1], repl.variance) == pytest.approx(-1, abs=0.05)
     assert (500 - 256) / 499 == pytest.approx(0.489, abs=1e-3)
+
+
+def test_minibatch_noise_of_two_examples_by_hand():
+    G = np.array([[1.0, 0.0], [3.0, 0.0]])                   # ∇J = (2, 0); a single row is 1 away from it
+    variance, bias = E.minibatch_noise(G, 1, draws=4000, rng=0, replacement=True)
+    assert variance == pytest.approx(1.0, rel=1e-12)
+    assert bias < 4 * math.sqrt(1.0 / 4000)                  # unbiased, up to Monte Carlo error
+    assert E.minibatch_noise(G, 2, draws=10, rng=0) == (0.0, 0.0)   # B = N without replacement: exact
+
+
+def test_run_sgd_is_the_mini_batch_rule_step_by_step():
+    p = E.regression_problem(n=6, d=2, rng=4)
+    trace = E.run_sgd(p, 0.1, batch_size=4, epochs=2, rng=5)
+    rng, w, expected = np.random.default_rng(5), np.zeros(2), [np.zeros(2)]
+    for _ in range(2):
+        for batch in batch_indices(6, 4, rng=rng):
+            w = w - 0.1 * p.X[batch].T @ (p.X[batch] @ w - p.y[batch]) / len(batch)
+            expected.append(w)
+    np.testing.assert_allclose(trace.weights, expected, rtol=1e-12)
+    assert trace.examples.tolist() == [0, 4, 6, 10, 12] and trace.epoch_ends.tolist() == [2, 4]
 
 
 def test_loglog_slope_of_a_power_law():
     x = np.array([1.0, 2, 4, 8])
-    assert V.loglog_slope(x, 3 / x) == pytest.approx(-1)
-    assert V.loglog_slope(x, x**2) == pytest.approx(2)
+    assert E.loglog_slope(x, 3 / x) == pytest.approx(-1)
+    assert E.loglog_slope(x, x**2) == pytest.approx(2)
 
 
 # ---------------------------------------------------------------- VAR-04: side by side
@@ -193,9 +213,9 @@ def test_loglog_slope_of_a_power_law():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_per_update_exact_wins_per_epoch_noisy_wins(problem, curvatures, seed):
     _, L = curvatures
-    gd = V.run_sgd(problem, 1 / L, 500, 10)
-    mb = V.run_sgd(problem, 0.2, 32, 10, rng=seed)
-    sgd = V.run_sgd(problem, 0.02, 1, 10, rng=seed)
+    gd = E.run_sgd(problem, 1 / L, 500, 10)
+    mb = E.run_sgd(problem, 0.2, 32, 10, rng=seed)
+    sgd = E.run_sgd(problem, 0.02, 1, 10, rng=seed)
     ex = {name: t.excess(problem) for name, t in [("gd", gd), ("mb", mb), ("sgd", sgd)]}
     assert ex["gd"][10] < ex["mb"][10] < ex["sgd"][10]                       # after 10 updates
     assert ex["sgd"][500] < ex["mb"][16] < ex["gd"][1]                       # after 1 epoch
@@ -218,17 +238,17 @@ def test_iterations_per_epoch(n, b, kept, dropped, last):
 
 @pytest.mark.parametrize(("n", "tol"), [(10, 0.02), (100, 0.01), (1000, 0.005)])
 def test_about_one_over_e_is_never_drawn(n, tol):
-    unseen = V.unseen_fraction(n, trials=200, rng=np.random.default_rng(0))
+    unseen = E.unseen_fraction(n, trials=200, rng=np.random.default_rng(0))
     assert unseen.mean() == pytest.approx((1 - 1 / n) ** n, abs=tol)
     assert (1 - 1 / 1000) ** 1000 == pytest.approx(1 / math.e, abs=2e-4)
 
 
 def test_reshuffling_settles_lower_and_its_floor_falls_faster():
-    small = V.regression_problem(n=50, d=3, noise=0.5, rng=0)
+    small = E.regression_problem(n=50, d=3, noise=0.5, rng=0)
     floor = {}
     for lr in [0.05, 0.02]:
         for replacement in [False, True]:
-            excess = V.epoch_end_excess(small, lr, 1, 40, replacement, seeds=range(6))
+            excess = E.epoch_end_excess(small, lr, 1, 40, replacement, seeds=range(6))
             floor[lr, replacement] = excess[:, 20:].mean()
     assert floor[0.05, True] > 2 * floor[0.05, False]
     assert floor[0.02, True] > 5 * floor[0.02, False]
@@ -240,19 +260,19 @@ def test_reshuffling_settles_lower_and_its_floor_falls_faster():
 
 @pytest.mark.parametrize("lr", [0.05, 0.1, 0.2, 1.0])
 def test_stationary_variance_of_constant_rate_sgd(lr):
-    x = V.noisy_quadratic_sgd(1.0, 1.0, lr, 400, walkers=4000, rng=np.random.default_rng(0))
+    x = E.noisy_quadratic_sgd(1.0, 1.0, lr, 400, walkers=4000, rng=np.random.default_rng(0))
     formula = lr * 1.0 / (1.0 * (2 - lr * 1.0))
-    assert V.stationary_variance(1.0, 1.0, lr) == pytest.approx(formula)
+    assert E.stationary_variance(1.0, 1.0, lr) == pytest.approx(formula)
     assert x[200:].var(axis=1).mean() == pytest.approx(formula, rel=0.05)
 
 
 def test_stationary_variance_is_infinite_past_two_over_lambda():
-    assert V.stationary_variance(2.0, 1.0, 1.0) == math.inf
-    assert V.stationary_variance(2.0, 0.5, 0.5) == pytest.approx(0.5 * 0.25 / (2.0 * 1.0))
+    assert E.stationary_variance(2.0, 1.0, 1.0) == math.inf
+    assert E.stationary_variance(2.0, 0.5, 0.5) == pytest.approx(0.5 * 0.25 / (2.0 * 1.0))
 
 
 def test_a_one_over_t_rate_keeps_shrinking_the_cloud():
-    x = V.noisy_quadratic_sgd(1.0, 1.0, schedules.InverseTimeDecay(0.5, 0.05), 2000, walkers=4000, x0=3.0,
+    x = E.noisy_quadratic_sgd(1.0, 1.0, schedules.InverseTimeDecay(0.5, 0.05), 2000, walkers=4000, x0=3.0,
                               rng=np.random.default_rng(1))
     second = (x[[100, 500, 2000]] ** 2).mean(axis=1)
     assert second[0] > 3 * second[1] > 9 * second[2] / 2
@@ -260,7 +280,7 @@ def test_a_one_over_t_rate_keeps_shrinking_the_cloud():
 
 def test_constant_rates_stall_on_floors_that_fall_with_the_rate(problem):
     settings = [0.05, 0.025, 0.0125, schedules.InverseTimeDecay(0.05, 0.005)]
-    last = [V.run_sgd(problem, lr, 1, 12, rng=1).excess(problem)[-500:].mean() for lr in settings]
+    last = [E.run_sgd(problem, lr, 1, 12, rng=1).excess(problem)[-500:].mean() for lr in settings]
     assert last[0] > last[1] > last[2] > last[3]
 
 
@@ -268,7 +288,7 @@ def test_constant_rates_stall_on_floors_that_fall_with_the_rate(problem):
 
 def test_bias_is_at_monte_carlo_level_and_variance_halves(problem):
     B = np.array([1, 2, 4, 8, 16, 32])
-    noise = V.gradient_noise(problem, np.zeros(problem.dim), B, draws=2000, rng=np.random.default_rng(0))
+    noise = E.gradient_noise(problem, np.zeros(problem.dim), B, draws=2000, rng=np.random.default_rng(0))
     assert np.all(noise.bias < 3.5 * noise.bias_error)
     ratios = noise.variance[:-1] / noise.variance[1:]
     assert np.all((ratios > 1.7) & (ratios < 2.4))
@@ -277,7 +297,7 @@ def test_bias_is_at_monte_carlo_level_and_variance_halves(problem):
 def test_linear_scaling_until_the_cap_then_no_gain(problem, curvatures):
     _, L = curvatures
     B = [1, 2, 4, 8, 16, 32, 64, 128, 256, 500]
-    runs = V.steps_to_target(problem, B, lambda b: min(0.02 * b, 1 / L), 0.02, 1000, seeds=range(2))
+    runs = E.steps_to_target(problem, B, lambda b: min(0.02 * b, 1 / L), 0.02, 1000, seeds=range(2))
     steps = np.median(runs, axis=1)
     assert np.all(np.isfinite(steps))
     halving = steps[:5] / steps[1:6]
@@ -289,27 +309,27 @@ def test_linear_scaling_until_the_cap_then_no_gain(problem, curvatures):
 
 
 def test_smallest_batch_below_a_noise_std_and_the_naive_answer():
-    p = V.batch_size_problem()
-    sigma2 = _spread(p.X, p.y, V.BATCH_SIZE_START)
+    p = E.batch_size_problem()
+    sigma2 = _spread(p.X, p.y, E.BATCH_SIZE_START)
     exact = next(b for b in range(1, 201) if math.sqrt(sigma2 / b * (200 - b) / 199) < 0.5)
     naive = next(b for b in range(1, 201) if math.sqrt(sigma2 / b) < 0.5)
-    assert V.smallest_batch_for_noise(0.5) == exact == 40
+    assert E.smallest_batch_for_noise(0.5) == exact == 40
     assert naive == 50
 
 
 # ---------------------------------------------------------------- VAR-09: scaling the rate
 
 def test_scaled_lr_rules():
-    assert V.scaled_lr(0.01, 2, 128, "linear") == pytest.approx(0.64)
-    assert V.scaled_lr(0.01, 2, 128, "sqrt") == pytest.approx(0.08)
-    assert V.scaled_lr(0.01, 2, 128, "none") == 0.01
+    assert E.scaled_lr(0.01, 2, 128, "linear") == pytest.approx(0.64)
+    assert E.scaled_lr(0.01, 2, 128, "sqrt") == pytest.approx(0.08)
+    assert E.scaled_lr(0.01, 2, 128, "none") == 0.01
 
 
 def test_linear_scaling_matches_per_epoch_and_sqrt_lags(problem):
     curves = {}
     for rule in ["linear", "sqrt"]:
         for b in [2, 8, 32, 128]:
-            t = V.run_sgd(problem, V.scaled_lr(0.01, 2, b, rule), b, 6, rng=0)
+            t = E.run_sgd(problem, E.scaled_lr(0.01, 2, b, rule), b, 6, rng=0)
             curves[rule, b] = t.excess(problem)[np.concatenate([[0], t.epoch_ends])]
     linear = np.array([curves["linear", b] for b in [2, 8, 32, 128]])
     assert np.all(np.abs(linear / linear[0] - 1) < 0.15)
@@ -320,20 +340,20 @@ def test_linear_scaling_matches_per_epoch_and_sqrt_lags(problem):
 
 def test_update_noise_constant_under_sqrt_and_growing_under_linear(problem):
     sigma2 = _spread(problem.X, problem.y, np.zeros(problem.dim))
-    one = V.gradient_noise_variance(problem, np.zeros(problem.dim), 1, replacement=True)
+    one = E.gradient_noise_variance(problem, np.zeros(problem.dim), 1, replacement=True)
     assert one == pytest.approx(sigma2)
-    sqrt_noise = [V.scaled_lr(0.01, 2, b, "sqrt") ** 2 * sigma2 / b for b in [2, 8, 32, 128]]
-    linear_noise = [V.scaled_lr(0.01, 2, b, "linear") ** 2 * sigma2 / b for b in [2, 8, 32, 128]]
+    sqrt_noise = [E.scaled_lr(0.01, 2, b, "sqrt") ** 2 * sigma2 / b for b in [2, 8, 32, 128]]
+    linear_noise = [E.scaled_lr(0.01, 2, b, "linear") ** 2 * sigma2 / b for b in [2, 8, 32, 128]]
     np.testing.assert_allclose(sqrt_noise, sqrt_noise[0])
     np.testing.assert_allclose(np.array(linear_noise) / linear_noise[0], [1, 4, 16, 64])
-    assert [V.scaled_lr(0.01, 2, b, "linear") / b for b in [2, 8, 32, 128]] == pytest.approx([0.005] * 4)
+    assert [E.scaled_lr(0.01, 2, b, "linear") / b for b in [2, 8, 32, 128]] == pytest.approx([0.005] * 4)
 
 
 def test_linear_rule_breaks_at_the_stability_limit(problem, curvatures):
     _, L = curvatures
-    lr = V.scaled_lr(0.01, 2, 500, "linear")
+    lr = E.scaled_lr(0.01, 2, 500, "linear")
     assert lr > 2 / L
-    trace = V.run_sgd(problem, lr, 500, 60)
+    trace = E.run_sgd(problem, lr, 500, 60)
     excess = trace.excess(problem)
     assert trace.diverged and excess[10] > 10 * excess[0] and excess[20] > 1e3 * excess[10]
 
@@ -342,18 +362,18 @@ def test_linear_rule_breaks_at_the_stability_limit(problem, curvatures):
 
 def test_make_schedule_formulas():
     t = np.arange(0, 1000, 37)
-    np.testing.assert_allclose(V.make_schedule("step", 0.3, 1000, step_size=250, gamma=0.5).values(t),
+    np.testing.assert_allclose(E.make_schedule("step", 0.3, 1000, step_size=250, gamma=0.5).values(t),
                                0.3 * 0.5 ** (t // 250))
-    np.testing.assert_allclose(V.make_schedule("exponential", 0.3, 1000, step_size=250, gamma=0.5).values(t),
+    np.testing.assert_allclose(E.make_schedule("exponential", 0.3, 1000, step_size=250, gamma=0.5).values(t),
                                0.3 * 0.5 ** (t / 250))
-    np.testing.assert_allclose(V.make_schedule("inverse_time", 0.3, 1000, decay_rate=0.01).values(t),
+    np.testing.assert_allclose(E.make_schedule("inverse_time", 0.3, 1000, decay_rate=0.01).values(t),
                                0.3 / (1 + 0.01 * t))
-    np.testing.assert_allclose(V.make_schedule("cosine", 0.3, 1000).values(t),
+    np.testing.assert_allclose(E.make_schedule("cosine", 0.3, 1000).values(t),
                                0.15 * (1 + np.cos(np.pi * t / 1000)))
-    warm = V.make_schedule("constant", 0.3, 1000, warmup_steps=100).values(t)
+    warm = E.make_schedule("constant", 0.3, 1000, warmup_steps=100).values(t)
     np.testing.assert_allclose(warm, 0.3 * np.minimum(t / 100, 1))
-    curves = V.schedule_curves(0.3, 50, warmup_steps=10)
-    assert set(curves) == set(V.SCHEDULE_KINDS)
+    curves = E.schedule_curves(0.3, 50, warmup_steps=10)
+    assert set(curves) == set(E.SCHEDULE_KINDS)
     assert all(c.shape == (50,) and c[0] == 0 for c in curves.values())
 
 
@@ -373,14 +393,14 @@ def test_every_decay_beats_the_constant_floor(problem):
              "cosine + warmup": ("cosine", dict(warmup_steps=T // 20))}
     tail = {}
     for name, (kind, settings) in kinds.items():
-        trace = V.run_sgd(problem, V.make_schedule(kind, 0.3, T, **settings), 4, 10, rng=0)
+        trace = E.run_sgd(problem, E.make_schedule(kind, 0.3, T, **settings), 4, 10, rng=0)
         tail[name] = trace.excess(problem)[1:][-T // 10:].mean()
     assert all(tail["constant"] > 10 * v for k, v in tail.items() if k != "constant")
 
 
 def test_noise_free_full_batch_needs_no_decay(problem, curvatures):
     _, L = curvatures
-    excess = V.run_sgd(problem, 1 / L, problem.n, 200).excess(problem)
+    excess = E.run_sgd(problem, 1 / L, problem.n, 200).excess(problem)
     assert excess[150] < 1e-10 and excess[100] < excess[50] < 1e-3
 
 
@@ -388,11 +408,11 @@ def test_noise_free_full_batch_needs_no_decay(problem, curvatures):
 
 @pytest.fixture(scope="module")
 def digits():
-    return V.digits_subset()
+    return E.digits_subset()
 
 
 def test_too_low_good_too_high(digits):
-    curves = V.lr_loss_curves((0.003, 0.3, 1.5), data=digits)
+    curves = E.lr_loss_curves((0.003, 0.3, 1.5), data=digits)
     spe = curves.steps_per_epoch
     assert spe == math.ceil(600 / 32) and curves.losses.shape == (3, 8 * spe)
     last_epoch = np.nanmean(curves.losses[:, -spe:], axis=1)
@@ -404,18 +424,18 @@ def test_too_low_good_too_high(digits):
 
 
 def test_a_huge_rate_explodes_and_a_non_finite_loss_is_flagged(digits):
-    curves = V.lr_loss_curves((1e3, 1e200), epochs=2, data=digits)
+    curves = E.lr_loss_curves((1e3, 1e200), epochs=2, data=digits)
     assert not curves.diverged[0] and np.nanmax(curves.losses[0]) > 1e6 * curves.losses[0, 0]
     assert curves.diverged[1] and np.all(np.isnan(curves.losses[1, 1:]))
 
 
 def test_warmup_removes_adams_early_spike(digits):
-    no_warmup = V.warmup_runs(0.03, 0, seeds=range(6), depth=8, epochs=6, data=digits)
-    warmup = V.warmup_runs(0.03, 25, seeds=range(6), depth=8, epochs=6, data=digits)
+    no_warmup = E.warmup_runs(0.03, 0, seeds=range(6), depth=8, epochs=6, data=digits)
+    warmup = E.warmup_runs(0.03, 25, seeds=range(6), depth=8, epochs=6, data=digits)
     np.testing.assert_allclose(no_warmup[:, 0], warmup[:, 0])          # same init and first batch
     peak_no = no_warmup[:, :25].max(axis=1) / no_warmup[:, 0]
     peak_warm = warmup[:, :25].max(axis=1) / warmup[:, 0]
-    assert np.sum(peak_no > 1.5) >= 4 and peak_no.mean() > 1.5
+    assert np.sum(peak_no > 1.2) >= 5 and np.sum(peak_no > 1.5) >= 3 and peak_no.max() > 3   # "5 of 6, 3 by half"
     assert np.all(peak_warm < 1.2)
     assert warmup[:, -10:].mean() < 1.0 and no_warmup[:, -10:].mean() < 1.0   # both recover on this small net
 
@@ -432,53 +452,53 @@ def _delayed_gd_radius(a, tau):
 
 
 def test_stability_limit_closed_form():
-    assert V.stable_lr_limit(2.0, 0) == pytest.approx(1.0)                 # 2/λ
-    assert V.stable_lr_limit(1.0, 1) == pytest.approx(1.0)                 # z² − z + a: stable iff a < 1
-    assert V.stable_lr_limit(1.0, 50) == pytest.approx(math.pi / 101, rel=1e-3)
+    assert E.stable_lr_limit(2.0, 0) == pytest.approx(1.0)                 # 2/λ
+    assert E.stable_lr_limit(1.0, 1) == pytest.approx(1.0)                 # z² − z + a: stable iff a < 1
+    assert E.stable_lr_limit(1.0, 50) == pytest.approx(math.pi / 101, rel=1e-3)
     for tau in range(11):
-        limit = V.stable_lr_limit(1.0, tau)
+        limit = E.stable_lr_limit(1.0, tau)
         assert _delayed_gd_radius(0.98 * limit, tau) < 1 < _delayed_gd_radius(1.02 * limit, tau)
 
 
 def test_async_with_no_staleness_is_gd_and_stale_steps_use_old_weights():
-    p = V.regression_problem(n=20, d=2, rng=6)
+    p = E.regression_problem(n=20, d=2, rng=6)
     w, history = np.zeros(2), [np.zeros(2)]
     for t in range(6):
         read = history[max(t - 2, 0)]
         w = w - 0.1 * p.X.T @ (p.X @ read - p.y) / 20
         history.append(w)
-    np.testing.assert_allclose(V.simulate_async_sgd(p, 0.1, 2, 6).weights, history, rtol=1e-12)
-    np.testing.assert_allclose(V.simulate_async_sgd(p, 0.1, 0, 6).weights[-1],
-                               V.run_sgd(p, 0.1, 20, 6).weights[-1], rtol=1e-12)
+    np.testing.assert_allclose(E.simulate_async_sgd(p, 0.1, 2, 6).weights, history, rtol=1e-12)
+    np.testing.assert_allclose(E.simulate_async_sgd(p, 0.1, 0, 6).weights[-1],
+                               E.run_sgd(p, 0.1, 20, 6).weights[-1], rtol=1e-12)
 
 
 def test_async_explorer_problem_diverges_exactly_past_the_limit():
-    p = V.async_problem()
+    p = E.async_problem()
     L = np.linalg.eigvalsh(p.X.T @ p.X / p.n)[-1]
     by_formula = next(tau for tau in range(100) if 0.3 * L >= 2 * math.sin(math.pi / (4 * tau + 2)))
-    assert V.smallest_unstable_staleness(0.3, L) == by_formula == 6
+    assert E.smallest_unstable_staleness(0.3, L) == by_formula == 6
     for tau in [5, 6]:
-        trace = V.simulate_async_sgd(p, 0.3, tau, 400)
+        trace = E.simulate_async_sgd(p, 0.3, tau, 400)
         growing = trace.excess(p)[-1] > trace.excess(p)[0]
         assert growing == (tau >= 6)
 
 
 def test_simulated_stability_map_agrees_with_the_formula_away_from_the_boundary():
-    p = V.async_problem()
+    p = E.async_problem()
     L = p.curvatures[-1]
     for tau in range(0, 13, 3):
         for lr in np.geomspace(0.06, 2.5, 14):
-            ratio = lr / V.stable_lr_limit(L, tau)
+            ratio = lr / E.stable_lr_limit(L, tau)
             if abs(ratio - 1) < 0.05:
                 continue
-            diverged = V.simulate_async_sgd(p, lr, tau, 300).excess(p)[-1] > 1.0
+            diverged = E.simulate_async_sgd(p, lr, tau, 300).excess(p)[-1] > 1.0
             assert diverged == (ratio > 1), (tau, lr)
 
 
 def test_noise_floor_rises_with_staleness():
-    p = V.async_problem()
+    p = E.async_problem()
     def floor_of(tau):
-        runs = [V.simulate_async_sgd(p, 0.3, tau, 300, batch_size=10, rng=s) for s in range(4)]
+        runs = [E.simulate_async_sgd(p, 0.3, tau, 300, batch_size=10, rng=s) for s in range(4)]
         return np.mean([r.excess(p)[-100:].mean() for r in runs])
 
     floor = {tau: floor_of(tau) for tau in [0, 4, 5, 6]}
@@ -486,8 +506,8 @@ def test_noise_floor_rises_with_staleness():
 
 
 def test_sync_sgd_is_one_step_on_the_union_of_the_workers_batches():
-    p = V.regression_problem(n=40, d=3, rng=7)
-    trace = V.simulate_sync_sgd(p, 0.2, workers=4, steps=3, batch_size=5, rng=11)
+    p = E.regression_problem(n=40, d=3, rng=7)
+    trace = E.simulate_sync_sgd(p, 0.2, workers=4, steps=3, batch_size=5, rng=11)
     rng, w = np.random.default_rng(11), np.zeros(3)
     for _ in range(3):
         union = rng.choice(40, 20, replace=False)
@@ -499,4 +519,4 @@ def test_sync_sgd_is_one_step_on_the_union_of_the_workers_batches():
 @pytest.mark.parametrize("workers", [1, 2, 8, 32])
 def test_stragglers_cost_the_harmonic_number(workers):
     harmonic = sum(1 / k for k in range(1, workers + 1))
-    assert V.straggler_slowdown(workers, rounds=20_000, rng=0) == pytest.approx(harmonic, rel=0.03)
+    assert E.straggler_slowdown(workers, rounds=20_000, rng=0) == pytest.approx(harmonic, rel=0.03)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from gdcourse.experiments import variants as V
-from gdcourse.plots import variants as PV
-from gdcourse.widgets import variants as WV
+from gdcourse.experiments import variants as E
+from gdcourse.plots import variants as P
+from gdcourse.widgets import variants as W
 
 
 def _changed_image(explorer, before):
@@ -14,10 +14,10 @@ def _changed_image(explorer, before):
 
 
 def test_batch_size_explorer():
-    explorer = WV.batch_size_explorer()
+    explorer = W.batch_size_explorer()
     demo, image = explorer.data, explorer.image.value
     assert demo.batch_size == 1 and len(demo.sgd.lrs) == 3 * 200
-    exact = V.gradient_noise_variance(demo.problem, V.BATCH_SIZE_START, 1)
+    exact = E.gradient_noise_variance(demo.problem, E.BATCH_SIZE_START, 1)
     assert demo.noise_std == pytest.approx(np.sqrt(exact))
 
     explorer.set(batch_size=40)
@@ -42,9 +42,9 @@ def test_batch_size_explorer():
 
 
 def test_schedule_plotter():
-    explorer = WV.schedule_plotter()
+    explorer = W.schedule_plotter()
     curves, image = explorer.data, explorer.image.value
-    assert set(curves) == set(V.SCHEDULE_KINDS) and curves["cosine"][0] == pytest.approx(0.1)
+    assert set(curves) == set(E.SCHEDULE_KINDS) and curves["cosine"][0] == pytest.approx(0.1)
 
     explorer.set(lr0=0.5, warmup_steps=100)
     assert explorer.data["constant"][0] == 0 and explorer.data["constant"][100] == pytest.approx(0.5)
@@ -65,7 +65,7 @@ def test_schedule_plotter():
 
 
 def test_lr_curves_explorer():
-    explorer = WV.lr_curves_explorer()
+    explorer = W.lr_curves_explorer()
     curves, image = explorer.data, explorer.image.value
     spe = curves.steps_per_epoch
     final = np.nanmean(curves.losses[:, -spe:], axis=1)
@@ -84,10 +84,10 @@ def test_lr_curves_explorer():
 
 
 def test_async_explorer():
-    explorer = WV.async_explorer()
+    explorer = W.async_explorer()
     demo, image = explorer.data, explorer.image.value
     assert demo.staleness == 0 and not demo.diverges and demo.lr == pytest.approx(0.3)
-    problem = V.async_problem()
+    problem = E.async_problem()
     assert demo.stale.excess(problem)[-1] < 1e-6
 
     explorer.set(staleness=6)
@@ -113,11 +113,11 @@ def test_async_explorer():
 
 
 def test_noise_scaling_figure_plots_the_measurement_and_the_formulas():
-    p = V.regression_problem(n=50, d=3, rng=0)
+    p = E.regression_problem(n=50, d=3, rng=0)
     w = np.zeros(3)
-    measurement = V.gradient_noise(p, w, [50, 1, 5, 25], draws=200, rng=0)
+    measurement = E.gradient_noise(p, w, [50, 1, 5, 25], draws=200, rng=0)
     ax = Figure().subplots()
-    reference, exact, measured = PV.draw_noise_scaling(ax, measurement, p.n)
+    reference, exact, measured = P.draw_noise_scaling(ax, measurement, p.n)
     np.testing.assert_allclose(measured.get_ydata(), measurement.variance[1:])          # B = N is left out
     sigma2 = measurement.expected[1]                                                 # B = 1: σ²·(N−1)/(N−1)
     B = reference.get_xdata()

@@ -223,6 +223,27 @@ def test_opt02_package_momentum_step_matches_sgd():
         np.testing.assert_allclose(w, sgd.points[k + 1], rtol=0, atol=1e-14)
 
 
+def test_opt02_velocity_and_ema_forms_by_hand():
+    # f(x) = x²/2 (gradient x) from 1, γ = 0.1, μ = 0.5: v = −0.1, θ = 0.9; v = −0.05 − 0.09, θ = 0.76
+    np.testing.assert_allclose(E.velocity_form(lambda x: x, [1.0], [0.1, 0.1], 0.5)[:, 0], [1.0, 0.9, 0.76],
+                               rtol=1e-14)
+    # α = γ/(1 − μ) = 0.2: v = 0.5, θ = 0.9; v = 0.25 + 0.45, θ = 0.9 − 0.14: the same points
+    np.testing.assert_allclose(E.ema_form(lambda x: x, [1.0], [0.2, 0.2], 0.5)[:, 0], [1.0, 0.9, 0.76],
+                               rtol=1e-14)
+    with_drop = E.velocity_form(lambda x: x, [1.0], [0.1, 0.01], 0.5)[-1, 0]   # v keeps the old γ
+    assert with_drop == pytest.approx(0.9 - 0.05 - 0.009, rel=1e-14)
+
+
+def test_opt03_nesterov_step_takes_the_gradient_at_the_lookahead_point():
+    seen = []
+    def gradient(x):
+        seen.append(float(x[0]))
+        return 2 * x
+    theta, v = E.nesterov_step(gradient, np.array([1.0]), np.array([1.0]), lr=0.1, momentum=0.5)
+    assert seen == [1.5]                                     # θ + μv
+    assert v[0] == pytest.approx(0.5 - 0.3) and theta[0] == pytest.approx(1.2)
+
+
 # ---------------------------------------------------------------- OPT-03
 
 def test_opt03_pytorch_nesterov_is_sutskever_lookahead():

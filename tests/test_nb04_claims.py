@@ -248,7 +248,8 @@ def test_the_notebook_uses_gradient_norms_from_diagnostics():
     model, _ = E.deep_mlp("sigmoid", "xavier", depth=4, width=8, rng=0)
     X, y = np.ones((5, 8)), np.zeros((5, 1))
     norms = diagnostics.gradient_norms(model, losses.MSELoss(), X, y)
-    assert [name for _, name, _ in norms] == ["Sequential"] * 4 + ["Linear"]
+    assert [name for _, name, _ in norms] == ["Linear"] * 5
+    assert [i for i, _, _ in norms] == [0, 2, 4, 6, 8]          # Linear, Sigmoid, …: one flat layer list
 
 
 def test_depth_twenty_sigmoid_vanishes_tanh_and_relu_he_do_not():
@@ -276,7 +277,7 @@ def test_same_seed_same_profile_and_first_layers_shared_across_depths():
     np.testing.assert_array_equal(a.weight_norms, b.weight_norms)
     short, _ = E.deep_mlp("tanh", "xavier", 3, width=8, rng=1)
     long, _ = E.deep_mlp("tanh", "xavier", 6, width=8, rng=1)
-    np.testing.assert_array_equal(short[0][0].weight.value, long[0][0].weight.value)
+    np.testing.assert_array_equal(short[0].weight.value, long[0].weight.value)
     np.testing.assert_array_equal(short[-1].weight.value, long[-1].weight.value)
 
 
@@ -287,16 +288,40 @@ def test_signal_norms_by_an_independent_backward_pass():
     model, _ = E.deep_mlp("tanh", "xavier", 3, width=8, rng=model_rng)
     # by hand: h_l = tanh(h_{l-1} W_l + b_l), out = h_3 W + b, L = mean((out − y)²)
     hs = [X]
-    for block in list(model)[:3]:
-        hs.append(np.tanh(hs[-1] @ block[0].weight.value + block[0].bias.value))
-    out = hs[-1] @ model[3].weight.value + model[3].bias.value
+    linears = [model[0], model[2], model[4]]                   # Linear, Tanh, Linear, Tanh, Linear, Tanh, Linear
+    for linear in linears:
+        hs.append(np.tanh(hs[-1] @ linear.weight.value + linear.bias.value))
+    out = hs[-1] @ model[6].weight.value + model[6].bias.value
     g = 2 * (out - y) / out.size
-    expected = [np.linalg.norm(g @ model[3].weight.value.T)]
-    g = g @ model[3].weight.value.T
+    expected = [np.linalg.norm(g @ model[6].weight.value.T)]
+    g = g @ model[6].weight.value.T
     for layer in (2, 1, 0):
-        g = (g * (1 - hs[layer + 1] ** 2)) @ model[layer][0].weight.value.T
+        g = (g * (1 - hs[layer + 1] ** 2)) @ linears[layer].weight.value.T
         expected.append(np.linalg.norm(g))
     np.testing.assert_allclose(prof.signal_norms, expected[::-1], rtol=1e-10)
+
+
+def test_deep_mlp_layout_with_norm_or_residual_and_its_activation_layers():
+    model, acts = E.deep_mlp("tanh", "xavier", 3, width=4, rng=0, norm="batch")
+    assert [type(layer).__name__ for layer in model] == ["Linear", "BatchNorm1d", "Tanh"] * 3 + ["Linear"]
+    assert model[0].bias is not None                                 # hidden Linear layers keep their bias
+    assert len(acts) == 3 and all(a is model[i] for a, i in zip(acts, (2, 5, 8), strict=True))
+    res, res_acts = E.deep_mlp("relu", "he", 2, width=4, rng=0, residual=True)
+    assert [type(layer).__name__ for layer in res] == ["Residual", "Residual", "Linear"]
+    assert all(a is block.block[1] for a, block in zip(res_acts, res[:2], strict=True))
+
+
+def test_weight_norms_are_those_of_the_linear_layers_when_a_norm_is_used():
+    prof = E.depth_gradient_profile("tanh", "xavier", depth=3, width=8, rng=2, batch=5, norm="batch")
+    data_rng, model_rng = np.random.default_rng(2).spawn(2)
+    X, y = data_rng.standard_normal((5, 8)), data_rng.standard_normal((5, 1))
+    model, _ = E.deep_mlp("tanh", "xavier", 3, width=8, rng=model_rng, norm="batch")
+    mse = losses.MSELoss()
+    mse.forward(model(X), y)
+    model.backward(mse.backward())
+    expected = [np.linalg.norm(layer.weight.grad) for layer in model if isinstance(layer, nn.Linear)]
+    assert len(expected) == 4
+    np.testing.assert_allclose(prof.weight_norms, expected, rtol=1e-12)
 
 
 def test_deep_mlp_validation():
@@ -553,6 +578,15 @@ def test_pitfalls_kink_dropout_regularization_float32():
 
     with pytest.raises(ValueError, match="expected dtype float64, got float32"):
         gradcheck.check_module(nn.Linear(3, 2, dtype=np.float32, rng=0), np.ones((2, 3), np.float32))
+
+
+def test_central_difference_has_error_h_squared_and_restores_the_weight():
+    # ((w + h)³ − (w − h)³) / 2h = 3w² + h² exactly: the O(h²) truncation error, written out.
+    w = np.array([0.5, -2.0, 3.0])
+    for i, h in ((0, 1e-2), (1, 1e-3), (2, 0.1)):
+        got = E.central_difference(lambda: float(np.sum(w ** 3)), w, i, h)
+        assert got == pytest.approx(3 * w[i] ** 2 + h ** 2, rel=1e-9)
+    np.testing.assert_array_equal(w, [0.5, -2.0, 3.0])
 
 
 def test_spot_check_of_a_big_network():

@@ -52,6 +52,24 @@ def test_digits_split_is_fixed_and_read_only():
     assert E.digits() is ds and not ds.X_train.flags.writeable
 
 
+def test_weight_matrices_are_the_2d_parameters():
+    model = E.mlp((3, 4, 2), rng=0)
+    assert [p.shape for p in E.weight_matrices(model)] == [(3, 4), (4, 2)]
+
+
+def test_trained_digits_mlp_hands_out_fresh_copies_of_one_training_run():
+    a, b = E.dense_digits_model(), E.dense_digits_model()
+    assert [p.shape for p in a.parameters()] == [(64, 128), (128,), (128, 10), (10,)]
+    untrained = E.mlp((64, 128, 10), rng=0)
+    assert not np.array_equal(a.parameters()[0].value, untrained.parameters()[0].value)   # it was trained
+    a.parameters()[0].value *= 0.0                                                         # a copy: b unchanged
+    assert np.any(b.parameters()[0].value != 0.0)
+    np.testing.assert_array_equal(E.dense_digits_model().parameters()[0].value, b.parameters()[0].value)
+    assert [p.shape for p in E.teacher_model().parameters()][0] == (64, 256)
+    with pytest.raises(TypeError, match="seed"):
+        E.dense_digits_model(rng=np.random.default_rng(0))          # a Generator cannot name a cached run
+
+
 # ---------------------------------------------------------------- REG-01
 
 
@@ -260,6 +278,19 @@ def test_descending_the_penalties():
     assert np.all(prox[50:] == 0.0) and np.all(prox[:50] > 0)                    # ‖w0‖/ηλ = 50 steps
 
 
+def test_penalty_steps_by_hand():
+    w = np.array([3.0, 4.0])                                    # ‖w‖ = 5
+    np.testing.assert_allclose(E.penalty_step(w, 1.0, 0.1, "squared"), 0.8 * w, rtol=1e-15)
+    np.testing.assert_allclose(E.penalty_step(w, 1.0, 0.1, "norm"), w * (5 - 0.1) / 5, rtol=1e-15)
+    np.testing.assert_allclose(E.penalty_step(w, 1.0, 0.1, "norm-prox"), w * (5 - 0.1) / 5, rtol=1e-15)
+    small = np.array([0.03, 0.04])                              # ‖w‖ = 0.05 < ηλ = 0.1
+    np.testing.assert_allclose(E.penalty_step(small, 1.0, 0.1, "norm"), -small, rtol=1e-12)   # overshoots
+    assert np.all(E.penalty_step(small, 1.0, 0.1, "norm-prox") == 0.0)                        # lands on 0
+    assert np.all(E.penalty_step(np.zeros(2), 1.0, 0.1, "norm") == 0.0)
+    with pytest.raises(ValueError, match="kind"):
+        E.penalty_step(w, 1.0, 0.1, "cubed")
+
+
 # ---------------------------------------------------------------- REG-05
 
 
@@ -285,11 +316,27 @@ def test_weight_decay_equals_l2_for_sgd_not_for_adam():
     np.testing.assert_allclose(final["SGD(weight_decay)"], final["SGD, decay by hand"], atol=1e-12)
     np.testing.assert_allclose(final["Adam(weight_decay)"], final["Adam + L2 in the loss"], atol=1e-14)
     assert np.max(np.abs(final["AdamW(weight_decay)"] - final["Adam(weight_decay)"])) > 0.05   # 0.072
-    X, Y, w0 = E._decay_problem(0)
+    X, Y, w0 = E.decay_problem(0)
     np.testing.assert_allclose(final["Adam(weight_decay)"], hand_adam(w0, X, Y, 0.05, 0.1, 10, False),
                                atol=1e-12)
     np.testing.assert_allclose(final["AdamW(weight_decay)"], hand_adam(w0, X, Y, 0.05, 0.1, 10, True),
                                atol=1e-12)
+    np.testing.assert_allclose(final["Adam + L2, by hand"], hand_adam(w0, X, Y, 0.05, 0.1, 10, False), atol=1e-12)
+    np.testing.assert_allclose(final["AdamW, by hand"], hand_adam(w0, X, Y, 0.05, 0.1, 10, True), atol=1e-12)
+
+
+def test_the_update_lines_by_hand():
+    w, g = np.array([1.0, -2.0]), np.array([0.5, 0.5])
+    np.testing.assert_allclose(E.sgd_l2_step(w, g, 0.1, 0.2), [0.93, -2.01], rtol=1e-14)
+    np.testing.assert_allclose(E.sgd_decay_step(w, g, 0.1, 0.2), [0.93, -2.01], rtol=1e-14)
+    # first Adam step from zero moments: m̂ = g, v̂ = g², so the step is η·sign(g) (up to ε)
+    zeros = np.zeros(2)
+    w_l2, m, v = E.adam_l2_step(w, g, zeros, zeros, 1, 0.1, 0.2)
+    np.testing.assert_allclose(w_l2, w - 0.1 * np.sign(g + 0.2 * w), rtol=1e-6)         # g + λw = (0.7, 0.1)
+    np.testing.assert_allclose(m, 0.1 * np.array([0.7, 0.1]), rtol=1e-14)
+    w_w, m, v = E.adamw_step(w, g, zeros, zeros, 1, 0.1, 0.2)
+    np.testing.assert_allclose(w_w, 0.98 * w - 0.1 * np.sign(g), rtol=1e-6)
+    np.testing.assert_allclose(v, 0.001 * g**2, rtol=1e-14)
 
 
 def test_adam_l2_decays_unevenly_adamw_evenly():
@@ -373,6 +420,15 @@ def test_shift_and_flip_images():
         E.shift_images(X, shifts.astype(float))
     with pytest.raises(ValueError, match="pixels per row"):
         E.shift_images(X[:, :60], shifts)
+
+
+def test_stratified_subset_takes_per_class_examples():
+    y = np.repeat(np.arange(3), [5, 6, 7])
+    X = np.arange(len(y), dtype=float)[:, None]
+    X_sub, y_sub = E.stratified_subset(X, y, 4, rng=0)
+    assert np.bincount(y_sub).tolist() == [4, 4, 4]
+    np.testing.assert_array_equal(y[X_sub[:, 0].astype(int)], y_sub)        # rows stay paired with labels
+    assert len(set(X_sub[:, 0])) == 12                                       # without replacement
 
 
 def test_augment_digits_draws_label_preserving_shifts():
@@ -479,7 +535,7 @@ def test_finetuning_keeps_pruned_weights_at_zero():
     masks = E.magnitude_masks([p.value for p in weights], 0.9)
     for p, keep in zip(weights, masks, strict=True):
         p.value *= keep
-    E._finetune(model, masks, epochs=1, rng=np.random.default_rng(0))
+    E.finetune_masked(model, masks, epochs=1, rng=np.random.default_rng(0))
     for p, keep in zip(weights, masks, strict=True):
         assert np.all(p.value[~keep] == 0.0) and np.all(p.value[keep] != 0.0)
 
@@ -597,7 +653,7 @@ def one_softmax_regression(lr, wd, X, y, X_val, y_val, steps):
 
 
 def test_softmax_regression_scores_match_single_runs():
-    X, y, X_val, y_val = E._search_data()
+    X, y, X_val, y_val = E.search_data()
     lrs, wds = np.array([0.05, 1.0, 5.0]), np.array([1e-5, 1e-3, 1e-4])
     scores = E.softmax_regression_scores(lrs, wds, X, y, X_val, y_val, steps=20)
     for k in range(3):

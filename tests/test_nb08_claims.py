@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from gdcourse import diagnostics, init, losses, nn
-from gdcourse.data import load_digits
 from gdcourse.experiments import initialization as E
 
 RELU_STD = math.sqrt(0.5 - 0.5 / math.pi)      # std of relu(z) for z ~ N(0, 1): 0.5838
@@ -21,7 +20,7 @@ RELU_STD = math.sqrt(0.5 - 0.5 / math.pi)      # std of relu(z) for z ~ N(0, 1):
 
 @pytest.fixture(scope="module")
 def digits():
-    return load_digits(rng=0).standardized()
+    return E.digits(standardized=True)
 
 
 Z = np.linspace(-12.0, 12.0, 400_001)
@@ -209,7 +208,7 @@ def test_constant_init_keeps_every_hidden_unit_identical(symmetry_runs):
     assert run.grad_spreads.max() <= 1e-12                 # ... but every unit gets the same gradient
     assert run.spreads.max() <= 1e-12 and run.rank == 1
     assert np.allclose(run.hidden_weight, run.hidden_weight[:, :1])
-    assert 0.15 < run.test_accuracy < 0.4                  # "28 % of the test digits"
+    assert 0.15 < run.test_accuracy < 0.4                  # "30 % of the test digits"
     assert run.losses[-1] < run.losses[0] - 0.3
 
 
@@ -478,15 +477,15 @@ def test_bad_inits_do_not_train_and_good_ones_do(trained):
     large_relu = trained["relu", "large normal"]
     assert large_relu.initial_loss > 1e6 and large_relu.diverged_at is not None and large_relu.diverged_at <= 3
     tanh = trained["tanh", "xavier"]
-    assert tanh.epochs_to(0.9) <= 2 and tanh.val_accuracy[-1] >= 0.93
+    assert tanh.epochs_to(0.9) <= 3 and tanh.val_accuracy[-1] >= 0.93              # "above 90 % after 3 epochs"
     assert abs(tanh.initial_loss - math.log(10)) < 0.5
 
 
 def test_relu_he_trains_faster_than_relu_xavier(trained):
     xavier, he = trained["relu", "xavier"], trained["relu", "he"]
     assert xavier.val_accuracy[0] < 0.3 and xavier.train_loss[0] > 2.2          # barely moves in epoch 1
-    assert he.val_accuracy[0] > 0.4 and he.epochs_to(0.9) <= 5
-    assert he.val_accuracy[-1] >= 0.9 and xavier.val_accuracy[-1] >= 0.8
+    assert he.val_accuracy[0] > 0.4 and he.val_accuracy[4] > 0.85 and he.epochs_to(0.9) <= 9   # "88 % by epoch 5"
+    assert he.val_accuracy[-1] >= 0.93 and 0.8 <= xavier.val_accuracy[-1] < 0.9      # "95 %", "85.5 %"
     assert (xavier.epochs_to(0.9) or 11) > he.epochs_to(0.9)
 
 

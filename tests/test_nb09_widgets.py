@@ -2,7 +2,9 @@
 are given (asserted on the plotted data, never on pixels), and the notebook's widget cells build.
 The diagnose widget itself is driven programmatically in tests/test_diagnose.py."""
 
+import io
 import math
+import warnings
 
 import matplotlib
 
@@ -52,6 +54,17 @@ def test_draw_symptoms_handles_zero_gradients_and_divergence():
     axes = P.draw_symptoms(Figure(), exploding)
     assert line_by_label(axes[0, 0], "NaN / inf").get_xdata()[0] == exploding.diverged_at
     assert any("diverged" in text.get_text() for text in axes[0, 1].texts)
+
+
+def test_an_exploded_loss_is_drawn_without_overflow():
+    exploding = diagnose.generate(1, fault="exploding_init").broken
+    assert np.nanmax(np.where(np.isfinite(exploding.step_loss), exploding.step_loss, np.nan)) > 1e250
+    fig = Figure()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                       # log ticks near 1e308 overflow float64
+        axes = P.draw_symptoms(fig, exploding)
+        fig.savefig(io.BytesIO(), format="png")
+    assert axes[0, 0].get_yscale() == "log" and axes[0, 0].get_ylim()[1] <= 1e100
 
 
 def test_render_png_gives_png_bytes():

@@ -1,7 +1,8 @@
 """The question bank: interview questions with model answers, one TOML file per topic.
 
-Each ``<topic>.toml`` in this directory is an array of ``[[question]]`` tables
-(the schema is the field list of :class:`Entry`). :func:`load` reads every file with
+Each ``<topic>.toml`` in this directory is an array of ``[[question]]`` tables;
+``README.md`` beside this file documents every field (type, required or not,
+allowed values) as :func:`load` checks it. :func:`load` reads every file with
 the standard library's ``tomllib``, checks the whole bank and raises one
 :class:`BankError` that lists every problem found, each with its file and entry id,
 so an author fixes them all in one pass instead of one per run.
@@ -63,7 +64,7 @@ KEY_POINTS_RANGE = (3, 6)
 
 @dataclass(frozen=True)
 class Entry:
-    """One question with its model answer (field meanings: see the module docstring)."""
+    """One question with its model answer (every field is described in this folder's ``README.md``)."""
 
     id: str
     topic: str

@@ -11,21 +11,28 @@ likely mistake.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 
 import numpy as np
 
 from gdcourse import functional as F
-from gdcourse.check import core
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect, returned_array
+from gdcourse.check.core import (
+    LearnerError,
+    Mismatch,
+    answer,
+    call,
+    exercise,
+    expect,
+    is_number,
+    returned_array,
+    same_array,
+    show,
+)
 from gdcourse.experiments import activations as E
 
 __all__ = ["leaky_relu_layer", "stable_softmax", "weakest_derivative", "perceptron_update"]
 
-
-def _show(a):
-    return np.array2string(np.asarray(a, dtype=float), precision=4, threshold=8, separator=", ")
+TOLERANCE = {"rtol": 1e-7, "atol": 1e-12}  # of same_array: these formulas are exact, so the match is tight
 
 
 def _as_array(got, describe, what, shape):
@@ -34,10 +41,6 @@ def _as_array(got, describe, what, shape):
         raise Mismatch(f"on {describe} {what} has shape {got.shape}, expected {shape} "
                        "(the shape of the input)")
     return got
-
-
-def _close(a, b):
-    return a.shape == b.shape and np.allclose(a, b, rtol=1e-7, atol=1e-12, equal_nan=False)
 
 
 def _quietly(fn, *args, describe):
@@ -74,7 +77,7 @@ def _forward_hint(got, x, slope):
                                          "negative for x < 0."),
     ]
     for want, hint in variants:
-        if _close(got, want):
+        if same_array(got, want, **TOLERANCE):
             return hint
     return "leaky ReLU is x where x > 0 and negative_slope * x elsewhere."
 
@@ -97,7 +100,7 @@ def _backward_hint(got, dy, x, slope):
                                       "f'(x)."),
     ]
     for want, hint in variants:
-        if _close(got, want):
+        if same_array(got, want, **TOLERANCE):
             return hint
     return "dx = dy where x > 0 and negative_slope * dy elsewhere."
 
@@ -111,15 +114,15 @@ def leaky_relu_layer(forward, backward):
     for describe, x, slope, _ in cases:
         got = _as_array(call(forward, x, slope, describe=describe), describe, "the forward output", x.shape)
         want = F.leaky_relu(x, slope)
-        if not _close(got, want):
-            raise Mismatch(f"forward on {describe}: you returned {_show(got)}, expected {_show(want)}. "
+        if not same_array(got, want, **TOLERANCE):
+            raise Mismatch(f"forward on {describe}: you returned {show(got)}, expected {show(want)}. "
                            f"{_forward_hint(got, x, slope)}")
     for describe, x, slope, dy in cases:
         got = _as_array(call(backward, dy, x, slope, describe=describe), describe, "dx", x.shape)
         want = dy * F.leaky_relu_grad(x, slope)
-        if not _close(got, want):
-            raise Mismatch(f"backward on {describe} with a random dy: you returned {_show(got)}, expected "
-                           f"{_show(want)}. {_backward_hint(got, dy, x, slope)}")
+        if not same_array(got, want, **TOLERANCE):
+            raise Mismatch(f"backward on {describe} with a random dy: you returned {show(got)}, expected "
+                           f"{show(want)}. {_backward_hint(got, dy, x, slope)}")
 
 
 # ---------------------------------------------------------------- stable_softmax
@@ -148,14 +151,14 @@ def _softmax_hint(got, z, axis):
                     "slice's own max: z.max(axis=axis, keepdims=True).")
         return ("exp overflows (e^1000 = inf) or underflows to 0/0. Softmax does not change when you "
                 "subtract a constant, so compute exp(z - z.max(axis=axis, keepdims=True)).")
-    if z.ndim > 1 and axis != -1 and axis != z.ndim - 1 and _close(got, F.softmax(z, axis=-1)):
+    if z.ndim > 1 and axis != -1 and axis != z.ndim - 1 and same_array(got, F.softmax(z, axis=-1), **TOLERANCE):
         return f"you normalized along the last axis, but axis={axis} was asked: pass axis to max and sum."
     sums = got.sum(axis=axis)
     if not np.allclose(sums, 1.0):
         if np.allclose(got.sum(axis=-1 if axis == 0 else 0), 1.0):
             return "your outputs sum to 1 along the wrong axis: use the axis argument for both max and sum."
         if z.ndim > 1:
-            return (f"your outputs do not sum to 1 along axis={axis} (sums {_show(sums)}). With a batch, "
+            return (f"your outputs do not sum to 1 along axis={axis} (sums {show(sums)}). With a batch, "
                     "keep the reduced axis (keepdims=True) so the max and the sum broadcast along the right "
                     "axis.")
         return f"your outputs sum to {float(np.sum(got)):.4g}, not 1: divide exp(z − max) by its sum."
@@ -169,7 +172,7 @@ def stable_softmax(fn):
     for describe, z, axis in _softmax_cases():
         try:
             got = _quietly(fn, z, axis, describe=describe)
-        except core._LearnerError as err:
+        except LearnerError as err:
             if "broadcast" not in str(err):
                 raise
             raise Mismatch(f"{str(err).rstrip()}. With a batch, keep the reduced axis "
@@ -177,8 +180,8 @@ def stable_softmax(fn):
                            "against z.") from None
         got = _as_array(got, describe, "the softmax", z.shape)
         want = F.softmax(z, axis=axis)
-        if not _close(got, want):
-            raise Mismatch(f"on {describe} you returned {_show(got)}, expected {_show(want)}. "
+        if not same_array(got, want, **TOLERANCE):
+            raise Mismatch(f"on {describe} you returned {show(got)}, expected {show(want)}. "
                            f"{_softmax_hint(got, z, axis)}")
 
 
@@ -199,7 +202,7 @@ def weakest_derivative(name, peak, tolerance=0.01):
     """
     name, peak = answer(name), answer(peak)
     expect(isinstance(name, str), f"enter the activation's name as a string, e.g. 'relu'; got {name!r}")
-    expect(isinstance(peak, numbers.Real) and not isinstance(peak, bool) and math.isfinite(peak),
+    expect(is_number(peak),
            f"enter the peak of the derivative as a number, e.g. 0.5; got {peak!r}")
     key = _ALIASES.get(name.strip().lower().replace("-", " "))
     expect(key is not None, f"{name!r} is not one of the explorer's activations: {list(E.EXPLORER_NAMES)}")
@@ -280,5 +283,5 @@ def perceptron_update(fn):
         same_w = np.allclose(got_w, want_w, rtol=1e-9, atol=1e-12)
         if not (same_w and math.isclose(got_b, want_b, abs_tol=1e-12)):
             hint = _perceptron_hint(got_w, got_b, w, b, x, y, lr)
-            raise Mismatch(f"on {describe} you returned w = {_show(got_w)}, b = {got_b:.4g}; expected "
-                           f"w = {_show(want_w)}, b = {want_b:.4g}: {hint}")
+            raise Mismatch(f"on {describe} you returned w = {show(got_w)}, b = {got_b:.4g}; expected "
+                           f"w = {show(want_w)}, b = {want_b:.4g}: {hint}")

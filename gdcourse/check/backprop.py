@@ -9,12 +9,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from gdcourse import gradcheck
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, is_whole_number, show
 from gdcourse.experiments import backprop as E
 from gdcourse.functional import sigmoid
 
@@ -22,10 +21,6 @@ __all__ = ["two_layer_backward", "sigmoid_vanishing_depth", "relative_error"]
 
 _GRADIENTS = ("dx", "dW1", "db1", "dW2", "db2")
 _BACKWARD_ORDER = ("dW2", "db2", "dW1", "db1", "dx")  # report the first mistake the backward pass makes
-
-
-def _show(a):
-    return np.array2string(np.asarray(a, dtype=float), precision=4, threshold=6, separator=", ")
 
 
 # ---------------------------------------------------------------- two_layer_backward
@@ -125,7 +120,7 @@ def _diagnose(arrays, want, case):
         for variant, hint in _wrong_variants(x, W1, b1, W2, b2, dout):
             if np.allclose(arrays[name], variant[name], rtol=1e-6, atol=1e-9):
                 raise Mismatch(f"on {describe} {name} is wrong: {hint}")
-        raise Mismatch(f"on {describe} {name} is {_show(arrays[name])}, expected {_show(want[name])}. Go "
+        raise Mismatch(f"on {describe} {name} is {show(arrays[name])}, expected {show(want[name])}. Go "
                        "back one step at a time: dW2, db2 from dout; dh = dout @ W2.T; "
                        "dz1 = dh * h * (1 - h); then dW1, db1, dx from dz1.")
 
@@ -164,9 +159,8 @@ def two_layer_backward(fn):
 def sigmoid_vanishing_depth(value, threshold=1e-6):
     """Is ``value`` the smallest depth where the explorer's sigmoid/Xavier ratio first/last is < threshold?"""
     value = answer(value)
-    is_whole = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) \
-        and float(value).is_integer()
-    expect(is_whole, f"enter the number of hidden layers as a whole number, e.g. depth = 7; got {value!r}")
+    expect(is_whole_number(value),
+           f"enter the number of hidden layers as a whole number, e.g. depth = 7; got {value!r}")
     depth = int(value)
     expect(1 <= depth <= 50, f"the explorer goes from 1 to 50 hidden layers; got {depth}")
     truth = E.vanishing_depth("sigmoid", "xavier", threshold)

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import functools
 import html
+import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CheckResult", "Mismatch", "exercise", "call", "answer", "expect_close", "expect", "returned_array",
-           "REGISTRY"]
+__all__ = ["CheckResult", "Mismatch", "LearnerError", "exercise", "call", "answer", "expect_close", "expect",
+           "returned_array", "show", "same_array", "is_number", "is_whole_number", "REGISTRY"]
 
 REGISTRY: dict[str, callable] = {}
 """Exercise name → check function, for listings and the release tool."""
@@ -69,8 +71,8 @@ class _NotDone(Exception):
     pass
 
 
-class _LearnerError(Exception):
-    pass
+class LearnerError(Exception):
+    """The learner's function raised; its text names the exception and the case (see :func:`call`)."""
 
 
 def call(fn, *args, describe="", **kwargs):
@@ -86,7 +88,7 @@ def call(fn, *args, describe="", **kwargs):
         raise _NotDone(str(err)) from None
     except Exception as err:  # noqa: BLE001 - any error in learner code becomes a verdict
         where = f" on {describe}" if describe else ""
-        raise _LearnerError(f"your function raised {type(err).__name__}{where}: {err}") from None
+        raise LearnerError(f"your function raised {type(err).__name__}{where}: {err}") from None
 
 
 def answer(value):
@@ -125,11 +127,37 @@ def expect_close(got, want, describe, hint="", rtol=1e-6, atol=1e-9):
     if got_arr.shape != want_arr.shape:
         raise Mismatch(f"on {describe} the result has shape {got_arr.shape}, expected {want_arr.shape}")
     if not np.allclose(got_arr, want_arr, rtol=rtol, atol=atol, equal_nan=True):
-        raise Mismatch(f"on {describe} you returned {_show(got_arr)}, expected {_show(want_arr)}. {hint}".rstrip())
+        raise Mismatch(f"on {describe} you returned {_value(got_arr)}, expected {_value(want_arr)}. {hint}".rstrip())
 
 
-def _show(a):
-    return np.array2string(np.asarray(a), precision=5, threshold=8, separator=", ") if np.ndim(a) else f"{float(a):.6g}"
+def _value(a):
+    return show(a, precision=5, threshold=8) if np.ndim(a) else f"{float(a):.6g}"
+
+
+# ---------------------------------------------------------------- helpers for the checks' verdicts
+
+def show(a, *, precision=4, threshold=6, as_float=True) -> str:
+    """``a`` as a verdict prints it: ``precision`` digits, ``[1., 2., ..., 9.]`` past ``threshold`` elements.
+
+    ``as_float=False`` keeps integers as integers (indices, batch sizes).
+    """
+    a = np.asarray(a, dtype=float) if as_float else np.asarray(a)
+    return np.array2string(a, precision=precision, threshold=threshold, separator=", ")
+
+
+def same_array(got, want, *, rtol=1e-6, atol=1e-9) -> bool:
+    """Same shape and equal within ``|got − want| <= atol + rtol·|want|`` everywhere (NaN is never equal)."""
+    return got.shape == want.shape and np.allclose(got, want, rtol=rtol, atol=atol)
+
+
+def is_number(value) -> bool:
+    """A finite real number (an int, a float, a NumPy scalar), and not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_whole_number(value) -> bool:
+    """A finite number with no fractional part: ``12`` or ``12.0``, not ``12.5`` or ``True``."""
+    return is_number(value) and float(value).is_integer()
 
 
 _NOT_DONE = "not done yet: write your code (or your answer) in the exercise cell above, run it, then run this cell."
@@ -146,7 +174,7 @@ def exercise(name, success="correct on every case tried."):
                 result = CheckResult(name, "passed", message)
             except _NotDone:
                 result = CheckResult(name, "not done", _NOT_DONE)
-            except (Mismatch, _LearnerError) as err:
+            except (Mismatch, LearnerError) as err:
                 result = CheckResult(name, "failed", str(err))
             _display(result)
             return result

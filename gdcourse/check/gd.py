@@ -10,19 +10,14 @@ explorer; ``mse_gradient``: ``mse_gradient(w, X, y)`` of a linear model;
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from gdcourse import landscapes as LS
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect, returned_array
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, is_number, returned_array, same_array, show
 from gdcourse.experiments import gd as E
 
 __all__ = ["gradient_descent", "largest_stable_lr", "mse_gradient", "stopping_reason"]
-
-
-def _show(a):
-    return np.array2string(np.asarray(a, dtype=float), precision=4, threshold=6, separator=", ")
 
 
 # ---------------------------------------------------------------- gradient_descent
@@ -63,7 +58,7 @@ def _path_variants(grad_fn, w0, lr, steps):
 def _diagnose_path(got, want, case):
     describe, grad_fn, w0, lr, steps = case
     if got.shape == want.shape[1:] and np.allclose(got, want[-1]):
-        raise Mismatch(f"on {describe} you returned only the last point {_show(got)}. Return the whole path: "
+        raise Mismatch(f"on {describe} you returned only the last point {show(got)}. Return the whole path: "
                        f"an array of shape {want.shape} whose row t is w after t steps (row 0 is w0).")
     if got.shape == (steps,) + want.shape[1:] and steps > 0:
         if np.allclose(got, want[1:]):
@@ -88,11 +83,11 @@ def _explain_path_mismatch(got, want, case):
                        "(w.copy()) or write w = w - lr * g, which makes a new array.")
     with np.errstate(over="ignore", invalid="ignore"):
         for variant, hint in _path_variants(grad_fn, w0, lr, steps):
-            if variant.shape == got.shape and np.allclose(got, variant, rtol=1e-6, atol=1e-9):
+            if same_array(got, variant):
                 raise Mismatch(f"on {describe}: {hint}")
     t = int(np.argmax(~np.all(np.isclose(got, want, rtol=1e-6, atol=1e-9).reshape(len(got), -1), axis=1)))
-    raise Mismatch(f"on {describe} row {t} of your path is {_show(got[t])}, expected {_show(want[t])} "
-                   f"(row {t - 1} was {_show(want[t - 1]) if t else 'the start'}). Each row should be the "
+    raise Mismatch(f"on {describe} row {t} of your path is {show(got[t])}, expected {show(want[t])} "
+                   f"(row {t - 1} was {show(want[t - 1]) if t else 'the start'}). Each row should be the "
                    "previous one minus lr times the gradient at the previous one.")
 
 
@@ -119,7 +114,7 @@ def largest_stable_lr(value, condition_number=25.0, tolerance=0.03):
     Exactly ``2/L`` is accepted with a remark (there the error bounces forever).
     """
     value = answer(value)
-    expect(isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value),
+    expect(is_number(value),
            f"enter your learning rate as a number, e.g. largest_lr = 0.05; got {value!r}")
     expect(value > 0, f"a learning rate must be > 0; got {value}")
     landscape = LS.Quadratic(condition_number)
@@ -189,7 +184,7 @@ def mse_gradient(fn):
         for factor, hint in _mse_hints(n):
             if np.allclose(got, factor * want, rtol=1e-6, atol=1e-10):
                 raise Mismatch(f"on {describe}: {hint}")
-        raise Mismatch(f"on {describe} you returned {_show(got)}, expected {_show(want)}. "
+        raise Mismatch(f"on {describe} you returned {show(got)}, expected {show(want)}. "
                        "Compute the residuals r = Xw − y, then (2/n) Xᵀ r.")
 
 

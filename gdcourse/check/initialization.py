@@ -12,11 +12,10 @@ the explorer. Each compares with :mod:`gdcourse.experiments.initialization`.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, is_number, same_array, show
 from gdcourse.experiments import initialization as E
 
 __all__ = ["xavier_normal", "he_normal", "activation_stds", "flat_relu_gain"]
@@ -25,10 +24,6 @@ STD_TOLERANCE = 0.03
 """Relative tolerance on the empirical std; a sample of 25,000+ weights estimates it to about 0.5 %."""
 
 _SHAPES = ((400, 100), (64, 400), (300, 300))
-
-
-def _show(a):
-    return np.array2string(np.asarray(a, dtype=float), precision=4, threshold=8, separator=", ")
 
 
 # ---------------------------------------------------------------- xavier_normal, he_normal
@@ -196,16 +191,16 @@ def activation_stds(fn):
         except (TypeError, ValueError):
             raise Mismatch(f"on {describe} you returned {type(got).__name__}, not a list of numbers") from None
         want = E.activation_stds(model, X)
-        if got.shape == want.shape and np.allclose(got, want, rtol=5e-3, atol=1e-12):   # ddof=1 is fine too
+        if same_array(got, want, rtol=5e-3, atol=1e-12):   # ddof=1 is fine too
             continue
         for variant, hint in _std_variants(model, X):
             variant = np.asarray(variant)
-            if variant.shape == got.shape and np.allclose(got, variant, rtol=5e-3, atol=1e-12):
+            if same_array(got, variant, rtol=5e-3, atol=1e-12):
                 raise Mismatch(f"on {describe}: {hint}")
         if got.shape != want.shape:
             raise Mismatch(f"on {describe} you returned {got.size} values, expected {want.size}: one std per "
                            "activation layer, from the first to the last.")
-        raise Mismatch(f"on {describe} you returned {_show(got)}, expected {_show(want)}. Feed each layer the "
+        raise Mismatch(f"on {describe} you returned {show(got)}, expected {show(want)}. Feed each layer the "
                        "previous layer's output (h = layer(h)) and after every activation layer record np.std(h).")
 
 
@@ -219,7 +214,7 @@ def flat_relu_gain(value, depth=30, tolerance=0.03):
     for the explorer's network (width 256, seed 0); within ``tolerance``.
     """
     value = answer(value)
-    expect(isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value),
+    expect(is_number(value),
            f"enter the gain as a number, e.g. flat_gain = 1.5; got {value!r}")
     expect(value > 0, f"a gain must be > 0; got {value}")
     truth = E.flat_gain("relu", "xavier", depth, width=E.EXPLORER_WIDTH, batch=E.EXPLORER_BATCH,

@@ -11,27 +11,26 @@ compares with the known wrong variants to name the likely mistake.
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
 from gdcourse import gradcheck, nn
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect, returned_array
+from gdcourse.check.core import (
+    Mismatch,
+    answer,
+    call,
+    exercise,
+    expect,
+    is_whole_number,
+    returned_array,
+    same_array,
+    show,
+)
 from gdcourse.experiments import normalization as E
 
 __all__ = ["batchnorm_forward", "batchnorm_backward", "layernorm_forward", "fold_batchnorm",
            "smallest_batch_size"]
 
 EPS = 1e-5
-
-
-def _show(a):
-    return np.array2string(np.asarray(a, dtype=float), precision=4, threshold=6, separator=", ")
-
-
-def _close(a, b):
-    return a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-9)
 
 
 def _cases(seed, shapes):
@@ -94,12 +93,12 @@ def _explain_forward(got, want, variants, describe):
     if got.shape != want.shape:
         raise Mismatch(f"on {describe} the output has shape {got.shape}, expected {want.shape} "
                        "(the shape of x)")
-    if _close(got, want):
+    if same_array(got, want):
         return
     for variant, hint in variants:
-        if _close(got, variant):
+        if same_array(got, variant):
             raise Mismatch(f"on {describe}: {hint}")
-    raise Mismatch(f"on {describe} you returned {_show(got)}, expected {_show(want)}: "
+    raise Mismatch(f"on {describe} you returned {show(got)}, expected {show(want)}: "
                    "out = gamma * (x − mean) / np.sqrt(var + eps) + beta.")
 
 
@@ -190,12 +189,12 @@ def _explain_backward(got, want, x, gamma, dout, describe):
             raise Mismatch(f"on {describe} {name} has shape {got[name].shape}, expected {want[name].shape}"
                            + (" (one value per feature: sum over the batch, axis=0)" if name != "dx" else ""))
     for name in _BACKWARD_ORDER:
-        if _close(got[name], want[name]):
+        if same_array(got[name], want[name]):
             continue
         for variant_name, variant, hint in _backward_variants(x, gamma, dout):
-            if variant_name == name and _close(got[name], variant):
+            if variant_name == name and same_array(got[name], variant):
                 raise Mismatch(f"on {describe}: {hint}")
-        raise Mismatch(f"on {describe} {name} is {_show(got[name])}, expected {_show(want[name])}. With "
+        raise Mismatch(f"on {describe} {name} is {show(got[name])}, expected {show(want[name])}. With "
                        "dx_hat = gamma * dout: dbeta = sum(dout), dgamma = sum(dout * x_hat), "
                        "dx = (dx_hat − mean(dx_hat) − x_hat · mean(dx_hat · x_hat)) / sqrt(var + eps).")
 
@@ -221,7 +220,7 @@ def batchnorm_backward(forward_fn, backward_fn):
         describe = describe + " and a random dout"
         out, cache = _unpack_forward(call(forward_fn, x, gamma, beta, EPS, describe=describe), describe)
         layer, want_out = _batchnorm_reference(x, gamma, beta)
-        expect(_close(out, want_out), f"on {describe} your batchnorm_forward is not right yet (run its check "
+        expect(same_array(out, want_out), f"on {describe} your batchnorm_forward is not right yet (run its check "
                                       "above): fix it first, the backward pass uses its cache.")
         dout = rng.standard_normal(x.shape)
         got = _unpack_backward(call(backward_fn, dout, cache, describe=describe), describe)
@@ -305,12 +304,12 @@ def fold_batchnorm(fn):
                 raise Mismatch(f"on {describe} the folded {name} has shape {got.shape}, "
                                f"expected {want.shape}.")
         for name, got, want in (("weight", got_w, want_w), ("bias", got_b, want_b)):
-            if _close(got, want):
+            if same_array(got, want):
                 continue
             for variant_name, variant, hint in _fold_variants(*arrays)[2]:
-                if variant_name == name and _close(got, variant):
+                if variant_name == name and same_array(got, variant):
                     raise Mismatch(f"on {describe}: {hint}")
-            raise Mismatch(f"on {describe} the folded {name} is {_show(got)}, expected {_show(want)}. "
+            raise Mismatch(f"on {describe} the folded {name} is {show(got)}, expected {show(want)}. "
                            "With s = gamma / sqrt(running_var + eps): W' = W * s, "
                            "b' = (b − running_mean) * s + beta.")
 
@@ -324,9 +323,7 @@ def smallest_batch_size(value, tolerance=E.EXERCISE_TOLERANCE, level=E.EXERCISE_
     The truth is :func:`gdcourse.experiments.normalization.smallest_batch_size` (what the explorer shows).
     """
     value = answer(value)
-    whole = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) \
-        and float(value).is_integer()
-    expect(whole, f"enter the batch size as a whole number, e.g. batch_size = 12; got {value!r}")
+    expect(is_whole_number(value), f"enter the batch size as a whole number, e.g. batch_size = 12; got {value!r}")
     b = int(value)
     expect(2 <= b <= E.MAX_BATCH, f"the explorer goes from 2 to {E.MAX_BATCH}; got {b}")
     view = E.batch_size_view(b, tolerance, level)

@@ -11,25 +11,19 @@ plausible mistake it matches.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, is_number, same_array, show
 from gdcourse.experiments import optimizers as E
 
 __all__ = ["momentum_step", "adam_update", "clip_by_norm", "best_momentum"]
 
+TOLERANCE = {"rtol": 1e-6, "atol": 1e-12}  # of same_array: Adam's state can be ~1e-8, so the floor is tiny
+SHOWN = {"precision": 5}  # of show: Adam's updates differ in the fifth digit
+
 BEST_MOMENTUM_KAPPA = 100.0
 """The condition number of the rate-map exercise."""
-
-
-def _show(a):
-    return np.array2string(np.asarray(a, dtype=float), precision=5, threshold=6, separator=", ")
-
-
-def _close(a, b):
-    return a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-12, equal_nan=False)
 
 
 def _outputs(got, count, names, describe):
@@ -49,13 +43,13 @@ def _outputs(got, count, names, describe):
 def _diagnose(got, variants, describe, want, names):
     """Raise a Mismatch: the hint of the first variant the answer matches, else a plain comparison."""
     for outputs, hint in variants:
-        if all(_close(g, np.asarray(o, dtype=np.float64)) for g, o in zip(got, outputs, strict=True)):
+        if all(same_array(g, np.asarray(o, dtype=np.float64), **TOLERANCE) for g, o in zip(got, outputs, strict=True)):
             raise Mismatch(f"on {describe}: {hint}")
     for g, w, name in zip(got, want, names, strict=True):
         if g.shape != w.shape:
             raise Mismatch(f"on {describe} your {name} has shape {g.shape}, expected {w.shape}.")
-        if not _close(g, w):
-            raise Mismatch(f"on {describe} your {name} is {_show(g)}, expected {_show(w)}.")
+        if not same_array(g, w, **TOLERANCE):
+            raise Mismatch(f"on {describe} your {name} is {show(g, **SHOWN)}, expected {show(w, **SHOWN)}.")
 
 
 # ---------------------------------------------------------------- momentum_step
@@ -110,7 +104,7 @@ def momentum_step(fn):
     for describe, w, g, b, lr, mu in _momentum_cases():
         got = _outputs(call(fn, w, g, b, lr, mu, describe=describe), 2, ("w_new", "b_new"), describe)
         want = E.momentum_step(w, g, b, lr, mu)
-        if not all(_close(x, y) for x, y in zip(got, want, strict=True)):
+        if not all(same_array(x, y, **TOLERANCE) for x, y in zip(got, want, strict=True)):
             _diagnose(got, _momentum_variants(w, g, b, lr, mu), describe, want, ("w_new", "b_new"))
     return "b ← μ·b + g, then w ← w − lr·b, on every case (including b = 0 and momentum = 0)."
 
@@ -160,13 +154,13 @@ def _check_moments(got, case):
     describe, w, g, m, v, t, lr, (beta1, beta2), eps = case
     m_want, v_want = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
     m_got, v_got = got[1], got[2]
-    if not _close(m_got, m_want):
+    if not same_array(m_got, m_want, **TOLERANCE):
         hints = [(beta1 * m + g, "your m ← β₁m + g is missing the (1 − β₁) factor on g."),
                  (m_want / (1 - beta1**t), "you returned the bias-corrected m̂; return the raw average "
                                            "m ← β₁m + (1 − β₁)g (the correction only enters the step)."),
                  ((1 - beta1) * m + beta1 * g, "your m swaps β₁ and 1 − β₁: m ← β₁m + (1 − β₁)g.")]
         _first_hint(m_got, hints, describe, "m", m_want)
-    if not _close(v_got, v_want):
+    if not same_array(v_got, v_want, **TOLERANCE):
         hints = [(beta2 * v + (1 - beta2) * g,
                   "your v averages g instead of g²: v ← β₂v + (1 − β₂)g². With g alone v can turn negative "
                   "and √v is NaN."),
@@ -179,9 +173,9 @@ def _check_moments(got, case):
 
 def _first_hint(got, hints, describe, name, want):
     for value, hint in hints:
-        if _close(got, value):
+        if same_array(got, value, **TOLERANCE):
             raise Mismatch(f"on {describe}: {hint}")
-    raise Mismatch(f"on {describe} your {name} is {_show(got)}, expected {_show(want)}.")
+    raise Mismatch(f"on {describe} your {name} is {show(got, **SHOWN)}, expected {show(want, **SHOWN)}.")
 
 
 def _check_weights(got_w, want_w, case):
@@ -192,7 +186,7 @@ def _check_weights(got_w, want_w, case):
             raise Mismatch(f"on {describe} your w has NaN or inf: at t = 1 you divided by 1 − β⁰ = 0. Steps "
                            "are counted from t = 1 (the check passes t = 1 on the first step), so the bias "
                            "correction is 1 − β**t, and a training loop must start t at 1, not 0.")
-        raise Mismatch(f"on {describe} your w has NaN or inf: {_show(got_w)}. Check for a division by zero "
+        raise Mismatch(f"on {describe} your w has NaN or inf: {show(got_w, **SHOWN)}. Check for a division by zero "
                        "or the square root of a negative number.")
     ratio = _step_ratio(got_w, want_w, w)
     size = _ratio_words(ratio)
@@ -221,9 +215,9 @@ def _check_weights(got_w, want_w, case):
     ]
     for correct, extra, hint in variants:
         kwargs = dict(zip(("w", "g", "m", "v", "t", "lr", "betas", "eps"), args, strict=True)) | extra
-        if _close(got_w, _adam_variant(**kwargs, correct=correct)[0]):
+        if same_array(got_w, _adam_variant(**kwargs, correct=correct)[0], **TOLERANCE):
             raise Mismatch(f"on {describe}: {hint}")
-    raise Mismatch(f"on {describe} your w is {_show(got_w)}, expected {_show(want_w)} "
+    raise Mismatch(f"on {describe} your w is {show(got_w, **SHOWN)}, expected {show(want_w, **SHOWN)} "
                    f"(your update is {size}).")
 
 
@@ -247,10 +241,10 @@ def _check_loop(fn):
             w, m, v = _outputs(call(fn, w, g, m, v, t, 0.05, (0.9, 0.999), 1e-8, describe=describe), 3,
                                ("w_new", "m_new", "v_new"), describe)
         w_ref, m_ref, v_ref = E.adam_update(w_ref, g, m_ref, v_ref, t, 0.05)
-        expect(_close(w, w_ref) and _close(m, m_ref) and _close(v, v_ref),
-               f"on {describe} your w is {_show(w)}, expected {_show(w_ref)}: the single steps were right, "
-               "so look for state kept between calls (globals, default arguments) or inputs changed in "
-               "place.")
+        same = all(same_array(a, b, **TOLERANCE) for a, b in ((w, w_ref), (m, m_ref), (v, v_ref)))
+        expect(same, f"on {describe} your w is {show(w, **SHOWN)}, expected {show(w_ref, **SHOWN)}: the single "
+               "steps were right, so look for state kept between calls (globals, default arguments) or inputs "
+               "changed in place.")
 
 
 @exercise("adam_update")
@@ -272,7 +266,7 @@ def adam_update(fn):
     for case, got, _ in sorted(runs, key=lambda run: not np.any(run[0][3])):
         _check_moments(got, case)
     for case, got, want in runs:
-        if not _close(got[0], want[0]):
+        if not same_array(got[0], want[0], **TOLERANCE):
             _check_weights(got[0], want[0], case)
     _check_loop(fn)
     return ("moments, both bias corrections (t counted from 1) and ε outside the root are right; "
@@ -331,11 +325,11 @@ def clip_by_norm(fn):
         except (TypeError, ValueError):
             raise Mismatch(f"on {describe} you returned {type(got).__name__}, not an array.") from None
         want = E.clip_by_norm(g, max_norm)
-        if _close(got, want) or (got.shape == want.shape and np.allclose(got, want, rtol=1e-5, atol=1e-9)):
+        if same_array(got, want, **TOLERANCE) or same_array(got, want, rtol=1e-5, atol=1e-9):
             continue
         if not np.isfinite(got).all() and not g.any():
-            raise Mismatch(f"on {describe} you returned {_show(got)}: you divided by ‖g‖ = 0. Clip only when "
-                           "‖g‖ > max_norm, so the zero gradient comes back unchanged.")
+            raise Mismatch(f"on {describe} you returned {show(got, **SHOWN)}: you divided by ‖g‖ = 0. Clip only "
+                           "when ‖g‖ > max_norm, so the zero gradient comes back unchanged.")
         _diagnose([got], [([v], hint) for v, hint in _clip_variants(g, max_norm)], describe, [want],
                   ["clipped gradient"])
     return "the whole gradient is scaled to length max_norm when longer, else unchanged (direction kept)."
@@ -353,7 +347,7 @@ def best_momentum(value, kappa=BEST_MOMENTUM_KAPPA, slack=0.15):
     ``(1 + slack)`` times the optimum's.
     """
     value = answer(value)
-    expect(isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value),
+    expect(is_number(value),
            f"enter your momentum as a number, e.g. best_momentum = 0.5; got {value!r}")
     if 1 <= value <= 4:
         raise Mismatch(f"momentum must be in [0, 1); you entered {value:g}. Is that the learning rate × L? "

@@ -16,17 +16,13 @@ import numbers
 import numpy as np
 
 from gdcourse import diagnose
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, show
 from gdcourse.experiments import playbook as E
 
 __all__ = ["smooth_losses", "diagnose_case", "count_parameters", "conv_output_size"]
 
 DIAGNOSE_SEED = 8
 """The case of the widget exercise."""
-
-
-def _show(a):
-    return np.array2string(np.asarray(a, dtype=float), precision=4, threshold=6, separator=", ")
 
 
 # ---------------------------------------------------------------- smooth_losses
@@ -96,7 +92,7 @@ def smooth_losses(fn):
                     raise Mismatch(f"on {describe}: {hint}")
         t = int(np.argmax(~np.isclose(got, want, rtol=1e-8, atol=1e-10)))
         raise Mismatch(f"on {describe} value {t} is {got[t]:.6g}, expected {want[t]:.6g} "
-                       f"(the first values should be {_show(want[:3])}). Keep a = beta·a + (1 − beta)·loss "
+                       f"(the first values should be {show(want[:3])}). Keep a = beta·a + (1 − beta)·loss "
                        "from a = 0, and divide by 1 − beta^(t+1).")
 
 

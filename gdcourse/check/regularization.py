@@ -11,13 +11,12 @@ names the likely mistake.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from gdcourse import nn
 from gdcourse import regularization as R
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect, returned_array
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, is_number, returned_array
 from gdcourse.experiments import regularization as E
 
 __all__ = ["dropout_forward_backward", "l2_penalty_grad", "should_stop", "sparsest_l1_strength"]
@@ -358,7 +357,7 @@ def should_stop(fn):
 # ---------------------------------------------------------------- the L1 explorer
 
 def _check_strength(value):
-    expect(isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    expect(is_number(value)
            and value > 0, f"enter the strength as a positive number, e.g. l1_strength = 0.001; got {value!r}")
     grid = E.PENALTY_STRENGTHS
     expect(grid[0] / 1.13 <= value <= grid[-1] * 1.13,

@@ -10,25 +10,22 @@ the async explorer. Each compares with the package and names the likely mistake.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from gdcourse import schedules as S
-from gdcourse.check.core import Mismatch, answer, call, exercise, expect
-from gdcourse.experiments import variants as V
+from gdcourse.check.core import Mismatch, answer, call, exercise, expect, is_whole_number, show
+from gdcourse.experiments import variants as E
 
 __all__ = ["minibatch_indices", "inverse_time_lr", "batch_size_for_noise", "staleness_limit"]
+
+SHOWN = {"threshold": 12, "as_float": False}  # of show: every step of a schedule, integers as integers
 
 NOISE_THRESHOLD = 0.5
 """The gradient-noise std the batch-size exercise asks to get below."""
 
 ASYNC_LR = 0.3
 """The learning rate of the staleness exercise."""
-
-
-def _show(a, precision=4):
-    return np.array2string(np.asarray(a), precision=precision, threshold=12, separator=", ")
 
 
 # ---------------------------------------------------------------- minibatch_indices
@@ -160,7 +157,7 @@ def inverse_time_lr(fn):
     cases = [(np.arange(0, 50, 7), 0.5, 0.1), (np.arange(6), 1.0, 0.5), (0, 0.1, 0.01), (1, 0.1, 0.01),
              (1000, 0.1, 0.01), (np.array([0, 10, 450]), 0.2, 0.02)]
     for t, lr0, k in cases:
-        describe = f"t={_show(t)}, lr0={lr0}, decay_rate={k}"
+        describe = f"t={show(t, **SHOWN)}, lr0={lr0}, decay_rate={k}"
         with np.errstate(divide="ignore", invalid="ignore"):
             got = call(fn, t, lr0, k, describe=describe)
         if got is None:
@@ -179,7 +176,7 @@ def inverse_time_lr(fn):
         for variant, hint in _lr_variants(np.atleast_1d(t), lr0, k):
             if np.allclose(got.reshape(-1), variant, rtol=1e-9, atol=1e-15, equal_nan=True):
                 raise Mismatch(f"on {describe}: {hint}")
-        raise Mismatch(f"on {describe} you returned {_show(got)}, expected {_show(want)}: "
+        raise Mismatch(f"on {describe} you returned {show(got, **SHOWN)}, expected {show(want, **SHOWN)}: "
                        "lr0 / (1 + decay_rate·t).")
 
 
@@ -187,9 +184,7 @@ def inverse_time_lr(fn):
 
 def _check_int_answer(value, what):
     value = answer(value)
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) \
-        and float(value).is_integer()
-    expect(ok, f"enter {what} as a whole number, e.g. 12; got {value!r}")
+    expect(is_whole_number(value), f"enter {what} as a whole number, e.g. 12; got {value!r}")
     return int(value)
 
 
@@ -200,12 +195,12 @@ def batch_size_for_noise(value, threshold=NOISE_THRESHOLD):
     On the batch-size explorer's problem, at its start point, batches drawn without replacement.
     """
     B = _check_int_answer(value, "the batch size")
-    problem = V.batch_size_problem()
+    problem = E.batch_size_problem()
     expect(1 <= B <= problem.n, f"a batch size is between 1 and N = {problem.n}; got {B}")
-    truth = V.smallest_batch_for_noise(threshold)
+    truth = E.smallest_batch_for_noise(threshold)
 
     def std(b, replacement=False):
-        return math.sqrt(V.gradient_noise_variance(problem, V.BATCH_SIZE_START, b, replacement))
+        return math.sqrt(E.gradient_noise_variance(problem, E.BATCH_SIZE_START, b, replacement))
 
     naive = int(np.argmax([std(b, True) < threshold for b in range(1, problem.n + 1)])) + 1
     if B == truth:
@@ -231,12 +226,12 @@ def staleness_limit(value, lr=ASYNC_LR):
     """
     tau = _check_int_answer(value, "the staleness")
     expect(tau >= 0, f"a staleness counts updates, so it is >= 0; got {tau}")
-    L = float(V.async_problem().curvatures[-1])
-    truth = V.smallest_unstable_staleness(lr, L)
-    limit = V.stable_lr_limit(L, tau)
+    L = float(E.async_problem().curvatures[-1])
+    truth = E.smallest_unstable_staleness(lr, L)
+    limit = E.stable_lr_limit(L, tau)
     if tau == truth:
         return (f"τ = {tau}: the stable limit is {limit:.3g} < lr = {lr}, while at τ = {tau - 1} it is "
-                f"{V.stable_lr_limit(L, tau - 1):.3g}. The usable rate falls roughly like 1/τ.")
+                f"{E.stable_lr_limit(L, tau - 1):.3g}. The usable rate falls roughly like 1/τ.")
     if tau == truth - 1:
         raise Mismatch(f"at τ = {tau} the loss still decreases, slowly and with large oscillations: its "
                        f"stable limit {limit:.3g} is just above lr = {lr}. Look at the end of the stale "
@@ -245,4 +240,4 @@ def staleness_limit(value, lr=ASYNC_LR):
         raise Mismatch(f"at τ = {tau} the run converges (stable limit {limit:.3g} > lr = {lr}): "
                        "increase τ.")
     raise Mismatch(f"τ = {tau} diverges, but it is not the smallest: τ = {truth} already does "
-                   f"(limit {V.stable_lr_limit(L, truth):.3g} < lr = {lr}).")
+                   f"(limit {E.stable_lr_limit(L, truth):.3g} < lr = {lr}).")

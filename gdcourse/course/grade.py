@@ -45,7 +45,9 @@ from gdcourse.course.assignment import (
     notebook_marks,
     read_submission,
 )
+from gdcourse.course.gradebook import Results
 from gdcourse.course.kernel import KernelSession, KernelStartError
+from gdcourse.course.results import ExerciseRow, RunReport, SubmissionResult, zero_rows
 
 __all__ = ["GradeOptions", "GradeError", "Task", "ExerciseRow", "SubmissionResult", "RunReport",
            "grade", "grade_submission", "find_submissions"]
@@ -77,40 +79,6 @@ class Task:
     path: str
     source: str
     others: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ExerciseRow:
-    grade_id: str
-    points: float
-    max_points: float
-    status: str
-    message: str = ""
-    error: str = ""
-    duration: float = 0.0
-
-
-@dataclass
-class SubmissionResult:
-    """Everything the gradebook records for one student's notebook."""
-
-    student: str
-    notebook: str
-    status: str  # "graded", "malformed", "unknown notebook", "error"
-    error: str = ""
-    rows: list[ExerciseRow] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    duration: float = 0.0
-    sha256: str = ""
-    kernel_starts: int = 0
-
-    @property
-    def points(self) -> float:
-        return sum(r.points for r in self.rows)
-
-    @property
-    def max_points(self) -> float:
-        return sum(r.max_points for r in self.rows)
 
 
 # ---------------------------------------------------------------- one submission (in a worker)
@@ -237,10 +205,6 @@ def _file_digest(path) -> str:
         return ""
 
 
-def _zero_rows(assignment, status, message) -> list[ExerciseRow]:
-    return [ExerciseRow(t.grade_id, 0.0, t.points, status, message, message) for t in assignment.tests]
-
-
 def grade_submission(task: Task, options: GradeOptions) -> SubmissionResult:
     """Grade one submission (runs in a worker process; never raises for a bad submission)."""
     started = time.monotonic()
@@ -250,10 +214,10 @@ def grade_submission(task: Task, options: GradeOptions) -> SubmissionResult:
         merged = merge(assignment, read_submission(task.path, assignment, task.others))
     except Malformed as err:
         result.status, result.error = "malformed", str(err)
-        result.rows = _zero_rows(assignment, "malformed", str(err))
+        result.rows = zero_rows(assignment, "malformed", str(err))
     except OSError as err:
         result.status, result.error = "malformed", f"the file cannot be read: {err.strerror or err}"
-        result.rows = _zero_rows(assignment, "malformed", result.error)
+        result.rows = zero_rows(assignment, "malformed", result.error)
     else:
         result.notes = merged.notes
         run = _NotebookRun(assignment, merged, options)
@@ -261,8 +225,8 @@ def grade_submission(task: Task, options: GradeOptions) -> SubmissionResult:
             result.rows = run.run()
         except KernelStartError as err:
             result.status, result.error = "error", f"the grading kernel did not start: {err}"
-            result.rows = _zero_rows(assignment, "error", "not graded: the grading kernel did not start "
-                                                          "(the instructor has been told).")
+            result.rows = zero_rows(assignment, "error", "not graded: the grading kernel did not start "
+                                                         "(the instructor has been told).")
         result.kernel_starts = run.session.starts
     result.duration = time.monotonic() - started
     return result
@@ -332,23 +296,6 @@ def find_submissions(submissions_dir, sources, notebooks=None):
 
 # ---------------------------------------------------------------- the run (main process)
 
-@dataclass
-class RunReport:
-    """What a run did (printed by the command and stored in ``summary.json``)."""
-
-    submissions: int
-    students: int
-    seconds: float
-    workers: int
-    isolation: str
-    out: Path
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def per_minute(self) -> float:
-        return 60.0 * self.submissions / self.seconds if self.seconds > 0 else 0.0
-
-
 def _sources(root, notebooks):
     from gdcourse.course import release as R
 
@@ -356,7 +303,7 @@ def _sources(root, notebooks):
     if not solutions.is_dir():
         raise GradeError(f"--root: {root} has no solutions/ folder")
     try:
-        paths = R._sources(solutions, notebooks)
+        paths = R.source_notebooks(solutions, notebooks)
     except R.ReleaseError as err:
         raise GradeError(f"--notebook: {err}") from None
     if not paths:
@@ -458,7 +405,6 @@ def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=
     if os.name != "posix":
         raise GradeError("gdcourse grade runs on Linux and macOS (on Windows, use WSL)")
     from gdcourse.course import sandbox
-    from gdcourse.course.gradebook import Results
 
     started = time.monotonic()
     _check_limits(workers, timeout, memory_mb, output_limit_mb)
@@ -485,8 +431,6 @@ def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=
     others = {name: notebook_marks(path) for name, path in sources.items()}
     try:
         for problem in problems:
-            if problem.notebook in assignments:
-                problem.rows = _zero_rows(assignments[problem.notebook], problem.status, problem.error)
             results.record(problem)
         tasks = [Task(s, n, p, str(sources[n]), {k: v for k, v in others.items() if k != n})
                  for s, n, p in task_list]

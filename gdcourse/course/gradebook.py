@@ -19,13 +19,13 @@ import io
 import json
 import os
 import sqlite3
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gdcourse.atomic import atomic_write, replace_atomically
 from gdcourse.course.feedback import feedback_filename, render_feedback
-from gdcourse.course.release import _write_atomically
+from gdcourse.course.results import zero_rows
 
 __all__ = ["Results", "GRADEBOOK", "SCHEMA"]
 
@@ -94,34 +94,24 @@ class Results:
 
     def save(self):
         """Replace ``gradebook.sqlite`` with a complete copy of the gradebook, atomically."""
-        fd, tmp = tempfile.mkstemp(dir=self.out, prefix=f".{GRADEBOOK}.", suffix=".tmp")
-        os.close(fd)
-        try:
+        with replace_atomically(self.path) as tmp:
             target = sqlite3.connect(tmp)
             try:
                 self.db.backup(target)
             finally:
                 target.close()
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
-    def _zero_rows(self, result):
-        from gdcourse.course.grade import ExerciseRow
-
+    def _rows(self, result):
+        """The rows to record: a submission that could not be graded scores 0 on each of its tests."""
         assignment = self.assignments.get(result.notebook)
         if result.rows or assignment is None or result.status == "graded":
             return result.rows
-        return [ExerciseRow(t.grade_id, 0.0, t.points, result.status, result.error, result.error)
-                for t in assignment.tests]
+        return zero_rows(assignment, result.status, result.error)
 
     def record(self, result):
         """Upsert one submission's rows, save the gradebook, and rewrite the student's feedback."""
         now = _now()
-        rows = self._zero_rows(result)
+        rows = self._rows(result)
         with self.db:
             keep = [r.grade_id for r in rows]
             self.db.execute(f"DELETE FROM grades WHERE student = ? AND notebook = ? AND grade_id NOT IN "
@@ -159,7 +149,7 @@ class Results:
             grades.setdefault(row["notebook"], []).append(dict(row))
         folder = self.out / "feedback"
         folder.mkdir(exist_ok=True)
-        _write_atomically(folder / feedback_filename(student), render_feedback(student, submissions, grades))
+        atomic_write(folder / feedback_filename(student), render_feedback(student, submissions, grades))
 
     def _columns(self) -> list[tuple[str, str, float]]:
         """``(notebook, grade_id, max_points)`` of every graded exercise, in notebook order."""
@@ -223,8 +213,8 @@ class Results:
     def finish(self, report):
         """Write grades.csv, summary.json and every student's feedback; save the gradebook once more."""
         self.save()
-        _write_atomically(self.out / "grades.csv", self.csv_text())
-        _write_atomically(self.out / "summary.json", json.dumps(self.summary(report), indent=2) + "\n")
+        atomic_write(self.out / "grades.csv", self.csv_text())
+        atomic_write(self.out / "summary.json", json.dumps(self.summary(report), indent=2) + "\n")
         for student in self.students():
             self._write_feedback(student)
 

@@ -118,6 +118,7 @@ class KernelSession:
                 "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
                 "signature_scheme": "hmac-sha256", "kernel_name": "gdcourse-grading"}
         connection = home / "kernel.json"
+        # Not atomic_write: a scratch file in a fresh private folder, read only by the kernel started below.
         connection.write_text(json.dumps(info), encoding="utf-8")
         # No figure is rendered while grading (nothing reads them): figures are closed after each cell.
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection),

@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import ast
 import copy
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
+from gdcourse.atomic import atomic_write
+
 __all__ = [
     "BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_HIDDEN", "END_HIDDEN",
     "ReleaseError", "Exercise", "student_version", "release", "stale_notebooks", "list_exercises",
-    "default_root", "serialize",
+    "default_root", "serialize", "source_notebooks", "marked_regions",
 ]
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -56,7 +56,7 @@ def default_root() -> Path:
     return cwd if (cwd / "solutions").is_dir() else Path(__file__).resolve().parents[2]
 
 
-def _regions(lines, begin, end, where):
+def marked_regions(lines, begin, end, where):
     """Yield ``(start, stop)`` line indices of each begin/end marker pair (inclusive)."""
     start = None
     for i, line in enumerate(lines):
@@ -103,9 +103,9 @@ def _stub(region_lines, grade_id):
 
 def _strip(source, grade_id, where):
     lines = source.split("\n")
-    for start, stop in reversed(list(_regions(lines, BEGIN_HIDDEN, END_HIDDEN, where))):
+    for start, stop in reversed(list(marked_regions(lines, BEGIN_HIDDEN, END_HIDDEN, where))):
         del lines[start:stop + 1]
-    for start, stop in reversed(list(_regions(lines, BEGIN_SOLUTION, END_SOLUTION, where))):
+    for start, stop in reversed(list(marked_regions(lines, BEGIN_SOLUTION, END_SOLUTION, where))):
         if not grade_id:
             raise ReleaseError(f"{where}: a solution region needs nbgrader metadata with a grade_id")
         lines[start:stop + 1] = _stub(lines[start:stop + 1], grade_id)
@@ -131,18 +131,8 @@ def serialize(nb) -> str:
     return nbformat.writes(nb, version=4) + "\n"
 
 
-def _write_atomically(path: Path, text: str):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _sources(solutions: Path, names=None):
+def source_notebooks(solutions: Path, names=None) -> list[Path]:
+    """``solutions/NN_*.ipynb`` in order, or those ``names`` (``01``, ``01_gd_basics``) select."""
     paths = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
     if not names:
         return paths
@@ -165,11 +155,11 @@ def release(solutions, notebooks, names=None) -> list[Path]:
     solutions, notebooks = Path(solutions), Path(notebooks)
     notebooks.mkdir(parents=True, exist_ok=True)
     changed = []
-    for src in _sources(solutions, names):
+    for src in source_notebooks(solutions, names):
         text = _released_text(src)
         dest = notebooks / src.name
         if not dest.exists() or dest.read_text(encoding="utf-8") != text:
-            _write_atomically(dest, text)
+            atomic_write(dest, text)
             changed.append(dest)
     return changed
 
@@ -178,7 +168,7 @@ def stale_notebooks(solutions, notebooks, names=None) -> list[str]:
     """Problems that make ``notebooks/`` differ from a fresh release (empty when up to date)."""
     solutions, notebooks = Path(solutions), Path(notebooks)
     problems = []
-    sources = _sources(solutions, names)
+    sources = source_notebooks(solutions, names)
     for src in sources:
         dest = notebooks / src.name
         if not dest.exists():
@@ -195,7 +185,7 @@ def stale_notebooks(solutions, notebooks, names=None) -> list[str]:
 def list_exercises(solutions, names=None) -> list[Exercise]:
     """Every graded or solution cell, in notebook order."""
     rows = []
-    for src in _sources(Path(solutions), names):
+    for src in source_notebooks(Path(solutions), names):
         for cell in nbformat.read(src, as_version=4).cells:
             meta = cell.get("metadata", {}).get("nbgrader", {})
             if meta.get("solution") or meta.get("grade"):

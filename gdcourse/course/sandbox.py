@@ -78,6 +78,7 @@ class SandboxConfig:
 
     def write(self, path) -> Path:
         path = Path(path)
+        # Not atomic_write: a scratch file in a fresh private folder, read only by the launcher started next.
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
         return path
 
@@ -222,6 +223,7 @@ def _set_limits(config: SandboxConfig):
 
 
 def _write(path, text):
+    """Write a /proc control file (uid_map, setgroups) in place: it cannot be replaced, only written."""
     with open(path, "w", encoding="ascii") as f:
         f.write(text)
 

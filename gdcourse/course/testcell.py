@@ -51,7 +51,7 @@ def hidden_line_numbers(source) -> set[int]:
     """1-based numbers of the lines inside hidden-test regions, markers included."""
     lines = source.split("\n")
     hidden = set()
-    for start, stop in R._regions(lines, R.BEGIN_HIDDEN, R.END_HIDDEN, "test cell"):
+    for start, stop in R.marked_regions(lines, R.BEGIN_HIDDEN, R.END_HIDDEN, "test cell"):
         hidden.update(range(start + 1, stop + 2))
     return hidden
 

@@ -228,11 +228,18 @@ def trained_model(build: Callable[[int], nn.Module], train: Callable[[nn.Module,
     return model
 
 
-@functools.lru_cache(maxsize=16)
+_TRAINED: dict = {}
+"""``(key, seed)`` → the trained weights (read-only); the oldest of more than 16 settings is dropped."""
+
+
 def _trained_values(key, build, train, seed):
-    model = build(seed)
-    one_blas_thread(train)(model, seed)
-    return read_only(tuple(p.value.copy() for p in model.parameters()))
+    if (key, seed) not in _TRAINED:
+        model = build(seed)
+        one_blas_thread(train)(model, seed)
+        if len(_TRAINED) >= 16:
+            del _TRAINED[next(iter(_TRAINED))]
+        _TRAINED[key, seed] = read_only(tuple(p.value.copy() for p in model.parameters()))
+    return _TRAINED[key, seed]
 
 
 # ---------------------------------------------------------------- running small networks fast and quietly

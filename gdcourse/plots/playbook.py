@@ -19,15 +19,27 @@ __all__ = [
 ]
 
 _CHANCE = 0.1
+_LOSS_CEILING = 1e100
+"""Top of a log loss axis: an exploding run reaches 1e300, and matplotlib's log ticks and margins
+overflow float64 near 1e308; above 1e100 a loss has exploded anyway."""
 
 
 def _mark_divergence(ax, steps, values):
-    """A red cross at the first non-finite value, drawn at the top of the axes."""
+    """A red cross at the first non-finite value, drawn at the top of the curve (at most the ceiling)."""
     values = np.asarray(values, dtype=float)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         top = np.nanmax(np.where(np.isfinite(values), values, np.nan)) if np.isfinite(values).any() else 1.0
-        ax.plot(steps[bad[0]], top, "x", color="#cf222e", markersize=9, mew=2, label="NaN / inf")
+        ax.plot(steps[bad[0]], min(top, _LOSS_CEILING), "x", color="#cf222e", markersize=9, mew=2,
+                label="NaN / inf")
+
+
+def _log_loss_axis(ax, *losses):
+    """A log y axis from half the smallest positive loss to twice the largest, capped at the ceiling."""
+    shown = _positive(np.concatenate([np.ravel(values) for values in losses]))
+    if np.isfinite(shown).any():
+        ax.set_ylim(np.nanmin(shown) / 2, min(np.nanmax(shown) * 2, _LOSS_CEILING))
+    ax.set_yscale("log")
 
 
 def _loss_panel(ax, run):
@@ -42,7 +54,8 @@ def _loss_panel(ax, run):
         ax.plot(run.checkpoint_steps[1:], run.val_loss, "s-", color=color(1), markersize=3,
                 label="validation")
     ax.axhline(math.log(10), color="0.4", ls=":", lw=1, label="ln 10")
-    ax.set(yscale="log", xlabel="step", ylabel="loss", title="loss")
+    _log_loss_axis(ax, run.step_loss, run.train_loss, run.val_loss, math.log(10))
+    ax.set(xlabel="step", ylabel="loss", title="loss")
     ax.legend(fontsize=7)
 
 
@@ -188,7 +201,8 @@ def checklist_grid(fig, cases):
             ax.plot(run.checkpoint_steps[1:], _positive(run.val_loss), "--", color=c,
                     lw=1.4, label=f"{label}: validation")
             _mark_divergence(ax, np.arange(run.num_steps), run.step_loss)
-        ax.set(yscale="log", title=case.fault.title, xticks=[])
+        _log_loss_axis(ax, case.broken.step_loss, case.broken.val_loss, case.fixed.step_loss, case.fixed.val_loss)
+        ax.set(title=case.fault.title, xticks=[])
         ax.title.set_fontsize(8)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(cases):]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdcourse.experiments import variants as V
+from gdcourse.experiments import variants as E
 from gdcourse.plots import color
 
 __all__ = [
@@ -32,7 +32,7 @@ def draw_curves(ax, curves: dict, xlabel: str, ylabel: str, logx=False, logy=Tru
     return lines
 
 
-def draw_noise_scaling(ax, measurement: V.NoiseMeasurement, n: int):
+def draw_noise_scaling(ax, measurement: E.NoiseMeasurement, n: int):
     """Measured ``E‖g_B − ∇J‖²`` (dots), the exact value (line) and ``σ²/B`` (dashed), log-log."""
     B = measurement.batch_sizes
     keep = measurement.expected > 0              # B = N has no noise: nothing to draw on a log axis
@@ -57,7 +57,7 @@ def _fpc(b, n, replacement):
     return 1.0 if replacement or n == 1 else (n - b) / (n - 1)
 
 
-def draw_least_squares_contour(ax, problem: V.LeastSquares, center, radius, levels=18, n=120):
+def draw_least_squares_contour(ax, problem: E.LeastSquares, center, radius, levels=18, n=120):
     """Log-spaced contours of a 2-D least-squares loss around ``center``; the minimizer as a star."""
     cx, cy = center
     xs = np.linspace(cx - radius, cx + radius, n)
@@ -71,7 +71,7 @@ def draw_least_squares_contour(ax, problem: V.LeastSquares, center, radius, leve
     return cs
 
 
-def draw_batch_paths(ax, demo: V.BatchSizeDemo):
+def draw_batch_paths(ax, demo: E.BatchSizeDemo):
     """Full-batch GD and mini-batch SGD paths from the same start, on the loss contours."""
     start, opt = demo.sgd.weights[0], demo.problem.minimizer
     radius = 1.15 * np.max(np.abs(start - opt))
@@ -89,7 +89,7 @@ def draw_batch_paths(ax, demo: V.BatchSizeDemo):
     return lines
 
 
-def draw_gradient_cloud(ax, demo: V.BatchSizeDemo, limit=None):
+def draw_gradient_cloud(ax, demo: E.BatchSizeDemo, limit=None):
     """Mini-batch gradients at the start (dots), their mean, the full gradient and the noise-std circle."""
     g, s = demo.full_gradient, demo.samples
     points = ax.plot(s[:, 0], s[:, 1], ".", color=color(1), ms=3, alpha=0.5,
@@ -140,7 +140,7 @@ def draw_lr_curve(ax, losses, steps_per_epoch, label, i=0, ylim=None):
     return line
 
 
-def draw_async_curves(ax, demo: V.AsyncDemo, problem: V.LeastSquares):
+def draw_async_curves(ax, demo: E.AsyncDemo, problem: E.LeastSquares):
     """Excess loss per update with fresh gradients and with the chosen staleness."""
     curves = {
         "fresh gradients (τ = 0)": (demo.fresh.updates, demo.fresh.excess(problem)),
@@ -154,7 +154,7 @@ def draw_async_curves(ax, demo: V.AsyncDemo, problem: V.LeastSquares):
 def draw_stability_map(ax, curvature: float, max_staleness: int = 20, current=None):
     """The largest stable ``lr`` against the staleness (closed form), the unstable side shaded."""
     taus = np.arange(max_staleness + 1)
-    limits = np.array([V.stable_lr_limit(curvature, int(t)) for t in taus])
+    limits = np.array([E.stable_lr_limit(curvature, int(t)) for t in taus])
     (line,) = ax.plot(taus, limits, "o-", color=color(0), ms=3, label=r"limit $2\sin(\pi/(4\tau+2))/L$")
     ax.fill_between(taus, limits, limits.max() * 3, color=color(1), alpha=0.12, label="diverges")
     if current is not None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from gdcourse.atomic import atomic_write
 from gdcourse.bank import TOPICS
-from gdcourse.practice.store import atomic_write_text
 
 __all__ = ["topic_markdown", "cheatsheet_html", "write_cheatsheet"]
 
@@ -84,7 +84,7 @@ def cheatsheet_html(bank) -> str:
 def write_cheatsheet(bank, out_dir) -> list[Path]:
     """Write ``<topic>.md`` per topic and ``cheatsheet.html`` into ``out_dir``; return the paths."""
     out_dir = Path(out_dir)
-    written = [atomic_write_text(out_dir / f"{topic.lower()}.md", topic_markdown(bank, topic))
+    written = [atomic_write(out_dir / f"{topic.lower()}.md", topic_markdown(bank, topic))
                for topic in _topics_present(bank)]
-    written.append(atomic_write_text(out_dir / "cheatsheet.html", cheatsheet_html(bank)))
+    written.append(atomic_write(out_dir / "cheatsheet.html", cheatsheet_html(bank)))
     return written

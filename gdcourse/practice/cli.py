@@ -8,6 +8,10 @@
 
 Bad arguments (unknown topic or level, N <= 0, a negative seed) exit with status 2
 and a message on stderr, before anything is opened or written.
+
+Building the parsers imports only the bank's constants: the engines, the store and
+the terminal (NumPy, SQLite) are imported when a command runs, so
+``gdcourse practice --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -20,17 +24,6 @@ from pathlib import Path
 
 from gdcourse import bank as bank_module
 from gdcourse.bank import LEVELS, TOPICS, BankError
-from gdcourse.practice.cheatsheet import write_cheatsheet
-from gdcourse.practice.session import (
-    FlashcardSession,
-    MockInterview,
-    TestSession,
-    count_test_items,
-    select_entries,
-)
-from gdcourse.practice.store import ProgressStore, StoreError
-from gdcourse.practice.terminal import HEIGHT, WIDTH, Console, run_flashcards, run_mock, run_test, show_stats
-from gdcourse.validate import whole_number
 
 __all__ = ["add_command", "build_parser", "main", "run_cheatsheet", "run_practice"]
 
@@ -49,6 +42,12 @@ def _level(text: str) -> str:
     if name not in LEVELS:
         raise argparse.ArgumentTypeError(f"unknown level {text!r}; choose from {', '.join(LEVELS)}")
     return name
+
+
+def _seed(text: str) -> int:
+    from gdcourse.validate import whole_number  # validate imports NumPy: only once a seed is given
+
+    return whole_number(text)
 
 
 def _positive_int(text: str) -> int:
@@ -72,7 +71,7 @@ def configure_practice_parser(parser: argparse.ArgumentParser) -> argparse.Argum
     parser.add_argument("-n", type=_positive_int, metavar="N",
                         help="cards (flashcards, default 20), main questions (mock, default 5) or items "
                              "(test, default 10)")
-    parser.add_argument("--seed", type=whole_number, metavar="S",
+    parser.add_argument("--seed", type=_seed, metavar="S",
                         help="seed of the mock-interview or test draw (default: a random one, shown)")
     parser.add_argument("--stats", action="store_true",
                         help="show cards due, retention by topic and your streak, then exit")
@@ -110,7 +109,9 @@ def _load_bank(args, err):
         return None
 
 
-def _console(input_fn, out) -> Console:
+def _console(input_fn, out):
+    from gdcourse.practice.terminal import HEIGHT, WIDTH, Console
+
     columns, rows = shutil.get_terminal_size((WIDTH + 2, HEIGHT))
     return Console(input_fn, out, width=max(40, min(WIDTH, columns - 2)), height=max(12, rows))
 
@@ -118,6 +119,12 @@ def _console(input_fn, out) -> Console:
 def run_practice(args, *, bank=None, input_fn=None, out=None, err=None, now=None, clock=None,
                  console=None) -> int:
     """Run the sub-command; the keyword arguments let tests script the terminal and the clocks."""
+    from gdcourse.practice.flashcards import FlashcardSession
+    from gdcourse.practice.interview import MockInterview
+    from gdcourse.practice.quiz import TestSession
+    from gdcourse.practice.store import ProgressStore, StoreError
+    from gdcourse.practice.terminal import run_flashcards, run_mock, run_test
+
     out, err = out or sys.stdout, err or sys.stderr
     bank = bank if bank is not None else _load_bank(args, err)
     if bank is None:
@@ -151,6 +158,9 @@ def run_practice(args, *, bank=None, input_fn=None, out=None, err=None, now=None
 
 def _clamp(args, bank, n: int, err) -> int:
     """Fewer questions match than asked: say so and use what there is (0 if nothing matches)."""
+    from gdcourse.practice.quiz import count_test_items
+    from gdcourse.practice.selection import select_entries
+
     if args.mode == "mock":
         available = len(select_entries(bank, args.topic, args.level, follow_ups=False))
     else:
@@ -165,6 +175,9 @@ def _clamp(args, bank, n: int, err) -> int:
 
 
 def _report(args, bank, store, console, out, err) -> int:
+    from gdcourse.practice.selection import select_entries
+    from gdcourse.practice.terminal import show_stats
+
     entries = select_entries(bank, args.topic, args.level)
     if args.stats:
         topics = args.topic or sorted({entry.topic for entry in bank}, key=list(TOPICS).index)
@@ -180,6 +193,8 @@ def _report(args, bank, store, console, out, err) -> int:
 
 
 def run_cheatsheet(args, *, bank=None, out=None, err=None) -> int:
+    from gdcourse.practice.cheatsheet import write_cheatsheet
+
     out, err = out or sys.stdout, err or sys.stderr
     bank = bank if bank is not None else _load_bank(args, err)
     if bank is None:

@@ -29,11 +29,11 @@ import json
 import os
 import sqlite3
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gdcourse.atomic import atomic_write
 from gdcourse.practice.sm2 import PASSING_GRADE, CardState, review
 
 try:  # advisory lock around open/recovery; not available on Windows
@@ -48,7 +48,6 @@ __all__ = [
     "ProgressStore",
     "Stats",
     "StoreError",
-    "atomic_write_text",
     "data_dir",
 ]
 
@@ -148,27 +147,6 @@ def data_dir(environ=None) -> Path:
     if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore relative paths
         return Path(xdg) / "gdcourse"
     return Path.home() / ".local" / "share" / "gdcourse"
-
-
-def atomic_write_text(path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``.
-
-    Readers see either the old file or the complete new one, never half a file.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 @dataclass(frozen=True)
@@ -593,5 +571,5 @@ class ProgressStore:
         writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows({key: ("" if value is None else value) for key, value in row.items()} for row in rows)
-        atomic_write_text(path, buffer.getvalue())
+        atomic_write(path, buffer.getvalue())
         return len(rows)

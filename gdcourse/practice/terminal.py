@@ -21,14 +21,10 @@ import textwrap
 import threading
 
 from gdcourse.bank import TOPICS
-from gdcourse.practice.session import (
-    FOLLOW_UP_THRESHOLD,
-    REPEAT_BELOW,
-    FlashcardSession,
-    MockInterview,
-    TestSession,
-    format_seconds,
-)
+from gdcourse.practice.flashcards import REPEAT_BELOW, FlashcardSession
+from gdcourse.practice.interview import FOLLOW_UP_THRESHOLD, MockInterview
+from gdcourse.practice.quiz import TestSession
+from gdcourse.practice.selection import format_seconds
 from gdcourse.practice.sm2 import GRADE_MEANINGS
 
 __all__ = [

@@ -19,12 +19,10 @@ import threading
 
 import ipywidgets as w
 
-from gdcourse.practice.session import (
-    FlashcardSession,
-    MockInterview,
-    TestSession,
-    format_seconds,
-)
+from gdcourse.practice.flashcards import FlashcardSession
+from gdcourse.practice.interview import MockInterview
+from gdcourse.practice.quiz import TestSession
+from gdcourse.practice.selection import format_seconds
 from gdcourse.practice.sm2 import GRADE_MEANINGS
 
 __all__ = ["FlashcardWidget", "LiveTimer", "MockInterviewWidget", "TestWidget", "markdown_to_html"]

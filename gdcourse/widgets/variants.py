@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from gdcourse.experiments import variants as V
+from gdcourse.experiments import variants as E
 from gdcourse.plots import variants as P
 from gdcourse.widgets import Explorer, dropdown, log_slider, slider
 
@@ -29,10 +29,10 @@ def _int_slider(value, low, high, description, step=1, width="320px"):
 
 def batch_size_explorer(batch_size: int = 1, lr: float = 0.3) -> Explorer:
     """Batch size → the noise of the gradient estimate (left) and of the path (right), 2-D least squares."""
-    problem = V.batch_size_problem()
+    problem = E.batch_size_problem()
 
     def compute(batch_size, lr):
-        return V.batch_size_demo(batch_size, lr, problem=problem)
+        return E.batch_size_demo(batch_size, lr, problem=problem)
 
     def draw(fig, demo, **_):
         left, right = fig.subplots(1, 2)
@@ -51,12 +51,12 @@ def schedule_plotter(kind: str = "cosine") -> Explorer:
     """A learning-rate schedule and its parameters; the other kinds drawn faintly for comparison."""
 
     def compute(kind, lr0, total_steps, step_size, gamma, decay_rate, warmup_steps):
-        return V.schedule_curves(lr0, total_steps, step_size=step_size, gamma=gamma, decay_rate=decay_rate,
+        return E.schedule_curves(lr0, total_steps, step_size=step_size, gamma=gamma, decay_rate=decay_rate,
                                  warmup_steps=warmup_steps)
 
     def draw(fig, curves, kind, warmup_steps, **_):
         ax = fig.subplots()
-        labels = V.SCHEDULE_LABELS
+        labels = E.SCHEDULE_LABELS
         P.draw_schedules(ax, {labels[k]: values for k, values in curves.items()}, selected=labels[kind])
         if warmup_steps:
             ax.axvspan(0, warmup_steps, color="0.9", zorder=0)
@@ -64,7 +64,7 @@ def schedule_plotter(kind: str = "cosine") -> Explorer:
         ax.set_title(f"{labels[kind]} schedule{warmup}")
 
     controls = {
-        "kind": dropdown([(label, k) for k, label in V.SCHEDULE_LABELS.items()], kind, "schedule"),
+        "kind": dropdown([(label, k) for k, label in E.SCHEDULE_LABELS.items()], kind, "schedule"),
         "lr0": slider(0.1, 0.01, 1.0, 0.01, "lr0"),
         "total_steps": _int_slider(1000, 100, 5000, "total steps", step=100),
         "step_size": _int_slider(250, 10, 2000, "step size (step, exp.)", step=10),
@@ -77,10 +77,10 @@ def schedule_plotter(kind: str = "cosine") -> Explorer:
 
 def lr_curves_explorer(low: float = 0.003, good: float = 0.3, high: float = 1.5) -> Explorer:
     """Training-loss curves of one MLP on digits for three learning rates, side by side."""
-    data = V.digits_subset()
+    data = E.digits_subset()
 
     def compute(low, good, high):
-        return V.lr_loss_curves((low, good, high), data=data)
+        return E.lr_loss_curves((low, good, high), data=data)
 
     def draw(fig, curves, **_):
         axes = fig.subplots(1, 3, sharey=True)
@@ -101,11 +101,11 @@ def lr_curves_explorer(low: float = 0.003, good: float = 0.3, high: float = 1.5)
 
 def async_explorer(lr: float = 0.3, staleness: int = 0, gradient: str = "exact") -> Explorer:
     """Asynchronous SGD: fresh vs stale gradients at one rate (left), the stable region (right)."""
-    problem = V.async_problem()
+    problem = E.async_problem()
 
     def compute(lr, staleness, gradient):
         batch_size = None if gradient == "exact" else 10
-        return V.async_demo(lr, staleness, steps=300, batch_size=batch_size, problem=problem)
+        return E.async_demo(lr, staleness, steps=300, batch_size=batch_size, problem=problem)
 
     def draw(fig, demo, **_):
         left, right = fig.subplots(1, 2)

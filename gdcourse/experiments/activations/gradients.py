@@ -1,0 +1,88 @@
+"""Gradients through activations: vanishing gradients through depth, and the Jacobians of sigmoid and
+softmax checked against central differences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gdcourse import diagnostics as D
+from gdcourse import functional as F
+from gdcourse import gradcheck, nn
+from gdcourse import losses as L
+from gdcourse.data import make_moons, standardize
+from gdcourse.experiments import common
+from gdcourse.experiments.activations.curves import _default_init, activation_layer
+from gdcourse.validate import as_rng, check_array, check_positive_int
+
+__all__ = ["moons", "deep_gradient_norms", "numerical_jacobian", "JacobianCheck", "check_jacobian"]
+
+
+def moons(n=400, noise=0.15, rng=0):
+    """Standardized two-moons data: ``X (n, 2)`` float64 and ``y (n,)`` int64."""
+    X, y = make_moons(n, noise=noise, rng=rng)
+    return standardize(X)[0], y
+
+
+def deep_gradient_norms(activation, depth=10, width=32, init=None, rng=0) -> np.ndarray:
+    """Weight-gradient norm of every ``Linear`` layer of a deep MLP at initialization, input side first.
+
+    The MLP is ``depth`` hidden layers of ``width`` units with ``activation`` (a name of
+    :data:`ACTIVATION_NAMES`) and a 2-class output, on 256 moons points with
+    cross-entropy; ``init`` defaults to He for the ReLU family and Xavier otherwise.
+    Returns ``(depth + 1,)`` norms from :func:`gdcourse.diagnostics.gradient_norms`.
+    """
+    depth = check_positive_int(depth, "depth")
+    width = check_positive_int(width, "width")
+    model = common.mlp((2,) + (width,) * depth + (2,), activation=lambda: activation_layer(activation),
+                       init=init or _default_init(activation), rng=rng)
+    X, y = moons(256)
+    return np.array([norm for _, _, norm in D.gradient_norms(model, L.CrossEntropyLoss(), X, y)])
+
+
+def numerical_jacobian(f, z, eps=1e-6) -> np.ndarray:
+    """Central-difference Jacobian ``J[k, i] = ∂f_k/∂z_i`` of ``f: (n,) -> (m,)``, shape ``(m, n)``.
+
+    Row k is :func:`gdcourse.gradcheck.numerical_input_gradient` with the upstream
+    gradient ``e_k`` (one unit vector per output; m is small here).
+    """
+    z = np.array(check_array(z, "z", ndim=1, finite=True), dtype=np.float64)
+    m = np.asarray(f(z)).shape[0]
+    eye = np.eye(m)
+    return np.stack([gradcheck.numerical_input_gradient(f, z, eye[k], eps) for k in range(m)])
+
+
+@dataclass(frozen=True)
+class JacobianCheck:
+    """The analytic Jacobian of ``name`` at ``z``, the numerical one, and their relative errors.
+
+    ``jacobian_error``: worst relative error between the two matrices. ``backward_error``:
+    the layer's ``backward(dy)`` for a random ``dy`` against the numerical ``Jᵀ dy``.
+    """
+
+    name: str
+    z: np.ndarray
+    analytic: np.ndarray
+    numeric: np.ndarray
+    jacobian_error: float
+    backward_error: float
+
+
+def check_jacobian(name, z, rng=0) -> JacobianCheck:
+    """Check ``F.sigmoid_jacobian`` or ``F.softmax_jacobian`` (``name`` "sigmoid"/"softmax") at ``z (n,)``."""
+    functions = {"sigmoid": (F.sigmoid, F.sigmoid_jacobian, nn.Sigmoid),
+                 "softmax": (F.softmax, F.softmax_jacobian, nn.Softmax)}
+    if name not in functions:
+        raise ValueError(f"name: expected 'sigmoid' or 'softmax', got {name!r}")
+    f, jacobian, layer_type = functions[name]
+    z = np.array(check_array(z, "z", ndim=1, finite=True), dtype=np.float64)
+    analytic = jacobian(z)
+    numeric = numerical_jacobian(f, z)
+    dy = as_rng(rng).standard_normal(z.shape)
+    layer = layer_type()
+    layer.forward(z[None, :])
+    backward = layer.backward(dy[None, :])[0]
+    numeric_vjp = gradcheck.numerical_input_gradient(f, z.copy(), dy)
+    return JacobianCheck(name, z, analytic, numeric, gradcheck.relative_error(analytic, numeric),
+                         gradcheck.relative_error(backward, numeric_vjp))
