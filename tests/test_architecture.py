@@ -175,3 +175,42 @@ def test_each_listed_command_is_registered_by_its_module_with_the_same_help_line
     for module in cli.COMMAND_MODULES:
         importlib.import_module(module).add_command(Recorder(module))
     assert registered == cli.COMMANDS
+
+
+# ---------------------------------------------------------------- one alias convention in the notebooks
+
+NOTEBOOK_ALIASES = {"gdcourse.experiments": "E", "gdcourse.plots": "P", "gdcourse.widgets": "W"}
+"""``from gdcourse.experiments import <notebook> as E`` (and P, W); every other gdcourse module by its own name."""
+
+
+def notebook_alias_problems(source: str) -> list[str]:
+    """The imports in ``source`` (a notebook's code) that break the alias convention."""
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE):
+            for alias in node.names:
+                expected = NOTEBOOK_ALIASES.get(node.module)
+                if alias.asname is not None and alias.asname != expected:
+                    problems.append(f"from {node.module} import {alias.name} as {alias.asname}"
+                                    f" (expected {'as ' + expected if expected else 'no alias'})")
+        elif isinstance(node, ast.Import):
+            problems += [f"import {a.name} as {a.asname}" for a in node.names
+                         if a.name.startswith(PACKAGE) and a.asname is not None]
+    return problems
+
+
+def test_alias_checker_flags_other_aliases():
+    assert notebook_alias_problems("from gdcourse.experiments import gd as E\nfrom gdcourse import nn") == []
+    assert notebook_alias_problems("from gdcourse.plots import gd as PV\nfrom gdcourse import landscapes as LS") == [
+        "from gdcourse.plots import gd as PV (expected as P)",
+        "from gdcourse import landscapes as LS (expected no alias)"]
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT.parent / "solutions").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_notebooks_use_one_alias_convention(notebook):
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    code = "\n".join(c.source for c in cells if c.cell_type == "code")
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+    assert notebook_alias_problems(code) == []
