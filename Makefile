@@ -2,25 +2,42 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# One .venv, two stamps: the course (requirements.txt, the package) and, on top, tests and
+# tooling (requirements-dev.txt). `make lab` needs the first, `make test` both, in any order.
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+# The learner's and the instructor's JupyterLab settings (see gdcourse/jupyter_config/README.md),
+# first on Jupyter's configuration path for this server only.
+config_path = JUPYTER_CONFIG_PATH="$(CURDIR)/gdcourse/jupyter_config/$(1)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}"
+# JupyterLab refuses to run as root without --allow-root.
+ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test bench lint clean
+.PHONY: lab instructor test bench lint clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Opens on the start notebook of the student versions; JupyterLab refuses to run as root without --allow-root.
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
+# Opens on the start notebook of the student versions: no news pop-up, no nbgrader panels.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
-		$(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
+	$(call config_path,learner) $(BIN)/jupyter lab --notebook-dir=. \
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
+
+# The instructor's JupyterLab: the same, with nbgrader's menu, sidebar and formgrader; opens on solutions/.
+instructor: $(DEV_STAMP)
+	$(call config_path,instructor) $(BIN)/jupyter lab --notebook-dir=. \
+		--LabApp.default_url=/lab/tree/solutions $(ROOT_FLAG) $(LAB_ARGS)
 
 # Unit tests and every notebook (nbval) on 2 workers, each notebook's cells kept on one worker;
 # then the browser suite on its own (it runs one JupyterLab server; skipped without Chromium).
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/ruff check gdcourse tests bench
 	$(BIN)/python -m pytest -q -n 2 --dist loadscope --ignore=tests/browser
 	$(BIN)/python -m pytest -q tests/browser

@@ -25,6 +25,7 @@ COMMANDS = {
     "cheatsheet": ("gdcourse.practice.cli",
                    "write a cheat sheet of the key points and formulas (Markdown and HTML)"),
     "diagnose": ("gdcourse.diagnose", "diagnose a training run with one injected fault"),
+    "lab": ("gdcourse.lab", "copy the student notebooks into a folder and open JupyterLab there"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 
