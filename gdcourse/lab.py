@@ -45,10 +45,15 @@ class CopyReport:
     kept: tuple[str, ...]
 
     def lines(self, folder: Path) -> list[str]:
-        out = [f"{len(self.added)} notebook(s) added to {folder}: {', '.join(self.added) or 'none'}"]
+        added = f"Added {_count(self.added)} to {folder}"
+        out = [f"{added}: {', '.join(self.added)}" if self.added else added]
         if self.kept:
-            out.append(f"{len(self.kept)} already there, kept as they are (not overwritten): {', '.join(self.kept)}")
+            out.append(f"Kept {_count(self.kept)} already there (not overwritten): {', '.join(self.kept)}")
         return out
+
+
+def _count(names) -> str:
+    return f"{len(names)} notebook{'' if len(names) == 1 else 's'}"
 
 
 def student_notebooks() -> Path:
