@@ -60,7 +60,8 @@ class Image:
         done = subprocess.run([str(a) for a in argv], cwd=cwd or self.clone, env=self.env, capture_output=True,
                               text=True, timeout=900)
         if check:
-            assert done.returncode == 0, f"{argv} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            assert done.returncode == 0, (f"{argv} failed ({done.returncode}):\n"
+                                          f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return done
 
     @property

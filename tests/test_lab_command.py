@@ -8,20 +8,11 @@ frontend disabled and no formgrader; the instructor's keeps nbgrader.
 
 from __future__ import annotations
 
-import contextlib
-import html
-import json
 import os
-import re
-import secrets
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+from lab_helpers import page_config, running_lab
 
 from gdcourse import cli, lab
 
@@ -78,8 +69,8 @@ def test_report_lines_name_what_was_added_and_what_was_kept(tmp_path):
 
 
 def test_in_a_checkout_the_student_notebooks_are_the_generated_ones():
-    folder = lab.student_notebooks()
-    assert sorted(p.name for p in folder.glob("*.ipynb")) == sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    names = sorted(p.name for p in lab.student_notebooks().glob("*.ipynb"))
+    assert names == sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
 
 
 def test_the_command_sets_up_a_copy_without_a_server(tmp_path, capsys):
@@ -122,59 +113,6 @@ def test_invocation_validates_role_and_port(tmp_path):
 # ---------------------------------------------------------------- the server it starts
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def page_config(lab_html: str) -> dict:
-    """The JSON JupyterLab embeds in its page (``<script id="jupyter-config-data">``)."""
-    found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', lab_html, re.S)
-    assert found, "no jupyter-config-data in the /lab page"
-    return json.loads(html.unescape(found.group(1)))
-
-
-@contextlib.contextmanager
-def running_lab(folder: Path, role: str, home: Path):
-    """JupyterLab as ``gdcourse lab`` starts it, with private Jupyter directories; yields ``get(path)``."""
-    port, token = free_port(), secrets.token_hex(16)
-    argv, env = lab.lab_invocation(folder, role=role, port=port, open_browser=False)
-    argv += ["--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}"]
-    env = {k: v for k, v in env.items() if k not in {"JUPYTER_PATH", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR"}}
-    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"), GDCOURSE_HOME=str(home / "progress"))
-    log = open(home / "server.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def get(path: str) -> tuple[int, str]:
-        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"token {token}"})
-        try:
-            with urllib.request.urlopen(request, timeout=20) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, ""
-
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, (home / "server.log").read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
-            with contextlib.suppress(OSError):
-                if get("/api/status")[0] == 200:
-                    break
-            time.sleep(0.25)
-        yield get
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
 def nbgrader_installed() -> bool:
     import importlib.util
 
@@ -185,11 +123,11 @@ def nbgrader_installed() -> bool:
 def test_the_lab_it_starts_has_the_roles_settings(role, tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "home").mkdir()
-    with running_lab(tmp_path / "mine", role, tmp_path / "home") as get:
-        status, lab_page = get("/lab")
+    with running_lab(tmp_path / "mine", role, tmp_path / "home") as server:
+        status, lab_page = server.get("/lab")
         assert status == 200
         config = page_config(lab_page)
-        formgrader_status = get("/formgrader")[0]
+        formgrader_status = server.get("/formgrader")[0]
     disabled = set(config["disabledExtensions"])  # the page lists the names of the disabled plugins
     assert ANNOUNCEMENTS in disabled  # no "get notified about official Jupyter news?" pop-up
     assert config["news"] == {"disabled": True}  # and the server fetches no news
