@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from gdcourse import gradcheck, nn
+from gdcourse import gradcheck, nn, optim
 from gdcourse import regularization as R
 from gdcourse.nn import Parameter
 
@@ -159,3 +159,34 @@ def test_check_module_names_the_module_and_what_its_backward_returned(returns, m
 def test_gradient_checker_rejects_non_finite_and_non_numeric_values(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call()
+
+
+# ------------------------------------------------------------------ optimizer constructors
+
+def _one():
+    return [Parameter(np.ones(3))]
+
+
+@pytest.mark.parametrize(("make", "error", "message"), [
+    (lambda: optim.SGD(_one(), lr=0.1, momentum=0.9, nesterov="yes"), TypeError,
+     "nesterov: expected True or False, got 'yes'"),
+    (lambda: optim.Adam(_one(), amsgrad="no"), TypeError, "amsgrad: expected True or False, got 'no'"),
+    (lambda: optim.AdamW(_one(), amsgrad=1), TypeError, "amsgrad: expected True or False, got 1"),
+    (lambda: optim.RMSprop(_one(), centered=None), TypeError, "centered: expected True or False, got None"),
+    (lambda: optim.SGD(_one(), lr=-1), ValueError, "lr: expected a number >= 0, got -1"),
+    (lambda: optim.SGD(_one(), lr=float("nan")), ValueError, "lr: expected a finite real number, got nan"),
+    (lambda: optim.SGD(_one(), lr=True), ValueError, "lr: expected a finite real number, got True"),
+    (lambda: optim.Adam(_one(), betas=(1, 0.9)), ValueError, "betas[0]: expected a number in [0, 1), got 1"),
+    (lambda: optim.Adam(_one(), betas=(0.9, -0.1)), ValueError, "betas[1]: expected a number in [0, 1), got -0.1"),
+    (lambda: optim.Adam([]), ValueError, "Adam: params: expected at least one Parameter, got an empty list"),
+    (lambda: optim.Adam([np.ones(3)]), TypeError, "Adam: params[0]: expected a gdcourse.nn.Parameter, got ndarray"),
+    (lambda: (lambda p: optim.SGD([p, p], lr=0.1))(Parameter(np.ones(2))), ValueError,
+     "SGD: params: expected each Parameter once"),
+])
+def test_optimizer_constructors_reject_bad_arguments(make, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        make()
+
+
+def test_optimizer_flags_accept_numpy_booleans():
+    assert optim.SGD(_one(), lr=0.1, momentum=0.9, nesterov=np.float64(0.9) > 0).nesterov is True
