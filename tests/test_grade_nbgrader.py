@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install nbgrader, as in "
-                                       "requirements.txt)")
+                                       "requirements-dev.txt)")
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("grading_submissions",
