@@ -236,6 +236,8 @@ def _shift_by_max(z, axis):
     not finite: +inf entries become 0 and the rest −inf; a row of only −inf becomes all 0;
     a row with NaN stays NaN."""
     z = np.asarray(z)
+    if z.size == 0:  # nothing to normalize (max has no identity)
+        return z.astype(np.result_type(z, np.float32))
     top = z.max(axis=axis, keepdims=True)
     finite = np.isfinite(top)
     if finite.all():

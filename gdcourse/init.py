@@ -91,8 +91,9 @@ def _check_real(value, name) -> float:
 
 def _check_fits(bound, dtype, names):
     """Raise unless values up to ``bound`` in magnitude are finite in ``dtype``."""
-    if bound > np.finfo(dtype).max:
-        raise ValueError(f"{names}: expected values that fit in {dtype} (|w| <= {np.finfo(dtype).max:.3g}), "
+    largest = float(np.finfo(dtype).max)
+    if bound > largest:
+        raise ValueError(f"{names}: expected values that fit in {dtype} (|w| <= {largest:.3g}), "
                          f"got a range reaching {bound:.3g}")
 
 

@@ -92,6 +92,7 @@ def _check_unit_targets(target, loss):
     """Binary cross-entropy targets are probabilities: every entry in [0, 1]."""
     low, high = target.min(), target.max()
     if not (0 <= low and high <= 1):
+        check_finite(target, f"{loss}: target")
         raise ValueError(f"{loss}: target: expected values in [0, 1] (probabilities of class 1), "
                          f"got values from {low} to {high}")
 
@@ -277,8 +278,8 @@ class CrossEntropyLoss(Loss):
         off = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
         if len(off):
             raise ValueError(
-                f"CrossEntropyLoss: target: expected rows of probabilities summing to 1, got {len(off)} rows "
-                f"that do not, the first row {off[0]} summing to {sums[off[0]]:.6g}"
+                f"CrossEntropyLoss: target: expected rows of probabilities summing to 1, got {len(off)} row(s) "
+                f"that do not; the first, row {off[0]}, sums to {sums[off[0]]:.6g}"
             )
         eps = self.label_smoothing
         return (1 - eps) * target + eps / shape[1] if eps else target
@@ -320,8 +321,8 @@ def distillation_loss(student_logits, teacher_logits, labels, temperature=4.0, a
     labels = check_labels(labels, "labels", zs.shape[1])
     check_same_length(zs, labels, "student_logits", "labels")
     T = check_positive(temperature, "temperature")
-    alpha = float(alpha)
-    if not 0 <= alpha <= 1:
+    alpha = check_positive(alpha, "alpha", allow_zero=True)
+    if alpha > 1:
         raise ValueError(f"alpha: expected a number in [0, 1], got {alpha}")
     n = len(zs)
     log_ps_T, log_pt_T = F.log_softmax(zs / T, axis=1), F.log_softmax(zt / T, axis=1)

@@ -32,6 +32,8 @@ def as_rng(rng=None) -> np.random.Generator:
     ``None`` gives a fresh, unseeded generator; an int gives ``default_rng(seed)``,
     so the same seed always gives the same stream.
     """
+    if isinstance(rng, (bool, np.bool_)):
+        raise TypeError(f"rng: expected None, an int seed or a numpy.random.Generator, got {rng!r}")
     if rng is None or isinstance(rng, numbers.Integral):
         if rng is not None and rng < 0:
             raise ValueError(f"rng: expected a non-negative int seed, got {rng}")

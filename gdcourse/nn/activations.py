@@ -5,6 +5,9 @@ Jacobian is not diagonal.
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from gdcourse import functional as F
@@ -123,6 +126,8 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, dtype=np.float64):
         super().__init__()
         self.num_parameters = check_positive_int(num_parameters, "num_parameters")
+        if isinstance(init, bool) or not isinstance(init, numbers.Real) or not math.isfinite(init):
+            raise ValueError(f"init: expected a finite real number (the initial slope), got {init!r}")
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype), "weight")
 
     def _slope(self, x):
@@ -201,6 +206,8 @@ class Softplus(_Elementwise):
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta = check_positive(beta, "beta")
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or math.isnan(threshold):
+            raise ValueError(f"threshold: expected a real number, got {threshold!r}")
         self.threshold = float(threshold)
 
     def f(self, x):
@@ -222,7 +229,9 @@ class Softmax(Module):
 
     def __init__(self, axis=-1):
         super().__init__()
-        self.axis = axis
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise ValueError(f"axis: expected an int, got {axis!r}")
+        self.axis = int(axis)
 
     def forward(self, x):
         s = F.softmax(x, axis=self.axis)

@@ -288,6 +288,10 @@ class Module(ABC):
                 p.zero_grad()
 
     def train(self, mode: bool = True):
+        """Set training mode (``mode=True``) or evaluation mode here and below; returns ``self``."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"train: mode: expected True or False, got {mode!r}")
+        mode = bool(mode)
         self.training = mode
         for child in self.children():
             child.train(mode)
@@ -372,8 +376,9 @@ def _mismatch(key, current, new) -> str | None:
     shape = np.shape(new)
     if shape != current.shape:
         return f"{key}: expected shape {current.shape}, got {shape}"
-    if np.asarray(new).dtype.kind not in "fiu":
-        return f"{key}: expected a numeric array, got dtype {np.asarray(new).dtype}"
+    new = np.asarray(new)
+    if new.dtype.kind not in "fiu":
+        return f"{key}: expected a numeric array, got dtype {new.dtype}"
     return None
 
 
