@@ -442,6 +442,9 @@ class Sequential(Module):
             dy = layer.backward(dy)
         return self.layers[0].backward(dy, input_grad) if self.layers else dy
 
+    def __call__(self, x):
+        return self.forward(x)  # without Module.__call__'s *args, **kwargs: a model call per step
+
     def __len__(self):
         return len(self.layers)
 
