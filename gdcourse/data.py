@@ -68,11 +68,17 @@ def batch_indices(num_samples: int, batch_size: int = 32, *, shuffle: bool = Tru
     ``shuffle``) cut into chunks of ``batch_size``; the last chunk holds the
     ``N mod B`` leftovers unless ``drop_last``. With replacement: the same batch
     sizes, filled with indices drawn uniformly from ``range(N)`` with replacement.
+    ``drop_last`` with ``batch_size > num_samples`` is an error: it would leave no batch.
 
     Returns a list of int64 arrays.
     """
     num_samples = check_positive_int(num_samples, "num_samples")
     batch_size = check_positive_int(batch_size, "batch_size")
+    if drop_last and batch_size > num_samples:
+        raise ValueError(
+            f"batch_size: expected at most the {num_samples} samples with drop_last=True (else the only, "
+            f"partial batch is dropped and the epoch is empty), got {batch_size}"
+        )
     if replacement and not shuffle:
         raise ValueError(
             "shuffle: expected True with replacement=True (sampling with replacement is random "
@@ -161,18 +167,42 @@ def train_val_split(X, y, val_fraction: float = 0.2, rng=None, stratify: bool = 
     Returns ``X_train, X_val, y_train, y_val`` (the order of scikit-learn's
     ``train_test_split``, which does the work).
     """
-    X = check_array(X, "X", float_only=False)
+    X = check_array(X, "X", float_only=False, finite=True)
     y = np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"X, y: expected arrays with one row per sample, got shapes {X.shape} and {y.shape}")
     check_same_length(X, y, "X", "y")
     val_fraction = _check_open_fraction(val_fraction, "val_fraction")
-    if math.ceil(val_fraction * len(X)) >= len(X):  # scikit-learn rounds the validation size up
+    n_val = math.ceil(val_fraction * len(X))  # scikit-learn rounds the validation size up
+    if n_val >= len(X):
         raise ValueError(
             f"val_fraction: {val_fraction} of {len(X)} samples leaves an empty part; "
             "expected at least one sample on each side"
         )
+    if stratify:
+        _check_stratifiable(y, n_val, len(X) - n_val)
     _, train_test_split = _sklearn()
     return train_test_split(X, y, test_size=val_fraction, random_state=_seed(rng),
                             stratify=y if stratify else None)
+
+
+def _check_stratifiable(y, n_val, n_train):
+    """Every class needs a member on each side, and each side a place for every class."""
+    if y.ndim != 1:
+        raise ValueError(f"y: expected 1-D class labels to stratify by, got shape {y.shape}")
+    classes, counts = np.unique(y, return_counts=True)
+    if counts.min() < 2:
+        rare = classes[counts < 2]
+        others = f" and of {len(rare) - 1} other classes" if len(rare) > 1 else ""
+        raise ValueError(
+            f"y: stratify=True needs at least 2 samples of every class (one for each part), "
+            f"got 1 sample of class {rare[0].item()!r}{others}"
+        )
+    if min(n_val, n_train) < len(classes):
+        raise ValueError(
+            f"val_fraction: stratify=True needs at least one sample of each of the {len(classes)} classes "
+            f"in both parts, got {n_train} training and {n_val} validation samples"
+        )
 
 
 # ---------------------------------------------------------------- digits
@@ -224,7 +254,7 @@ def standardize(X_train, *others):
     std = np.where(std > 0, std, 1.0).astype(X_train.dtype)
     out = [(X_train - mean) / std]
     for i, X in enumerate(others):
-        X = check_array(X, f"others[{i}]", ndim=2, allow_empty=True)
+        X = check_array(X, f"others[{i}]", ndim=2, allow_empty=True, finite=True)
         if X.shape[1] != X_train.shape[1]:
             raise ValueError(
                 f"others[{i}]: expected {X_train.shape[1]} features like X_train, got {X.shape[1]}"
@@ -245,7 +275,8 @@ def load_digits(test_fraction: float = 0.25, val_fraction: float = 0.0, rng=0, d
     Pixels (0..16) are divided by 16, so features lie in ``[0, 1]``. The split is
     stratified by class: ``test_fraction`` of all samples go to the test part,
     ``val_fraction`` of all samples to the validation part (the two together below
-    0.9), the rest to training. The same ``rng`` gives the same split. Source: the UCI "Optical Recognition of
+    0.9, each part at least one sample per class), the rest to training. The same
+    ``rng`` gives the same split. Source: the UCI "Optical Recognition of
     Handwritten Digits" data (Alpaydin & Kaynak, 1998).
     """
     test_fraction = _check_open_fraction(test_fraction, "test_fraction")
@@ -262,6 +293,9 @@ def load_digits(test_fraction: float = 0.25, val_fraction: float = 0.0, rng=0, d
     data, target, names = _raw_digits()
     _, train_test_split = _sklearn()
     X, y = (data / 16.0).astype(dtype), target.astype(np.int64)
+    _check_part_size(math.ceil(test_fraction * len(X)), len(X), test_fraction, "test_fraction")
+    if val_fraction:
+        _check_part_size(round(val_fraction * len(X)), len(X), val_fraction, "val_fraction")
     rng = as_rng(rng)
     X_rest, X_test, y_rest, y_test = train_test_split(
         X, y, test_size=test_fraction, random_state=_seed(rng), stratify=y)
@@ -274,6 +308,15 @@ def load_digits(test_fraction: float = 0.25, val_fraction: float = 0.0, rng=0, d
         X_val, y_val = np.empty((0, X.shape[1]), dtype=dtype), np.empty(0, dtype=np.int64)
     return Dataset(X_train, y_train, X_val, y_val, X_test, y_test, num_classes=10, image_shape=(8, 8),
                    feature_names=names, description="8x8 handwritten digits, pixels scaled to [0, 1]")
+
+
+def _check_part_size(size, total, fraction, name, classes=10):
+    """A stratified part of the digits needs a sample of each class."""
+    if size < classes:
+        raise ValueError(
+            f"{name}: expected at least {classes}/{total} (one sample of each of the {classes} classes in a "
+            f"stratified split), got {fraction} ({size} samples)"
+        )
 
 
 # ---------------------------------------------------------------- toy problems

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdcourse import nn
+from gdcourse._fit_inputs import check_pair, check_targets, check_targets_fit_output
 from gdcourse.validate import check_array
 
 __all__ = ["LayerStats", "gradient_norms", "activation_stats", "dead_units"]
@@ -62,15 +63,19 @@ def gradient_norms(model, loss, X, y) -> list[tuple[int, str, float]]:
     Runs one forward/backward pass (in the model's current mode) and restores the
     gradients that were there before. Returns ``(layer index, layer name, norm)``
     for every layer that has parameters; the weight (the first parameter) is used,
-    as is usual for "gradient norm per layer" plots.
+    as is usual for "gradient norm per layer" plots. ``X`` and ``y`` are checked as
+    ``train.evaluate`` checks them.
     """
-    X = check_array(X, "X", finite=True)
+    X, y = check_pair((X, y), "X, y", "X", "y")
+    check_targets(loss, y, "y")
     layers = _layers(model)
     saved = [p.grad.copy() for p in model.parameters()]
     try:
         with _keeping_buffers(model):
             model.zero_grad()
-            loss.forward(model.forward(X), y)
+            out = model.forward(X)
+            check_targets_fit_output(loss, y, "y", out)
+            loss.forward(out, y)
             model.backward(loss.backward(), input_grad=False)
             return [
                 (i, type(layer).__name__, float(np.linalg.norm(layer.parameters()[0].grad)))

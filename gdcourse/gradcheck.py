@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gdcourse.nn.module import Module
-from gdcourse.validate import as_rng, check_positive
+from gdcourse.validate import as_rng, check_finite, check_positive
 
 __all__ = [
     "numerical_gradient",
@@ -79,6 +79,8 @@ def numerical_input_gradient(f, x, dy, eps=1e-5):
         y = np.array(f(x), dtype=np.float64)  # a copy: f may return (a view of) x itself
         if y.shape != dy.shape:
             raise ValueError(f"dy: expected the shape of f(x), {y.shape}, got {dy.shape}")
+        if not np.isfinite(y).all():
+            raise ValueError("f: expected finite outputs at every perturbed point, got NaN or inf")
         return y
 
     return _central_differences(output, x, eps, lambda plus, minus: np.sum((plus - minus) * dy))
@@ -106,7 +108,13 @@ def _central_differences(evaluate, x, eps, difference):
 def _scalar(value):
     if np.ndim(value) != 0:
         raise ValueError(f"f: expected a scalar return value, got shape {np.shape(value)}")
-    return float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"f: expected a real number, got {value!r} ({type(value).__name__})") from None
+    if not np.isfinite(value):
+        raise ValueError(f"f: expected a finite value at every perturbed point, got {value}")
+    return value
 
 
 def relative_error(a, b, floor=1e-12):
@@ -115,9 +123,9 @@ def relative_error(a, b, floor=1e-12):
     The form of the CS231n notebooks: symmetric in ``a`` and ``b`` and at most 1.
     The ``floor`` keeps entries where both are (nearly) zero from dividing by zero:
     there the absolute difference, divided by ``floor``, is what counts. Empty
-    arrays give 0.
+    arrays give 0. NaN or inf entries have no relative error: they raise.
     """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = _real_array(a, "a"), _real_array(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a, b: expected the same shape, got {a.shape} and {b.shape}")
     check_positive(floor, "floor")
@@ -125,6 +133,15 @@ def relative_error(a, b, floor=1e-12):
         return 0.0
     scale = np.maximum(np.abs(a) + np.abs(b), floor)
     return float(np.max(np.abs(a - b) / scale))
+
+
+def _real_array(x, name):
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected an array of real numbers, got {type(x).__name__}") from None
+    check_finite(x, name)
+    return x
 
 
 @dataclass
@@ -179,6 +196,7 @@ def check_module(module, x, dy=None, rng=None, eps=1e-5) -> GradCheckReport:
     if not isinstance(module, Module):
         raise TypeError(f"module: expected a gdcourse.nn.Module, got {type(module).__name__}")
     _check_float64(x, "x")
+    check_finite(x, "x")
     named = list(module.named_parameters())
     for name, p in named:
         if p.dtype != np.float64:
@@ -192,7 +210,7 @@ def check_module(module, x, dy=None, rng=None, eps=1e-5) -> GradCheckReport:
     dy = np.asarray(dy, dtype=np.float64)
     if dy.shape != np.shape(y):
         raise ValueError(f"dy: expected the output shape {np.shape(y)}, got {dy.shape}")
-    dx = module.backward(dy.copy())
+    dx = _checked_input_gradient(module, module.backward(dy.copy()), x)
     analytic = {name: p.grad.copy() for name, p in named}
 
     def output(xx):
@@ -209,6 +227,24 @@ def check_module(module, x, dy=None, rng=None, eps=1e-5) -> GradCheckReport:
     module.load_state_dict(start_state, strict=False)
     module(x.copy())
     return GradCheckReport(type(module).__name__, input_error, param_errors)
+
+
+def _checked_input_gradient(module, dx, x):
+    """What ``module.backward`` returned must be dL/dx: a finite float array of the shape of ``x``."""
+    name = f"{type(module).__name__}.backward"
+    if not isinstance(dx, np.ndarray):
+        raise ValueError(
+            f"{name}: expected it to return dL/dx, an array of the input's shape {x.shape}, "
+            f"got {type(dx).__name__}" + ("; did it forget to return?" if dx is None else "")
+        )
+    if dx.shape != x.shape:
+        raise ValueError(
+            f"{name}: expected it to return dL/dx of the input's shape {x.shape}, got shape {dx.shape}"
+        )
+    if dx.dtype.kind != "f":
+        raise ValueError(f"{name}: expected it to return floating-point dL/dx, got dtype {dx.dtype}")
+    check_finite(dx, f"{name}: dL/dx")
+    return dx
 
 
 def _state_without_parameters(module):

@@ -38,20 +38,8 @@ from gdcourse.nn.module import Parameter
 from gdcourse.validate import check_array, check_positive, check_positive_int
 
 __all__ = [
-    "Landscape",
-    "Quadratic",
-    "Rosenbrock",
-    "Beale",
-    "Himmelblau",
-    "Saddle",
-    "LANDSCAPES",
-    "get_landscape",
-    "Path",
-    "run",
-    "newton_factory",
-    "grid",
-    "contour_levels",
-    "DIVERGENCE_RADIUS",
+    "Landscape", "Quadratic", "Rosenbrock", "Beale", "Himmelblau", "Saddle", "LANDSCAPES", "get_landscape",
+    "Path", "run", "newton_factory", "grid", "contour_levels", "DIVERGENCE_RADIUS",
 ]
 
 DIVERGENCE_RADIUS = 1e6
@@ -72,6 +60,11 @@ def _coords(p):
 def _broadcast_stack(*rows):
     """Stack scalars and arrays along a new first axis after broadcasting them together."""
     return np.stack(np.broadcast_arrays(*rows))
+
+
+def _beyond_float64():
+    """Overflow to ±inf (and inf − inf = NaN) is the documented answer far out, not a warning."""
+    return np.errstate(over="ignore", invalid="ignore")
 
 
 class Landscape(ABC):
@@ -107,18 +100,29 @@ class Landscape(ABC):
         self.start = np.array(start, dtype=np.float64)
 
     def value(self, p):
-        """``f(p)``: p ``(2, ...)`` -> ``(...)``."""
-        return self._value(*_coords(p))
+        """``f(p)``: p ``(2, ...)`` -> ``(...)``. See :meth:`gradient` for points far out."""
+        x, y = _coords(p)
+        with _beyond_float64():
+            return self._value(x, y)
 
     def gradient(self, p):
-        """``∇f(p)``: p ``(2, ...)`` -> ``(2, ...)``."""
+        """``∇f(p)``: p ``(2, ...)`` -> ``(2, ...)``.
+
+        Far from the origin (``|p| ~ 1e100`` for the quartic landscapes) the exact
+        value, gradient or Hessian exceeds float64: the result is then ±inf, or NaN
+        where two infinite terms cancel (inf − inf), without a NumPy warning, and a
+        NaN or inf coordinate gives NaN or inf. :func:`run` reports such a point
+        as ``diverged``.
+        """
         x, y = _coords(p)
-        return _broadcast_stack(*self._gradient(x, y))
+        with _beyond_float64():
+            return _broadcast_stack(*self._gradient(x, y))
 
     def hessian(self, p):
-        """``∇²f(p)``: p ``(2, ...)`` -> ``(2, 2, ...)`` (symmetric)."""
+        """``∇²f(p)``: p ``(2, ...)`` -> ``(2, 2, ...)`` (symmetric). See :meth:`gradient` for points far out."""
         x, y = _coords(p)
-        fxx, fxy, fyy = np.broadcast_arrays(*self._hessian(x, y), x)[:3]
+        with _beyond_float64():
+            fxx, fxy, fyy = np.broadcast_arrays(*self._hessian(x, y), x)[:3]
         return np.stack([np.stack([fxx, fxy]), np.stack([fxy, fyy])])
 
     @abstractmethod
@@ -490,7 +494,7 @@ def _record(optimizer, param, landscape, steps, schedule) -> Path:
         grad = _observe(landscape, param.value, points, values, grad_norms, 0)
         while t < steps and not diverged:
             if schedule is not None:
-                optimizer.lr = schedule(t)
+                _set_lr(optimizer, schedule, t)
             lrs[t] = optimizer.lr
             param.grad = grad
             optimizer.step()
@@ -499,6 +503,14 @@ def _record(optimizer, param, landscape, steps, schedule) -> Path:
             diverged = _left_safe_region(points[t], values[t], grad_norms[t])
     k = t + 1
     return Path(points[:k].copy(), values[:k].copy(), grad_norms[:k].copy(), lrs[:t].copy(), diverged, landscape)
+
+
+def _set_lr(optimizer, schedule, t):
+    lr = schedule(t)
+    try:
+        optimizer.lr = lr
+    except (TypeError, ValueError):
+        raise ValueError(f"schedule: expected a finite learning rate >= 0 at step {t}, got {lr!r}") from None
 
 
 def _observe(landscape, p, points, values, grad_norms, t):
@@ -556,6 +568,8 @@ def _check_bounds(bounds):
         (x0, x1), (y0, y1) = bounds
     except (TypeError, ValueError):
         raise ValueError(f"bounds: expected ((xmin, xmax), (ymin, ymax)), got {bounds!r}") from None
+    if not all(isinstance(v, numbers.Real) and math.isfinite(v) for v in (x0, x1, y0, y1)):
+        raise ValueError(f"bounds: expected finite real numbers, got {bounds!r}")
     if not (x0 < x1 and y0 < y1):
         raise ValueError(f"bounds: expected xmin < xmax and ymin < ymax, got {bounds!r}")
     return (float(x0), float(x1)), (float(y0), float(y1))

@@ -164,7 +164,7 @@ class SGD(Optimizer):
         self.momentum = check_unit_interval(momentum, "momentum")
         self.dampening = _check_closed_unit(dampening, "dampening")
         self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
-        self.nesterov = bool(nesterov)
+        self.nesterov = _check_flag(nesterov, "nesterov")
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(
                 "nesterov=True: expected momentum > 0 and dampening == 0, "
@@ -275,7 +275,7 @@ class RMSprop(Optimizer):
         self.eps = check_positive(eps, "eps")
         self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
         self.momentum = check_unit_interval(momentum, "momentum")
-        self.centered = bool(centered)
+        self.centered = _check_flag(centered, "centered")
 
     def _update(self, w, g, state):
         alpha = self.alpha
@@ -325,7 +325,7 @@ class Adam(Optimizer):
         self.betas = _check_betas(betas)
         self.eps = check_positive(eps, "eps")
         self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
-        self.amsgrad = bool(amsgrad)
+        self.amsgrad = _check_flag(amsgrad, "amsgrad")
 
     def _update(self, w, g, state):
         # Scratch buffers instead of the formula line by line, because Adam is what most training
@@ -542,6 +542,13 @@ def _check_betas(betas):
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ValueError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
     return (check_unit_interval(betas[0], "betas[0]"), check_unit_interval(betas[1], "betas[1]"))
+
+
+def _check_flag(value, name):
+    """A switch is True or False: a string such as "no" would otherwise count as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
 
 
 def _check_closed_unit(value, name):

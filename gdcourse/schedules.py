@@ -159,13 +159,24 @@ class LinearWarmup(Schedule):
     ``lr(t) = schedule(t) · (start_factor + (1 − start_factor) · t / warmup_steps)``
     for ``t < warmup_steps``, and ``schedule(t)`` afterwards. The wrapped
     schedule runs on the same clock (it is multiplied, not delayed), like
-    chaining PyTorch's ``LinearLR`` with another scheduler. With the default
+    chaining PyTorch's ``LinearLR`` with another scheduler (``ChainedScheduler``)
+    and like timm's warmup without ``warmup_prefix``. The other common
+    composition delays the wrapped schedule until the warmup ends (PyTorch's
+    ``SequentialLR``; Hugging Face's ``get_cosine_schedule_with_warmup`` runs its
+    cosine over ``t − warmup_steps``); for a warmup that is short next to the run
+    (a few percent, the usual case) the two differ little. With the default
     ``start_factor=0`` the first step has rate 0 (as in Hugging Face's linear
     warmup). Warmup keeps the first, badly-scaled updates of Adam or of large
     batches small (Goyal et al., 2017).
 
+    Because the clocks are shared, a warmup as long as a wrapped schedule with a
+    ``total_steps`` (:class:`CosineDecay`) would ramp up into a rate that has
+    already decayed (a warmup of 100 steps on a 10-step cosine peaks at 3% of
+    ``lr0``): ``warmup_steps >= schedule.total_steps`` is an error.
+
     ``schedule`` may be any :class:`Schedule`, or any callable ``step -> lr``
-    (then ``values`` calls it once per step).
+    (then ``values`` calls it once per step, and each rate it returns must be a
+    finite number >= 0).
     """
 
     def __init__(self, schedule, warmup_steps, start_factor=0.0):
@@ -175,6 +186,12 @@ class LinearWarmup(Schedule):
             )
         self.schedule = schedule
         self.warmup_steps = check_positive_int(warmup_steps, "warmup_steps")
+        total = getattr(schedule, "total_steps", None)
+        if isinstance(total, numbers.Integral) and self.warmup_steps >= total:
+            raise ValueError(
+                f"warmup_steps: expected fewer steps than the wrapped schedule's total_steps={total} (the two "
+                f"share one clock, so the schedule would be over before the warmup ends), got {self.warmup_steps}"
+            )
         if isinstance(start_factor, bool) or not isinstance(start_factor, numbers.Real) \
                 or not 0 <= start_factor <= 1:
             raise ValueError(f"start_factor: expected a number in [0, 1], got {start_factor!r}")
@@ -188,8 +205,15 @@ class LinearWarmup(Schedule):
         if isinstance(self.schedule, Schedule):
             return self.schedule._lr_at(t)
         if np.ndim(t) == 0:
-            return float(self.schedule(int(t)))
-        return np.array([float(self.schedule(int(s))) for s in t.ravel()]).reshape(t.shape)
+            return self._called(int(t))
+        return np.array([self._called(int(s)) for s in t.ravel()]).reshape(t.shape)
+
+    def _called(self, step) -> float:
+        """The wrapped callable's rate at ``step``, checked: a finite real number >= 0."""
+        lr = self.schedule(step)
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr < 0:
+            raise ValueError(f"schedule: expected a finite rate >= 0 at step {step}, got {lr!r}")
+        return float(lr)
 
     def _lr_at(self, t):
         return self._inner(t) * self._ramp(t)
@@ -214,7 +238,8 @@ class ReduceLROnPlateau(Schedule):
     ``patience`` the rate becomes ``max(lr·factor, min_lr)`` (skipped if that
     changes it by less than ``eps``), the count resets and the cooldown starts.
     So with ``patience=2`` the rate is cut at the 3rd bad epoch in a row. A NaN
-    metric is never an improvement.
+    metric is never an improvement (as in PyTorch, it counts as a bad epoch), and
+    neither is +inf in ``"min"`` mode.
     """
 
     def __init__(self, lr0, factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel", cooldown=0,
@@ -240,6 +265,8 @@ class ReduceLROnPlateau(Schedule):
 
     def observe(self, metric) -> float:
         """Record one epoch's metric; returns the (possibly reduced) learning rate."""
+        if isinstance(metric, np.ndarray) and metric.ndim == 0 and metric.dtype.kind in "iuf":
+            metric = metric.item()  # a loss computed with NumPy
         if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
             raise TypeError(f"metric: expected a real number, got {metric!r} ({type(metric).__name__})")
         metric = float(metric)

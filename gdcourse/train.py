@@ -14,6 +14,7 @@ import numpy as np
 
 from gdcourse import losses as L
 from gdcourse import regularization as R
+from gdcourse._fit_inputs import check_fit_args, check_pair, check_targets, check_targets_fit_output
 from gdcourse._vector_ops import squared_norm
 from gdcourse.data import batches
 from gdcourse.nn.module import Module
@@ -23,7 +24,6 @@ from gdcourse.validate import (
     check_array,
     check_positive,
     check_positive_int,
-    check_same_length,
 )
 
 __all__ = [
@@ -103,9 +103,35 @@ class History:
 
 
 def accuracy(outputs, y) -> float:
-    """Share of correct predictions: argmax of ``(N, C)`` logits, or logit > 0 for ``(N, 1)``/``(N,)``."""
-    outputs = np.asarray(outputs)
+    """Share of correct predictions: argmax of ``(N, C)`` logits, or logit > 0 for ``(N, 1)``/``(N,)``.
+
+    ``y`` holds class labels ``(N,)`` or one-hot / probability rows ``(N, C)`` (its argmax
+    is the class) for ``(N, C)`` outputs, and 0/1 labels of any shape with N entries for
+    one output per sample. ``outputs`` must be finite: a NaN logit has no argmax.
+    """
+    outputs = check_array(outputs, "outputs", ndim=(1, 2), finite=True)
     y = np.asarray(y)
+    if y.ndim == 0 or len(y) != len(outputs):
+        raise ValueError(
+            f"outputs and y: expected one label per prediction, got {len(outputs)} predictions and "
+            f"y of shape {y.shape}"
+        )
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape != outputs.shape):
+            raise ValueError(
+                f"y: expected labels ({len(y)},) or one-hot rows {outputs.shape} for outputs of shape "
+                f"{outputs.shape}, got shape {y.shape}"
+            )
+    elif y.size != len(outputs):
+        raise ValueError(
+            f"y: expected one 0/1 label per prediction ({len(outputs)} in all) for outputs of shape "
+            f"{outputs.shape}, got shape {y.shape}"
+        )
+    return _accuracy(outputs, y)
+
+
+def _accuracy(outputs, y) -> float:
+    """:func:`accuracy` without the checks, for ``fit``'s per-step bookkeeping."""
     if outputs.ndim == 2 and outputs.shape[1] > 1:
         pred = outputs.argmax(axis=1)
         y = y.argmax(axis=1) if y.ndim == 2 else y
@@ -120,7 +146,16 @@ def _is_classification(loss) -> bool:
 
 
 def predict(model, X, batch_size=None):
-    """Model outputs for ``X`` in evaluation mode (restoring the previous mode)."""
+    """Model outputs for ``X (N, ...)`` in evaluation mode (restoring the previous mode).
+
+    ``batch_size`` (an int >= 1, optional) runs the model on chunks of that many rows
+    and concatenates the outputs, to bound memory; the result is the same.
+    """
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size")
+        X = check_array(X, "X", float_only=False)
+        if X.ndim == 0:
+            raise ValueError(f"X: expected an array of shape (N, ...), got a scalar {X!r}")
     was_training = model.training
     model.eval()
     try:
@@ -132,41 +167,52 @@ def predict(model, X, batch_size=None):
 
 
 def evaluate(model, loss, X, y, batch_size=None) -> dict:
-    """Loss (and accuracy for classification) of ``model`` on ``(X, y)`` in evaluation mode."""
-    X = check_array(X, "X", finite=True)
-    check_same_length(X, y, "X", "y")
+    """Loss (and accuracy for classification) of ``model`` on ``(X, y)`` in evaluation mode.
+
+    ``X (N, ...)`` finite floats, ``y`` one target per row, checked against the loss and
+    the model's output as in :func:`fit`; ``batch_size`` as in :func:`predict`.
+    """
+    X, y = check_pair((X, y), "X, y", "X", "y")
+    check_targets(loss, y, "y")
+    if batch_size is not None:
+        check_positive_int(batch_size, "batch_size")
     out = predict(model, X, batch_size)
+    check_targets_fit_output(loss, y, "y", out)
+    return _evaluate_output(loss, out, y)
+
+
+def _evaluate_output(loss, out, y) -> dict:
     result = {"loss": loss.forward(out, y)}
     if _is_classification(loss):
-        result["accuracy"] = accuracy(out, y)
+        result["accuracy"] = _accuracy(out, y)
     return result
 
 
-def _check_fit_args(data, val, epochs, batch_size, l1, l2, clip_norm):
-    if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise ValueError(f"data: expected a pair (X, y), got {type(data).__name__}")
-    X = check_array(data[0], "X", finite=True)
-    check_same_length(X, data[1], "X", "y")
-    check_positive_int(epochs, "epochs")
-    check_positive_int(batch_size, "batch_size")
-    check_positive(l1, "l1", allow_zero=True)
-    check_positive(l2, "l2", allow_zero=True)
-    if clip_norm is not None:
-        check_positive(clip_norm, "clip_norm")
+def _first_step_checks(loss, out, y, val):
+    """Targets against the model's output width, known from the first forward (see ``_fit_inputs``)."""
+    check_targets_fit_output(loss, y, "y", out)
     if val is not None:
-        if not (isinstance(val, (tuple, list)) and len(val) == 2):
-            raise ValueError(f"val: expected a pair (X_val, y_val) or None, got {type(val).__name__}")
-        check_array(val[0], "X_val", finite=True)
-        check_same_length(val[0], val[1], "X_val", "y_val")
-    return X, np.asarray(data[1])
+        check_targets_fit_output(loss, val[1], "y_val", out)
 
 
-def _divergence_message(step, lr, loss_value):
+def _divergence_message(step, lr, what):
     return (
-        f"training diverged at step {step}: the loss is {loss_value} with learning rate {lr:.4g}. "
+        f"training diverged at step {step}: {what} with learning rate {lr:.4g}. "
         "Likely causes: a learning rate too high for this problem (try 10x smaller or a warmup), "
         "unnormalized inputs, a bad initialization scale, or exploding gradients (try clip_norm)."
     )
+
+
+def _scheduled_lr(schedule, step, optimizer):
+    """Set and return the rate of this step, naming the schedule when it gives an invalid one."""
+    if schedule is None:
+        return optimizer.lr
+    lr = schedule(step)
+    try:
+        optimizer.lr = lr
+    except (TypeError, ValueError):
+        raise ValueError(f"schedule: expected a finite learning rate >= 0 at step {step}, got {lr!r}") from None
+    return lr
 
 
 def fit(model, loss, optimizer, data, *, epochs, batch_size, val=None, schedule=None, clip_norm=None,
@@ -203,12 +249,21 @@ def fit(model, loss, optimizer, data, *, epochs, batch_size, val=None, schedule=
     rng : int or Generator
         Shuffling order; the same seed gives the same history.
 
+    Everything is checked before the first update, with messages naming these arguments:
+    ``X``/``X_val`` finite floats of the same per-sample shape, ``y``/``y_val`` one target per
+    row that suits the loss (integer labels in range for ``CrossEntropyLoss``, 0/1 targets for
+    the BCE losses, rows of the output's shape for the regression losses). The model's output
+    width is read off the first forward pass (see :mod:`gdcourse._fit_inputs`).
+
     Raises
     ------
     TrainingDiverged
-        When a loss is NaN or infinite (its ``history`` holds the run so far).
+        When a loss or the gradient norm is NaN or infinite (its ``history`` holds the run so
+        far). The step is stopped before its update, and the floating-point overflow of a
+        diverging run raises no NumPy warning: these two checks report it.
     """
-    X, y = _check_fit_args(data, val, epochs, batch_size, l1, l2, clip_norm)
+    X, y, val, callbacks = check_fit_args(model, loss, optimizer, data, val, epochs, batch_size, schedule,
+                                           l1, l2, clip_norm, early_stopping, callbacks)
     rng = as_rng(rng)
     params = model.parameters()
     history = History()
@@ -218,36 +273,12 @@ def fit(model, loss, optimizer, data, *, epochs, batch_size, val=None, schedule=
     model.train()
     try:
         for epoch in range(epochs):
-            losses, correct = [], []
-            for xb, yb in batches(X, y, batch_size, shuffle=True, rng=rng):
-                lr = schedule(step) if schedule is not None else optimizer.lr
-                optimizer.lr = lr
-                optimizer.zero_grad()
-                out = model.forward(xb)
-                value = loss.forward(out, yb)
-                if not math.isfinite(value):
-                    raise TrainingDiverged(_divergence_message(step, lr, value), history)
-                model.backward(loss.backward(), input_grad=False)
-                if l1:
-                    R.add_l1_grad(params, l1)
-                if l2:
-                    R.add_l2_grad(params, l2)
-                grad_norm = _grad_norm(params)
-                if clip_norm is not None and grad_norm > clip_norm:
-                    R.clip_grad_norm(params, clip_norm)
-                optimizer.step()
-                history.step_loss.append(value)
-                history.step_lr.append(lr)
-                history.step_grad_norm.append(grad_norm)
-                losses.append(value)
-                if classify:
-                    correct.append(accuracy(out, yb) * len(xb))
-                step += 1
-            record = {"train_loss": float(np.mean(losses))}
-            if classify:
-                record["train_accuracy"] = sum(correct) / len(X)
-            if val is not None:
-                record.update({f"val_{k}": v for k, v in evaluate(model, loss, *val).items()})
+            # A diverging run overflows on purpose: it is stopped by the finiteness checks of the
+            # loss and the gradient norm below, with TrainingDiverged, not by floating-point warnings.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                record = _train_epoch(model, loss, optimizer, X, y, val, batch_size, schedule, clip_norm, l1, l2,
+                                      params, history, classify, step, rng)
+            step = len(history.step_loss)
             history.log_epoch(**record)
             if bar is not None:
                 bar.update(1)
@@ -258,6 +289,45 @@ def fit(model, loss, optimizer, data, *, epochs, batch_size, val=None, schedule=
         if bar is not None:
             bar.close()
     return history
+
+
+def _train_epoch(model, loss, optimizer, X, y, val, batch_size, schedule, clip_norm, l1, l2, params, history,
+                 classify, step, rng) -> dict:
+    """One epoch of steps (numbered from ``step``) and its record; raises TrainingDiverged."""
+    losses, correct = [], []
+    for xb, yb in batches(X, y, batch_size, shuffle=True, rng=rng):
+        lr = _scheduled_lr(schedule, step, optimizer)
+        optimizer.zero_grad()
+        out = model.forward(xb)
+        if step == 0:
+            _first_step_checks(loss, out, y, val)
+        value = loss.forward(out, yb)
+        if not math.isfinite(value):
+            raise TrainingDiverged(_divergence_message(step, lr, f"the loss is {value}"), history)
+        model.backward(loss.backward(), input_grad=False)
+        if l1:
+            R.add_l1_grad(params, l1)
+        if l2:
+            R.add_l2_grad(params, l2)
+        grad_norm = _grad_norm(params)
+        if not math.isfinite(grad_norm):
+            raise TrainingDiverged(_divergence_message(step, lr, f"the gradient norm is {grad_norm}"), history)
+        if clip_norm is not None and grad_norm > clip_norm:
+            R.clip_grad_norm(params, clip_norm)
+        optimizer.step()
+        history.step_loss.append(value)
+        history.step_lr.append(lr)
+        history.step_grad_norm.append(grad_norm)
+        losses.append(value)
+        if classify:
+            correct.append(_accuracy(out, yb) * len(xb))
+        step += 1
+    record = {"train_loss": float(np.mean(losses))}
+    if classify:
+        record["train_accuracy"] = sum(correct) / len(X)
+    if val is not None:
+        record.update({f"val_{k}": v for k, v in _evaluate_output(loss, predict(model, val[0]), val[1]).items()})
+    return record
 
 
 def _grad_norm(params) -> float:
@@ -432,10 +502,8 @@ def lr_range_test(model, loss, optimizer_factory, data, *, lr_min, lr_max, steps
         Order of the mini-batches.
     """
     lr_min, lr_max = _check_range_args(lr_min, lr_max, steps, batch_size, smooth, diverge_factor)
-    if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise ValueError(f"data: expected a pair (X, y), got {type(data).__name__}")
-    X = check_array(data[0], "X", finite=True)
-    check_same_length(X, data[1], "X", "y")
+    X, y = check_pair(data, "data", "X", "y")
+    check_targets(loss, y, "y")
     if isinstance(model, Module):
         state = _trained_state(model)
     elif callable(model):
@@ -449,7 +517,7 @@ def lr_range_test(model, loss, optimizer_factory, data, *, lr_min, lr_max, steps
     was_training = model.training
     model.train()
     try:
-        losses, smoothed = _range_test_loop(model, loss, optimizer, rates, X, np.asarray(data[1]), batch_size,
+        losses, smoothed = _range_test_loop(model, loss, optimizer, rates, X, y, batch_size,
                                             float(smooth), diverge_factor, as_rng(rng))
     finally:
         if state is not None:

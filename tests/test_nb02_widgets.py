@@ -123,3 +123,13 @@ def test_noise_scaling_figure_plots_the_measurement_and_the_formulas():
     B = reference.get_xdata()
     np.testing.assert_allclose(reference.get_ydata(), sigma2 / B)
     np.testing.assert_allclose(exact.get_ydata(), sigma2 / B * (50 - B) / 49)
+
+
+@pytest.mark.parametrize("kind", E.SCHEDULE_KINDS)
+def test_schedule_plotter_accepts_every_slider_extreme(kind):
+    # the longest warmup on the shortest schedule: a warmup as long as the schedule is an error in schedules
+    explorer = W.schedule_plotter(kind)
+    total, warmup = explorer.controls["total_steps"], explorer.controls["warmup_steps"]
+    explorer.set(total_steps=total.min, warmup_steps=warmup.max)
+    assert warmup.max < total.min
+    assert explorer.status.value == "" and len(explorer.data[kind]) == total.min

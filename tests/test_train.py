@@ -196,6 +196,6 @@ def test_bad_data():
         fit((X.astype(np.int64), y))
     with pytest.raises(ValueError, match=r"X: expected a non-empty array, got shape \(0, 2\)"):
         fit((X[:0], y[:0]))
-    labels_message = r"target: expected labels in \[0, 2\] for 3 classes, got values from [0-2] to 5"
+    labels_message = r"y: expected labels in \[0, 2\] for a model with 3 outputs, got values up to 5"
     with pytest.raises(ValueError, match=labels_message):
         fit((X, np.where(y == 2, 5, y)))

@@ -143,16 +143,24 @@ def load(directory=None, solutions_dir=None) -> Bank:
     ``solutions_dir`` (default: ``<repo>/solutions``) is where notebook links are
     resolved. Raises :class:`BankError` listing every problem found.
     """
-    directory = BANK_DIR if directory is None else Path(directory)
-    solutions_dir = SOLUTIONS_DIR if solutions_dir is None else Path(solutions_dir)
+    directory = BANK_DIR if directory is None else _as_path(directory, "directory")
+    solutions_dir = SOLUTIONS_DIR if solutions_dir is None else _as_path(solutions_dir, "solutions_dir")
     if not directory.is_dir():
-        raise BankError([f"{directory}: expected a directory of <topic>.toml files; it does not exist"])
+        what = "it is a file" if directory.exists() else "it does not exist"
+        raise BankError([f"{directory}: expected a directory of <topic>.toml files; {what}"])
     problems, entries, ids = _read_directory(directory)
     problems += _check_ids(entries, ids)
     problems += _check_links(entries, solutions_dir)
     if problems:
         raise BankError(problems)
     return Bank(entry for _, entry in entries)
+
+
+def _as_path(value, name: str) -> Path:
+    try:
+        return Path(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected a path (str or os.PathLike), got {type(value).__name__}") from None
 
 
 def _read_directory(directory: Path):
@@ -194,6 +202,8 @@ def _read_file(path: Path) -> tuple[list[str], list[Entry], list[str]]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         return [f"{path.name}: not valid TOML: {error}"], [], []
+    except OSError as error:
+        return [f"{path.name}: cannot be read: {error.strerror or error}"], [], []
     problems = [f"{path.name}: unknown top-level key {key!r} (expected only [[question]])"
                 for key in data if key != "question"]
     tables = data.get("question", [])
@@ -211,8 +221,9 @@ def _read_file(path: Path) -> tuple[list[str], list[Entry], list[str]]:
 
 
 def _table_id(table) -> str:
+    """The id as the Entry will hold it (stripped, as every string field), so duplicates are caught."""
     if isinstance(table, dict) and isinstance(table.get("id"), str):
-        return table["id"]
+        return table["id"].strip()
     return ""
 
 
@@ -275,6 +286,8 @@ def _check_ids(entries: list[tuple[str, Entry]], ids: list[tuple[str, str]]) -> 
     for file_name, entry in entries:
         problems += [f"{file_name}: {entry.id}: follow_ups names unknown id {other!r}"
                      for other in entry.follow_ups if other not in seen]
+        if entry.id in entry.follow_ups:
+            problems.append(f"{file_name}: {entry.id}: follow_ups names the question itself")
         if entry.is_follow_up and entry.parent not in seen:
             problems.append(f"{file_name}: {entry.id}: follow-up of {entry.parent!r}, which does not exist")
     return problems
@@ -309,7 +322,9 @@ def _notebook_sections(path: Path) -> set[str] | None:
     """Section ids of a notebook: ids in Markdown lines that start with ``## <ID> · ``."""
     try:
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, OSError):
+        return None
+    if not isinstance(cells, list):
         return None
     ids = set()
     for cell in cells:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import html
+import inspect
 import math
 import numbers
 from dataclasses import dataclass
@@ -82,12 +83,14 @@ def call(fn, *args, describe="", **kwargs):
     cannot corrupt the check's reference data.
     """
     args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    where = f" on {describe}" if describe else ""
     try:
         return fn(*args, **kwargs)
     except NotImplementedError as err:
         raise _NotDone(str(err)) from None
+    except SystemExit as err:  # sys.exit() or exit() in the learner's code must not end the kernel's cell
+        raise LearnerError(f"your function called sys.exit({err.code!r}){where}; return a value instead") from None
     except Exception as err:  # noqa: BLE001 - any error in learner code becomes a verdict
-        where = f" on {describe}" if describe else ""
         raise LearnerError(f"your function raised {type(err).__name__}{where}: {err}") from None
 
 
@@ -105,10 +108,42 @@ def returned_array(got, describe, what):
     """
     if got is None:
         raise Mismatch(f"on {describe} your function returned None: did you forget to return {what}?")
+    array = _real_array(got)
+    if array is None:
+        raise Mismatch(f"on {describe} you returned {_kind(got)}, not {what}")
+    return array
+
+
+def _real_array(got):
+    """``got`` as a float64 ndarray (subclasses such as ``np.matrix`` become plain arrays), or None
+    when it is not made of real numbers: complex, strings, objects, ragged lists, a generator, or
+    anything whose conversion raises."""
+    if isinstance(got, (str, bytes, dict, set)) or inspect.isgenerator(got) or inspect.isfunction(got):
+        return None
     try:
-        return np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise Mismatch(f"on {describe} you returned {type(got).__name__}, not {what}") from None
+        raw = np.asarray(got)
+        if raw.dtype.kind == "O":  # e.g. numbers that only define __float__
+            raw = np.asarray(got, dtype=np.float64)
+        if raw.dtype.kind not in "biuf":
+            return None
+        return np.array(raw, dtype=np.float64, subok=False)
+    except Exception:  # noqa: BLE001 - whatever the learner returned, the verdict is "not an array"
+        return None
+
+
+def _kind(got) -> str:
+    if inspect.isgenerator(got):
+        return "a generator (a lazy sequence): return a list or an array, e.g. np.array([...])"
+    if _is_complex(got):
+        return "complex numbers"
+    return type(got).__name__
+
+
+def _is_complex(got) -> bool:
+    try:
+        return np.iscomplexobj(got)
+    except Exception:  # noqa: BLE001 - a broken __array__ is reported by its type instead
+        return False
 
 
 def expect(condition, message):
@@ -119,15 +154,19 @@ def expect(condition, message):
 
 def expect_close(got, want, describe, hint="", rtol=1e-6, atol=1e-9):
     """Compare numbers or arrays; the message names the input, both values and the hint."""
-    try:
-        got_arr = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise Mismatch(f"on {describe} you returned {got!r}, which is not a number or array") from None
+    got_arr = _real_array(got)
+    if got_arr is None:
+        raise Mismatch(f"on {describe} you returned {_short(got)}, which is not a real number or array")
     want_arr = np.asarray(want, dtype=float)
     if got_arr.shape != want_arr.shape:
         raise Mismatch(f"on {describe} the result has shape {got_arr.shape}, expected {want_arr.shape}")
     if not np.allclose(got_arr, want_arr, rtol=rtol, atol=atol, equal_nan=True):
         raise Mismatch(f"on {describe} you returned {_value(got_arr)}, expected {_value(want_arr)}. {hint}".rstrip())
+
+
+def _short(got) -> str:
+    text = _kind(got) if inspect.isgenerator(got) or _is_complex(got) else repr(got)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _value(a):
@@ -176,6 +215,9 @@ def exercise(name, success="correct on every case tried."):
                 result = CheckResult(name, "not done", _NOT_DONE)
             except (Mismatch, LearnerError) as err:
                 result = CheckResult(name, "failed", str(err))
+            except Exception as err:  # noqa: BLE001 - a check never raises (see the module docstring)
+                result = CheckResult(name, "failed", f"your answer could not be checked: what it gave made the "
+                                                     f"check fail with {type(err).__name__}: {err}")
             _display(result)
             return result
 

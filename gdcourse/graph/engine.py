@@ -26,9 +26,15 @@ import numbers
 
 __all__ = ["Value", "nodes", "edges"]
 
+_LOG_MAX_FLOAT = math.log(2.0**1023 * (2 - 2**-52))  # ≈ 709.78: e^x above it is not a float64
+
 
 class Value:
     """One scalar node of a computational graph.
+
+    ``data`` is always a finite float: a NaN or inf given to ``Value`` is a
+    ``ValueError``, and an operation whose result overflows float64 (``exp`` of a
+    large number, ``1e200 * 1e200``) raises ``OverflowError`` naming the operation.
 
     Attributes
     ----------
@@ -47,6 +53,16 @@ class Value:
     def __init__(self, data, label: str = "", *, _parents=(), _op: str = "", _backward=None):
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise TypeError(f"Value: expected a real number, got {data!r} ({type(data).__name__})")
+        try:
+            finite = math.isfinite(data)
+        except OverflowError:  # an int beyond float64
+            digits = len(str(abs(data)))
+            raise ValueError(f"Value: expected a number in float64's range, got an int of {digits} digits") from None
+        if not finite:
+            if _op:
+                operands = ", ".join(f"{p.data:.6g}" for p in _parents)
+                raise OverflowError(f"Value {_op}: the result of {_op} on {operands} overflows float64 ({data})")
+            raise ValueError(f"Value: expected a finite number, got {data}")
         self.data = float(data)
         self.grad = 0.0
         self.label = str(label)
@@ -105,9 +121,9 @@ class Value:
         if other.data == 0:
             raise ZeroDivisionError(f"Value division: the divisor {other!r} is 0")
 
-        def backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = −a/b²
+        def backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = −a/b² = −(a/b)/b (b² may underflow to 0)
             self.grad += g / other.data
-            other.grad -= g * self.data / (other.data * other.data)
+            other.grad -= g * (self.data / other.data) / other.data
 
         return Value(self.data / other.data, _parents=(self, other), _op="/", _backward=backward)
 
@@ -126,7 +142,11 @@ class Value:
         def backward(g):
             self.grad += k * self.data ** (k - 1) * g
 
-        return Value(self.data**k, _parents=(self,), _op=f"**{exponent:g}", _backward=backward)
+        try:
+            data = self.data**k
+        except OverflowError:
+            raise OverflowError(f"Value ** k: {self.data:.6g}**{exponent:g} overflows float64") from None
+        return Value(data, _parents=(self,), _op=f"**{exponent:g}", _backward=backward)
 
     def __radd__(self, other):  # 2 + x
         other = _as_value(other)
@@ -158,7 +178,9 @@ class Value:
         return self._unary(-self.data, "neg", -1.0)
 
     def exp(self):
-        """``e^x``; derivative ``e^x``."""
+        """``e^x``; derivative ``e^x``. Above x ≈ 709.78 it overflows float64: OverflowError."""
+        if self.data > _LOG_MAX_FLOAT:
+            raise OverflowError(f"exp: e**{self.data:.6g} overflows float64 (the largest is about e**709.78)")
         e = math.exp(self.data)
         return self._unary(e, "exp", e)
 
@@ -201,6 +223,13 @@ class Value:
         for node in reversed(order):
             if node._backward is not None:
                 node._backward(node.grad)
+        bad = next((node for node in order if not math.isfinite(node.grad)), None)
+        if bad is not None:
+            name = bad.label or bad.op or "a node"
+            raise OverflowError(
+                f"backward: the gradient of {name} (data {bad.data:.6g}) overflows float64 ({bad.grad}); "
+                "the function is too steep there"
+            )
 
     def zero_grad(self):
         """Set ``grad`` to 0 on every node of this graph, intermediate nodes included."""

@@ -8,6 +8,7 @@ of one argument are allowed.
 from __future__ import annotations
 
 import ast
+import math
 
 from gdcourse.graph.engine import Value
 
@@ -41,12 +42,21 @@ def parse(expression: str, **values) -> Value:
         raise TypeError(f"expression: expected a str, got {type(expression).__name__}")
     if len(expression) > _MAX_LENGTH:
         raise ValueError(f"expression: expected at most {_MAX_LENGTH} characters, got {len(expression)}")
-    leaves = {name: v if isinstance(v, Value) else Value(v, label=name) for name, v in values.items()}
+    leaves = {name: _leaf(name, v) for name, v in values.items()}
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError as err:
         raise ValueError(f"expression: not a valid expression ({err.msg}): {expression!r}") from None
     return _evaluate(tree.body, expression, leaves)
+
+
+def _leaf(name, value):
+    if isinstance(value, Value):
+        return value
+    try:
+        return Value(value, label=name)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{name}: {str(err).removeprefix('Value: ')}") from None
 
 
 def _evaluate(root, text, leaves):
@@ -69,6 +79,8 @@ def _operands(node, text, leaves):
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ValueError(f"expression: only numbers are allowed as constants, got {_piece(node, text)}")
+        if not _is_finite(node.value):
+            raise ValueError(f"expression: the constant {_piece(node, text)} is beyond float64's range")
         return []
     if isinstance(node, ast.Name):
         if node.id not in leaves:
@@ -92,6 +104,13 @@ def _operands(node, text, leaves):
     if isinstance(node, ast.Attribute):
         raise ValueError(f"expression: attribute access is not allowed: {_piece(node, text)}")
     raise ValueError(f"expression: {type(node).__name__} is not allowed: {_piece(node, text)}")
+
+
+def _is_finite(number) -> bool:
+    try:
+        return math.isfinite(float(number))
+    except OverflowError:  # an int beyond float64
+        return False
 
 
 def _call_argument(node, text):

@@ -66,7 +66,7 @@ def schedule_plotter(kind: str = "cosine") -> Explorer:
     controls = {
         "kind": dropdown([(label, k) for k, label in E.SCHEDULE_LABELS.items()], kind, "schedule"),
         "lr0": slider(0.1, 0.01, 1.0, 0.01, "lr0"),
-        "total_steps": _int_slider(1000, 100, 5000, "total steps", step=100),
+        "total_steps": _int_slider(1000, 600, 5000, "total steps", step=100),  # above the longest warmup (500)
         "step_size": _int_slider(250, 10, 2000, "step size (step, exp.)", step=10),
         "gamma": slider(0.5, 0.05, 1.0, 0.05, "gamma (step, exp.)"),
         "decay_rate": log_slider(0.01, -4, 0, "decay rate k (1/t)"),
