@@ -3,17 +3,41 @@
 
 Every loss is the mean over all its terms, so its gradient carries a ``1/n``;
 the math matches the ``torch.nn`` losses of the same name (``reduction="mean"``).
+
+Targets are data and are checked (shape, finite values, the range a loss needs);
+predictions are the model's output: a NaN or inf prediction gives a NaN or inf
+loss, quietly, because that is how ``fit`` and the learning-rate range test see a
+diverging model.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
 from gdcourse import functional as F
-from gdcourse.validate import check_array, check_labels, check_positive, check_same_length, check_unit_interval
+from gdcourse.validate import (
+    all_finite,
+    check_array,
+    check_finite,
+    check_labels,
+    check_positive,
+    check_same_length,
+    check_unit_interval,
+)
 
 __all__ = ["Loss", "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
            "distillation_loss"]
+
+
+@functools.lru_cache(maxsize=16)
+def _rows(n):
+    """``np.arange(n)``, read-only and cached: the batch size rarely changes."""
+    rows = np.arange(n)
+    rows.flags.writeable = False
+    return rows
 
 
 class Loss:
@@ -38,6 +62,8 @@ class Loss:
 
 
 def _check_pair(pred, target, loss):
+    """``target`` as an array of ``pred``'s dtype, after checking ``pred``'s type, both shapes
+    and that ``target`` is numeric (its finiteness: :func:`_finite_target_loss`)."""
     if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f":
         got = getattr(pred, "dtype", type(pred).__name__)
         raise ValueError(f"{loss}: expected pred to be a floating-point array, got {got}")
@@ -46,7 +72,29 @@ def _check_pair(pred, target, loss):
         raise ValueError(f"{loss}: expected target of shape {pred.shape} (the shape of pred), got {target.shape}")
     if pred.size == 0:
         raise ValueError(f"{loss}: expected a non-empty batch, got pred of shape {pred.shape}")
+    if target.dtype.kind not in "fiub":
+        raise ValueError(f"{loss}: target: expected numbers, got dtype {target.dtype}")
     return target.astype(pred.dtype, copy=False)
+
+
+def _finite_target_loss(value, target, loss):
+    """``value`` after making sure a NaN or inf loss comes from ``pred``, not from ``target``.
+
+    Checked only when the loss is not finite, which a non-finite target always makes
+    it: the check costs nothing on the hot path.
+    """
+    if not math.isfinite(value):
+        check_finite(target, f"{loss}: target")
+    return value
+
+
+def _check_unit_targets(target, loss):
+    """Binary cross-entropy targets are probabilities: every entry in [0, 1]."""
+    low, high = target.min(), target.max()
+    if not (0 <= low and high <= 1):
+        check_finite(target, f"{loss}: target")
+        raise ValueError(f"{loss}: target: expected values in [0, 1] (probabilities of class 1), "
+                         f"got values from {low} to {high}")
 
 
 class MSELoss(Loss):
@@ -56,7 +104,7 @@ class MSELoss(Loss):
         target = _check_pair(pred, target, "MSELoss")
         diff = pred - target
         self._cache = diff
-        return float(np.vdot(diff, diff)) / diff.size
+        return _finite_target_loss(float(np.vdot(diff, diff)) / diff.size, target, "MSELoss")
 
     def backward(self):
         diff = self._saved()
@@ -70,7 +118,7 @@ class L1Loss(Loss):
         target = _check_pair(pred, target, "L1Loss")
         diff = pred - target
         self._cache = diff
-        return float(np.abs(diff).mean())
+        return _finite_target_loss(float(np.abs(diff).mean()), target, "L1Loss")
 
     def backward(self):
         diff = self._saved()
@@ -96,7 +144,8 @@ class HuberLoss(Loss):
         self._cache = r
         a = np.abs(r)
         d = self.delta
-        return float(np.where(a <= d, 0.5 * r * r, d * (a - 0.5 * d)).mean())
+        return _finite_target_loss(float(np.where(a <= d, 0.5 * r * r, d * (a - 0.5 * d)).mean()), target,
+                                   "HuberLoss")
 
     def backward(self):
         r = self._saved()
@@ -116,14 +165,17 @@ class BCELoss(Loss):
         dL/dp = (p − y) / (p (1 − p)) / n
 
     Log terms are clamped at −100 and the denominator at 1e-12 (as PyTorch does),
-    so p = 0 or 1 stays finite. Prefer :class:`BCEWithLogitsLoss` on logits.
+    so p = 0 or 1 stays finite. Targets must lie in [0, 1]; a NaN prediction (a
+    diverged model) gives a NaN loss. Prefer :class:`BCEWithLogitsLoss` on logits.
     """
 
     def forward(self, pred, target):
         target = _check_pair(pred, target, "BCELoss")
-        if pred.min() < 0 or pred.max() > 1:
+        _check_unit_targets(target, "BCELoss")
+        low, high = pred.min(), pred.max()  # NaN if pred holds NaN: then the loss is NaN
+        if low < 0 or high > 1:
             raise ValueError(
-                f"BCELoss: expected probabilities in [0, 1], got values from {pred.min()} to {pred.max()}; "
+                f"BCELoss: pred: expected probabilities in [0, 1], got values from {low} to {high}; "
                 "pass logits to BCEWithLogitsLoss instead"
             )
         floor = np.exp(_LOG_FLOOR)
@@ -142,10 +194,14 @@ class BCEWithLogitsLoss(Loss):
 
         L = mean(max(z, 0) − y z + log(1 + e^{−|z|}))
         dL/dz = (σ(z) − y) / n
+
+    Targets must lie in [0, 1] (with −1 the loss could go negative); infinite
+    logits give the limits (see :func:`gdcourse.functional.bce_with_logits`).
     """
 
     def forward(self, pred, target):
         target = _check_pair(pred, target, "BCEWithLogitsLoss")
+        _check_unit_targets(target, "BCEWithLogitsLoss")
         self._cache = (pred, target)
         loss, _ = F.bce_with_logits(pred, target)
         return loss
@@ -164,6 +220,10 @@ class CrossEntropyLoss(Loss):
     with the uniform distribution: ``(1 − ε) y + ε / C``.
 
     ``L = −(1/N) Σ_i Σ_c y_ic log softmax(z_i)_c``, ``dL/dz = (softmax(z) − y) / N``.
+
+    Probability rows must be finite, non-negative and sum to 1 (within 1e-6).
+    Infinite logits give the limits of :func:`gdcourse.functional.log_softmax`
+    (a +inf logit on the right class: loss 0), NaN logits a NaN loss, quietly.
     """
 
     def __init__(self, label_smoothing=0.0):
@@ -181,7 +241,8 @@ class CrossEntropyLoss(Loss):
             raise ValueError("CrossEntropyLoss: expected a non-empty batch, got 0 rows")
         target = np.asarray(target)
         # log softmax(z)_k = s_k − log Σ_j e^{s_j} with s = z − max(z): one exp, nothing overflows
-        shifted = pred - pred.max(axis=1, keepdims=True)
+        top = pred.max(axis=1, keepdims=True)
+        shifted = pred - top if all_finite(top) else F.log_softmax(pred, axis=1)  # inf − inf is NaN
         exp = np.exp(shifted)
         total = exp.sum(axis=1)
         log_total = np.log(total)
@@ -190,11 +251,11 @@ class CrossEntropyLoss(Loss):
             labels = check_labels(target, "target", c)
             if len(labels) != n:
                 raise ValueError(f"CrossEntropyLoss: expected {n} labels (one per row of logits), got {len(labels)}")
-            nll = log_total.sum() - shifted[np.arange(n), labels].sum()
+            nll = log_total.sum() - shifted[_rows(n), labels].sum()
             loss = (1 - eps) * nll + eps * (log_total.sum() - shifted.mean(axis=1).sum()) if eps else nll
         else:
             labels = self._check_probabilities(target, (n, c))
-            loss = -(labels * (shifted - log_total[:, None])).sum()
+            loss = -F.xlogp(labels, shifted - log_total[:, None]).sum()  # 0 · log 0 = 0
         self._cache = (exp, total, labels)
         return float(loss) / n
 
@@ -203,8 +264,23 @@ class CrossEntropyLoss(Loss):
             raise ValueError(
                 f"CrossEntropyLoss: expected target labels (N,) or probabilities {shape}, got {target.shape}"
             )
-        if target.min() < 0 or not np.allclose(target.sum(axis=1), 1.0, atol=1e-6):
-            raise ValueError("CrossEntropyLoss: expected target rows of non-negative probabilities summing to 1")
+        if target.dtype.kind not in "fiub":
+            raise ValueError(f"CrossEntropyLoss: target: expected numbers, got dtype {target.dtype}")
+        check_finite(target, "CrossEntropyLoss: target")
+        negative = np.argwhere(target < 0)
+        if len(negative):
+            (row, col), count = negative[0], len(negative)
+            raise ValueError(
+                f"CrossEntropyLoss: target: expected rows of non-negative probabilities summing to 1, got "
+                f"{count} negative entries, the first in row {row}, column {col}: {target[row, col]}"
+            )
+        sums = target.sum(axis=1)
+        off = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
+        if len(off):
+            raise ValueError(
+                f"CrossEntropyLoss: target: expected rows of probabilities summing to 1, got {len(off)} row(s) "
+                f"that do not; the first, row {off[0]}, sums to {sums[off[0]]:.6g}"
+            )
         eps = self.label_smoothing
         return (1 - eps) * target + eps / shape[1] if eps else target
 
@@ -216,7 +292,7 @@ class CrossEntropyLoss(Loss):
             eps = self.label_smoothing
             if eps:
                 grad -= eps / c
-            grad[np.arange(n), labels] -= 1 - eps
+            grad[_rows(n), labels] -= 1 - eps
         else:
             grad -= labels
         grad *= np.asarray(1.0 / n, dtype=grad.dtype)
@@ -245,8 +321,8 @@ def distillation_loss(student_logits, teacher_logits, labels, temperature=4.0, a
     labels = check_labels(labels, "labels", zs.shape[1])
     check_same_length(zs, labels, "student_logits", "labels")
     T = check_positive(temperature, "temperature")
-    alpha = float(alpha)
-    if not 0 <= alpha <= 1:
+    alpha = check_positive(alpha, "alpha", allow_zero=True)
+    if alpha > 1:
         raise ValueError(f"alpha: expected a number in [0, 1], got {alpha}")
     n = len(zs)
     log_ps_T, log_pt_T = F.log_softmax(zs / T, axis=1), F.log_softmax(zt / T, axis=1)

@@ -5,6 +5,9 @@ Jacobian is not diagonal.
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from gdcourse import functional as F
@@ -21,22 +24,21 @@ class _Elementwise(Module):
     """``y = f(x)``, ``dx = dy ⊙ f'(x)``; subclasses set ``f`` and ``f_grad``."""
 
     def forward(self, x):
-        self._cache = x
-        return self.f(x)
+        return self._keep(x, self.f(x))
 
     def backward(self, dy, input_grad=True):
-        return dy * self.f_grad(self._saved())
+        return dy * self.f_grad(self._saved(dy))
 
 
 class Identity(_Elementwise):
     """``y = x``."""
 
     def forward(self, x):
-        self._cache = x
-        return x
+        x = np.asarray(x)
+        return self._keep(x, x)
 
     def backward(self, dy, input_grad=True):
-        self._saved()
+        self._saved(dy)
         return dy
 
 
@@ -51,11 +53,10 @@ class Sigmoid(_Elementwise):
 
     def forward(self, x):
         y = F.sigmoid(x)
-        self._cache = y
-        return y
+        return self._keep(y, y)
 
     def backward(self, dy, input_grad=True):
-        y = self._saved()
+        y = self._saved(dy)
         return dy * y * (1 - y)
 
 
@@ -64,11 +65,10 @@ class Tanh(_Elementwise):
 
     def forward(self, x):
         y = np.tanh(x)
-        self._cache = y
-        return y
+        return self._keep(y, y)
 
     def backward(self, dy, input_grad=True):
-        y = self._saved()
+        y = self._saved(dy)
         return dy * (1 - y * y)
 
 
@@ -76,13 +76,28 @@ class ReLU(_Elementwise):
     """``max(0, x)``; derivative 1 for x > 0, 0 otherwise (0 at the kink, as PyTorch)."""
 
     def forward(self, x):
-        y = np.maximum(x, 0)
-        self._cache = y
+        if type(x) is not np.ndarray:
+            x = np.asarray(x)
+        y = np.maximum(x, _zero(x.dtype))
+        self._cache, self._y_shape = y, y.shape  # Module._keep, written out: the hot path
         return y
 
     def backward(self, dy, input_grad=True):
-        y = self._saved()
-        return dy * (y > 0)
+        y = self._saved(dy)
+        return dy * np.greater(y, _zero(y.dtype))
+
+
+_ZEROS = {}
+
+
+def _zero(dtype):
+    """A 0-d zero of ``dtype``: NumPy compares with it faster than with the Python int 0,
+    which it must convert on every call (a third of the time of a small ReLU)."""
+    zero = _ZEROS.get(dtype)
+    if zero is None:
+        zero = _ZEROS[dtype] = np.zeros((), dtype)
+        zero.flags.writeable = False
+    return zero
 
 
 class LeakyReLU(_Elementwise):
@@ -112,6 +127,8 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, dtype=np.float64):
         super().__init__()
         self.num_parameters = check_positive_int(num_parameters, "num_parameters")
+        if isinstance(init, bool) or not isinstance(init, numbers.Real) or not math.isfinite(init):
+            raise ValueError(f"init: expected a finite real number (the initial slope), got {init!r}")
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype), "weight")
 
     def _slope(self, x):
@@ -124,12 +141,12 @@ class PReLU(Module):
         return self.weight.value.reshape((1, -1) + (1,) * (x.ndim - 2))
 
     def forward(self, x):
+        x = np.asarray(x)
         a = self._slope(x)
-        self._cache = x
-        return np.where(x > 0, x, a * x)
+        return self._keep(x, np.where(x > 0, x, a * x))
 
     def backward(self, dy, input_grad=True):
-        x = self._saved()
+        x = self._saved(dy)
         negative_part = np.minimum(x, 0) * dy
         if self.num_parameters == 1:
             self.weight.grad += negative_part.sum()
@@ -190,6 +207,8 @@ class Softplus(_Elementwise):
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta = check_positive(beta, "beta")
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or math.isnan(threshold):
+            raise ValueError(f"threshold: expected a real number, got {threshold!r}")
         self.threshold = float(threshold)
 
     def f(self, x):
@@ -211,15 +230,16 @@ class Softmax(Module):
 
     def __init__(self, axis=-1):
         super().__init__()
-        self.axis = axis
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise ValueError(f"axis: expected an int, got {axis!r}")
+        self.axis = int(axis)
 
     def forward(self, x):
         s = F.softmax(x, axis=self.axis)
-        self._cache = s
-        return s
+        return self._keep(s, s)
 
     def backward(self, dy, input_grad=True):
-        s = self._saved()
+        s = self._saved(dy)
         return s * (dy - (dy * s).sum(axis=self.axis, keepdims=True))
 
     def extra_repr(self):

@@ -24,16 +24,15 @@ class Dropout(Module):
         self.rng = as_rng(rng)
 
     def forward(self, x):
+        x = np.asarray(x)
         if not self.training or self.p == 0:
-            self._cache = 1.0
-            return x
-        scale = np.asarray(1.0 / (1.0 - self.p), dtype=x.dtype)
+            return self._keep(1.0, x)
+        scale = np.asarray(1.0 / (1.0 - self.p), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
         mask = (self.rng.random(x.shape, dtype=np.float32 if x.dtype == np.float32 else np.float64) >= self.p) * scale
-        self._cache = mask
-        return x * mask
+        return self._keep(mask, x * mask)
 
     def backward(self, dy, input_grad=True):
-        mask = self._saved()
+        mask = self._saved(dy)
         return dy * mask
 
     def extra_repr(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdcourse import init as initializers
-from gdcourse.nn.module import Module, Parameter
+from gdcourse.nn.module import _NESTING, Module, Parameter
 from gdcourse.validate import as_rng, check_positive_int
 
 __all__ = ["Linear", "WeightNormLinear"]
@@ -15,6 +15,8 @@ def _raise_bad_input(x, in_features, layer):
     if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != in_features:
         shape = getattr(x, "shape", type(x).__name__)
         raise ValueError(f"{layer}: expected input x of shape (N, {in_features}), got {shape}")
+    if not x.shape[0]:
+        raise ValueError(f"{layer}: x: expected at least one row, got shape {x.shape}")
     raise ValueError(
         f"{layer}: expected a floating-point input x, got dtype {x.dtype}; "
         "convert (and scale) the data first, e.g. X.astype(np.float64) / 16"
@@ -30,6 +32,11 @@ class Linear(Module):
     Backward, for upstream ``dy (N, out_features)``::
 
         dW = xᵀ dy        db = Σ_n dy        dx = dy Wᵀ
+
+    ``x`` must be a float array with at least one row; called on its own (not inside
+    a ``Sequential``, which checks its input once) it must also be finite.
+    ``dW`` and ``db`` are *added* to ``.grad`` (deliberately: two backward passes
+    accumulate until ``zero_grad()``).
     """
 
     def __init__(self, in_features, out_features, bias=True, init="he_normal", rng=None, dtype=np.float64):
@@ -41,16 +48,19 @@ class Linear(Module):
         self.bias = Parameter(np.zeros(self.out_features, dtype=dtype), "bias") if bias else None
 
     def forward(self, x):
-        if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.in_features and x.dtype.kind == "f"):
+        if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.in_features and x.dtype.kind == "f"
+                and x.shape[0]):
             _raise_bad_input(x, self.in_features, "Linear")
-        self._cache = x
+        if not _NESTING.inside:  # inside a container the container checked the data
+            self._check_data(x)
         y = np.dot(x, self.weight.value)
         if self.bias is not None:
             y += self.bias.value
+        self._cache, self._y_shape = x, y.shape  # Module._keep, written out: the hot path
         return y
 
     def backward(self, dy, input_grad=True):
-        x = self._saved()
+        x = self._saved(dy)
         self.weight.accumulate_matmul(x.T, dy)
         if self.bias is not None:
             self.bias.accumulate_sum(dy)
@@ -87,19 +97,21 @@ class WeightNormLinear(Module):
         return self.g.value * self.v.value / np.linalg.norm(self.v.value, axis=0)
 
     def forward(self, x):
-        if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.in_features and x.dtype.kind == "f"):
+        if not (isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] == self.in_features and x.dtype.kind == "f"
+                and x.shape[0]):
             _raise_bad_input(x, self.in_features, "WeightNormLinear")
+        if not _NESTING.inside:
+            self._check_data(x)
         norm = np.linalg.norm(self.v.value, axis=0)
         direction = self.v.value / norm
         w = self.g.value * direction
-        self._cache = (x, norm, direction, w)
         y = x @ w
         if self.bias is not None:
             y += self.bias.value
-        return y
+        return self._keep((x, norm, direction, w), y)
 
     def backward(self, dy, input_grad=True):
-        x, norm, direction, w = self._saved()
+        x, norm, direction, w = self._saved(dy)
         dw = x.T @ dy
         dg = np.einsum("io,io->o", direction, dw)
         self.g.grad += dg

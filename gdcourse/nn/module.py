@@ -7,9 +7,17 @@ A layer is a forward/backward pair (as in CS231n's ``layers.py``):
 * ``backward(dy)`` receives dL/d(output), **adds** dL/d(parameter) into each
   ``Parameter.grad`` and returns dL/d(input).
 
-Gradients accumulate (as in PyTorch) so that two backward passes before
-``zero_grad()`` add up; optimizers read ``Parameter.grad`` and update
-``Parameter.value`` in place.
+Gradients accumulate (as in PyTorch): this is deliberate, so two backward
+passes before ``zero_grad()`` add up (gradient accumulation over several
+batches); optimizers read ``Parameter.grad`` and update ``Parameter.value`` in place.
+
+Checks, once per call and cheap: every ``backward(dy)`` requires ``dy`` to be a
+floating-point ndarray of exactly the shape of the output of the last ``forward``
+(a shape compare, see :meth:`Module._saved`). The data a model is given is checked
+at its boundary (:meth:`Module._check_data`): at least one row and no NaN or inf.
+A container (``Sequential``, ``Residual``) checks its input once and its layers
+skip that check, so the activations of a diverging model may become inf or NaN
+and reach the loss, whose NaN value is how ``fit`` detects divergence.
 
 The tree, with the names and semantics of ``torch.nn.Module``: a module's
 attributes holding a ``Parameter``, a ``Module`` or a list/tuple of Modules make
@@ -34,12 +42,30 @@ from typing import NamedTuple
 import numpy as np
 
 from gdcourse.nn.parameter import Parameter, flat_buffers, grad_vector, pack_of, pack_parameters
+from gdcourse.validate import all_finite, check_finite
 
 __all__ = [
     "Module", "Sequential", "IncompatibleKeys",
     # defined in gdcourse.nn.parameter, importable from here as before
     "Parameter", "pack_parameters", "grad_vector", "flat_buffers",
 ]
+
+
+_NO_DY = object()  # ``_saved()`` called without an upstream gradient (layers written outside gdcourse.nn)
+
+
+class _Nesting:
+    """Whether a container's forward is running: its layers then skip the data check (one pass
+    over the data per model call, not one per layer). One flag per process: the course runs one
+    model at a time in one thread."""
+
+    __slots__ = ("inside",)
+
+    def __init__(self):
+        self.inside = False
+
+
+_NESTING = _Nesting()
 
 
 class IncompatibleKeys(NamedTuple):
@@ -59,6 +85,7 @@ class Module(ABC):
     def __init__(self):
         self.training = True
         self._cache = None
+        self._y_shape = None  # the shape of the last output, which ``dy`` must have
         self._buffer_names = []
 
     def __call__(self, x, *args, **kwargs):
@@ -74,14 +101,64 @@ class Module(ABC):
         input gradient costs a matrix product (``Linear``) may skip it and return None.
         """
 
-    def _saved(self):
-        """What ``forward`` cached, or a clear error if it has not run."""
-        if self._cache is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.backward was called before forward: "
-                "call the module on an input first, then backward with dL/d(output)"
-            )
+    def _keep(self, cache, y):
+        """Store ``cache`` for ``backward`` and the shape of the output ``y``; return ``y``."""
+        self._cache = cache
+        self._y_shape = y.shape
+        return y
+
+    def _saved(self, dy=_NO_DY):
+        """What ``forward`` cached, after checking that it ran and that ``dy`` fits its output.
+
+        ``dy`` must be a floating-point ndarray of exactly the shape of the output of the
+        last ``forward`` (O(1): a type, a shape and a dtype compare). Called without ``dy``
+        (layers written outside ``gdcourse.nn``) only the first check is made.
+        """
+        if dy is _NO_DY:
+            if self._cache is None:
+                self._raise_before_forward()
+        elif not (isinstance(dy, np.ndarray) and dy.shape == self._y_shape and dy.dtype.kind == "f"):
+            self._raise_bad_upstream(dy)  # also before forward: _y_shape is None then
         return self._cache
+
+    def _raise_before_forward(self):
+        raise RuntimeError(
+            f"{type(self).__name__}.backward was called before forward: "
+            "call the module on an input first, then backward with dL/d(output)"
+        )
+
+    def _raise_bad_upstream(self, dy):
+        if self._cache is None:
+            self._raise_before_forward()
+        want = f"a floating-point array of shape {self._y_shape} (the shape of the output of forward)"
+        if not isinstance(dy, np.ndarray):
+            got = f"a {type(dy).__name__}; convert it with np.asarray(dy, dtype=float)"
+        elif dy.dtype.kind != "f":
+            got = f"dtype {dy.dtype}"
+        else:
+            got = f"shape {dy.shape}"
+        raise ValueError(f"{type(self).__name__}.backward: dy: expected {want}, got {got}")
+
+    def _check_data(self, x):
+        """At a model's boundary, raise unless the float array ``x`` has at least one row and
+        only finite values (one vectorized pass); inside a container this is skipped."""
+        if _NESTING.inside or not isinstance(x, np.ndarray):
+            return
+        if x.ndim and not x.shape[0]:
+            raise ValueError(f"{type(self).__name__}: x: expected at least one row, got shape {x.shape}")
+        if x.dtype.kind == "f" and not all_finite(x):
+            check_finite(x, f"{type(self).__name__}: x")
+
+    def _contain(self, x, run):
+        """``run(x)`` for a container: the data check here, once, and not in the layers inside."""
+        if _NESTING.inside:
+            return run(x)
+        self._check_data(x)
+        _NESTING.inside = True
+        try:
+            return run(x)
+        finally:
+            _NESTING.inside = False
 
     # --- the tree ---------------------------------------------------------------------
 
@@ -211,6 +288,10 @@ class Module(ABC):
                 p.zero_grad()
 
     def train(self, mode: bool = True):
+        """Set training mode (``mode=True``) or evaluation mode here and below; returns ``self``."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"train: mode: expected True or False, got {mode!r}")
+        mode = bool(mode)
         self.training = mode
         for child in self.children():
             child.train(mode)
@@ -295,8 +376,9 @@ def _mismatch(key, current, new) -> str | None:
     shape = np.shape(new)
     if shape != current.shape:
         return f"{key}: expected shape {current.shape}, got {shape}"
-    if np.asarray(new).dtype.kind not in "fiu":
-        return f"{key}: expected a numeric array, got dtype {np.asarray(new).dtype}"
+    new = np.asarray(new)
+    if new.dtype.kind not in "fiu":
+        return f"{key}: expected a numeric array, got dtype {new.dtype}"
     return None
 
 
@@ -333,8 +415,20 @@ class Sequential(Module):
             yield str(i), layer
 
     def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
+        """The layers in order; ``x`` is checked once here (see :meth:`Module._check_data`)."""
+        # Module._contain, written out: this is the hot path of every training step
+        if _NESTING.inside:
+            for layer in self.layers:
+                x = layer.forward(x)
+        else:
+            self._check_data(x)
+            _NESTING.inside = True
+            try:
+                for layer in self.layers:
+                    x = layer.forward(x)
+            finally:
+                _NESTING.inside = False
+        self._cache, self._y_shape = True, x.shape
         return x
 
     def backward(self, dy, input_grad: bool = True):
@@ -343,9 +437,13 @@ class Sequential(Module):
         ``input_grad=False`` skips dL/dx of the first layer (a full matrix product
         for ``Linear``), which training never needs.
         """
+        self._saved(dy)
         for layer in reversed(self.layers[1:]):
             dy = layer.backward(dy)
         return self.layers[0].backward(dy, input_grad) if self.layers else dy
+
+    def __call__(self, x):
+        return self.forward(x)  # without Module.__call__'s *args, **kwargs: a model call per step
 
     def __len__(self):
         return len(self.layers)

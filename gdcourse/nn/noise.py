@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gdcourse.nn.module import Module
 from gdcourse.validate import as_rng, check_positive
 
@@ -22,13 +24,13 @@ class GaussianNoise(Module):
         self.rng = as_rng(rng)
 
     def forward(self, x):
-        self._cache = True
+        x = np.asarray(x)
         if not self.training or self.std == 0:
-            return x
-        return x + self.std * self.rng.standard_normal(x.shape)
+            return self._keep(True, x)
+        return self._keep(True, x + self.std * self.rng.standard_normal(x.shape))
 
     def backward(self, dy, input_grad=True):
-        self._saved()
+        self._saved(dy)
         return dy
 
     def extra_repr(self):

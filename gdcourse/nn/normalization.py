@@ -24,6 +24,8 @@ def _check_features(x, num_features, layer):
     if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != num_features:
         shape = getattr(x, "shape", type(x).__name__)
         raise ValueError(f"{layer}: expected input x of shape (N, {num_features}), got {shape}")
+    if not x.shape[0]:
+        raise ValueError(f"{layer}: x: expected at least one row, got shape {x.shape}")
 
 
 def _check_momentum(momentum):
@@ -74,8 +76,7 @@ class BatchNorm1d(Module):
             mean, var = self.running_mean, self.running_var
         inv_std = 1.0 / np.sqrt(var + self.eps)
         xhat = (x - mean) * inv_std
-        self._cache = (xhat, inv_std, self.training)
-        return self.gamma.value * xhat + self.beta.value
+        return self._keep((xhat, inv_std, self.training), self.gamma.value * xhat + self.beta.value)
 
     def _update_running(self, mean, unbiased_var):
         self.num_batches_tracked += 1
@@ -86,7 +87,7 @@ class BatchNorm1d(Module):
         self.running_var += m * unbiased_var
 
     def backward(self, dy, input_grad=True):
-        xhat, inv_std, was_training = self._saved()
+        xhat, inv_std, was_training = self._saved(dy)
         self.gamma.grad += (dy * xhat).sum(axis=0)
         self.beta.grad += dy.sum(axis=0)
         dxhat = dy * self.gamma.value
@@ -117,14 +118,15 @@ class LayerNorm(Module):
         if not isinstance(x, np.ndarray) or x.ndim < 1 or x.shape[-1] != self.num_features:
             shape = getattr(x, "shape", type(x).__name__)
             raise ValueError(f"LayerNorm: expected input x of shape (..., {self.num_features}), got {shape}")
+        if not x.size:
+            raise ValueError(f"LayerNorm: x: expected at least one sample, got shape {x.shape}")
         mean = x.mean(axis=-1, keepdims=True)
         inv_std = 1.0 / np.sqrt(x.var(axis=-1, keepdims=True) + self.eps)
         xhat = (x - mean) * inv_std
-        self._cache = (xhat, inv_std)
-        return self.gamma.value * xhat + self.beta.value
+        return self._keep((xhat, inv_std), self.gamma.value * xhat + self.beta.value)
 
     def backward(self, dy, input_grad=True):
-        xhat, inv_std = self._saved()
+        xhat, inv_std = self._saved(dy)
         batch_axes = tuple(range(dy.ndim - 1))
         self.gamma.grad += (dy * xhat).sum(axis=batch_axes)
         self.beta.grad += dy.sum(axis=batch_axes)

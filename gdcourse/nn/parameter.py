@@ -52,6 +52,9 @@ class Parameter:
         value = np.array(value)  # own copy
         if value.dtype.kind != "f":
             raise ValueError(f"Parameter {name!r}: expected a floating-point value, got dtype {value.dtype}")
+        if not np.isfinite(value).all():
+            raise ValueError(f"Parameter {name!r}: expected finite values, got "
+                             f"{int((~np.isfinite(value)).sum())} NaN/inf entries")
         self._value = value
         self._grad = np.zeros_like(value)
         self._grad_zero = True  # the gradient is zero ...
@@ -140,6 +143,8 @@ def _same_shape(new, shape, name):
     new = np.asarray(new)
     if new.shape != shape:
         raise ValueError(f"{name}: expected shape {shape}, got {new.shape}")
+    if new.dtype.kind not in "fiu":
+        raise ValueError(f"{name}: expected numbers, got dtype {new.dtype}")
     return new
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from gdcourse import init as initializers
 from gdcourse.nn.module import Module, Parameter
-from gdcourse.validate import as_rng, check_positive_int
+from gdcourse.validate import as_rng, check_finite, check_positive_int
 
 __all__ = ["RNN"]
 
@@ -44,11 +44,18 @@ class RNN(Module):
         if not isinstance(x, np.ndarray) or x.ndim != 3 or x.shape[2] != self.input_size:
             shape = getattr(x, "shape", type(x).__name__)
             raise ValueError(f"RNN: expected input x of shape (N, T, {self.input_size}), got {shape}")
+        if x.dtype.kind != "f":
+            raise ValueError(f"RNN: expected a floating-point input x, got dtype {x.dtype}; "
+                             "convert it with x.astype(np.float64) first")
+        if not (x.shape[0] and x.shape[1]):
+            raise ValueError(f"RNN: x: expected at least one sequence of at least one step, got shape {x.shape}")
+        self._check_data(x)
         n, steps, _ = x.shape
         h = np.zeros((n, steps + 1, self.hidden_size), dtype=x.dtype)  # h[:, 0] is h0
         if h0 is not None:
             if np.shape(h0) != (n, self.hidden_size):
                 raise ValueError(f"RNN: expected h0 of shape ({n}, {self.hidden_size}), got {np.shape(h0)}")
+            check_finite(np.asarray(h0, dtype=x.dtype), "RNN: h0")
             h[:, 0] = h0
         pre = x @ self.W_xh.value  # input part of every step at once: (N, T, H)
         if self.b is not None:
@@ -56,13 +63,10 @@ class RNN(Module):
         w_hh = self.W_hh.value
         for t in range(steps):
             h[:, t + 1] = np.tanh(pre[:, t] + h[:, t] @ w_hh)
-        self._cache = (x, h)
-        return h[:, 1:].copy()
+        return self._keep((x, h), h[:, 1:].copy())
 
     def backward(self, dh, input_grad=True):
-        x, h = self._saved()
-        if dh.shape != h[:, 1:].shape:
-            raise ValueError(f"RNN.backward: expected dh of shape {h[:, 1:].shape}, got {dh.shape}")
+        x, h = self._saved(dh)
         steps = x.shape[1]
         k = self.bptt_steps
         if k is None or k >= steps:

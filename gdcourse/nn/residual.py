@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from gdcourse.nn.module import Module
 
 __all__ = ["Residual"]
@@ -21,14 +23,15 @@ class Residual(Module):
         self.block = block
 
     def forward(self, x):
-        y = self.block.forward(x)
-        if y.shape != x.shape:
+        """``x + block(x)``; ``x`` is checked once here (see :meth:`Module._check_data`)."""
+        x = np.asarray(x)
+        y = self._contain(x, self.block.forward)
+        if np.shape(y) != x.shape:
             raise ValueError(
-                f"Residual: the block must keep the shape of its input, got {x.shape} -> {y.shape}"
+                f"Residual: the block must keep the shape of its input, got {x.shape} -> {np.shape(y)}"
             )
-        self._cache = True
-        return x + y
+        return self._keep(True, x + y)
 
     def backward(self, dy, input_grad=True):
-        self._saved()
+        self._saved(dy)
         return dy + self.block.backward(dy)
