@@ -165,17 +165,20 @@ class BCELoss(Loss):
         dL/dp = (p − y) / (p (1 − p)) / n
 
     Log terms are clamped at −100 and the denominator at 1e-12 (as PyTorch does),
-    so p = 0 or 1 stays finite. Targets must lie in [0, 1]; a NaN prediction (a
-    diverged model) gives a NaN loss. Prefer :class:`BCEWithLogitsLoss` on logits.
+    so p = 0 or 1 stays finite. Predictions and targets must lie in [0, 1]: a NaN
+    prediction is an error, as in PyTorch (``fit`` reports a diverged model's NaN
+    output as :class:`~gdcourse.train.TrainingDiverged`). Prefer
+    :class:`BCEWithLogitsLoss` on logits.
     """
 
     def forward(self, pred, target):
         target = _check_pair(pred, target, "BCELoss")
         _check_unit_targets(target, "BCELoss")
-        low, high = pred.min(), pred.max()  # NaN if pred holds NaN: then the loss is NaN
-        if low < 0 or high > 1:
+        low, high = pred.min(), pred.max()  # NaN if pred holds NaN
+        if not (0 <= low and high <= 1):
+            what = "NaN" if np.isnan(low) else f"values from {low} to {high}"
             raise ValueError(
-                f"BCELoss: pred: expected probabilities in [0, 1], got values from {low} to {high}; "
+                f"BCELoss: pred: expected probabilities in [0, 1], got {what}; "
                 "pass logits to BCEWithLogitsLoss instead"
             )
         floor = np.exp(_LOG_FLOOR)

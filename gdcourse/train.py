@@ -291,6 +291,18 @@ def fit(model, loss, optimizer, data, *, epochs, batch_size, val=None, schedule=
     return history
 
 
+def _loss_value(loss, out, target, step, lr, history) -> float:
+    """``loss.forward(out, target)``; a loss that refuses a diverged model's non-finite output
+    (``BCELoss`` takes only probabilities) is reported as the divergence it is."""
+    try:
+        return loss.forward(out, target)
+    except ValueError:
+        if not np.isfinite(out).all():
+            raise TrainingDiverged(_divergence_message(step, lr, "the model's output is not finite"),
+                                   history) from None
+        raise
+
+
 def _train_epoch(model, loss, optimizer, X, y, val, batch_size, schedule, clip_norm, l1, l2, params, history,
                  classify, step, rng) -> dict:
     """One epoch of steps (numbered from ``step``) and its record; raises TrainingDiverged."""
@@ -301,7 +313,7 @@ def _train_epoch(model, loss, optimizer, X, y, val, batch_size, schedule, clip_n
         out = model.forward(xb)
         if step == 0:
             _first_step_checks(loss, out, y, val)
-        value = loss.forward(out, yb)
+        value = _loss_value(loss, out, yb, step, lr, history)
         if not math.isfinite(value):
             raise TrainingDiverged(_divergence_message(step, lr, f"the loss is {value}"), history)
         model.backward(loss.backward(), input_grad=False)
@@ -536,7 +548,13 @@ def _range_test_loop(model, loss, optimizer, rates, X, y, batch_size, smooth, di
             xb, yb = next(stream)
             optimizer.lr = float(lr)
             optimizer.zero_grad()
-            value = loss.forward(model.forward(xb), yb)
+            out = model.forward(xb)
+            try:
+                value = loss.forward(out, yb)
+            except ValueError:  # BCELoss refuses the NaN output of a diverged model: that ends the test
+                if np.isfinite(out).all():
+                    raise
+                value = math.nan
             average = smooth * average + (1.0 - smooth) * value
             current = average / (1.0 - smooth ** (t + 1))
             losses.append(value)

@@ -219,3 +219,22 @@ def test_clip_norm_in_fit_still_clips():
     history = _fit(model=model, clip_norm=1e-3)
     assert regularization.global_grad_norm(model.parameters()) <= 1e-3 * (1 + 1e-6)
     assert len(history.step_grad_norm) == 4
+
+
+def test_bce_loss_refuses_a_nan_prediction_and_fit_reports_the_divergence():
+    import warnings
+
+    from gdcourse import losses, nn, optim, train
+
+    with pytest.raises(ValueError, match=r"BCELoss: pred: expected probabilities in \[0, 1\], got NaN"):
+        losses.BCELoss().forward(np.array([[0.5], [np.nan]]), np.array([[1.0], [0.0]]))
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((64, 4)), (rng.random((64, 1)) > 0.5).astype(float)
+    model = nn.Sequential(nn.Linear(4, 8, rng=0), nn.ReLU(), nn.Linear(8, 1, rng=1), nn.Sigmoid())
+    model.layers[0].weight.value = np.full((4, 8), np.inf)  # a model that has already blown up
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(train.TrainingDiverged, match="the model's output is not finite"):
+            train.fit(model, losses.BCELoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=1,
+                      batch_size=16, progress=False, rng=0)
