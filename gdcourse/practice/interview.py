@@ -26,7 +26,7 @@ from gdcourse.practice.selection import (
     shuffled,
 )
 from gdcourse.practice.store import data_dir
-from gdcourse.validate import as_rng, check_positive_int
+from gdcourse.validate import as_rng, check_positive_int, is_seed
 
 __all__ = ["FOLLOW_UP_THRESHOLD", "SUGGESTED_SECONDS", "WEAK_TOPICS_SHOWN", "InterviewQuestion",
            "InterviewSummary", "MockInterview", "draw_questions"]
@@ -191,7 +191,7 @@ class MockInterview:
         self.bank, self.store = bank, store
         self.clock = clock or time.monotonic
         self.threshold = threshold
-        self.seed = rng if isinstance(rng, int) else None
+        self.seed = int(rng) if is_seed(rng) else None
         pool = select_entries(bank, topics, levels, follow_ups=False)
         if not pool:
             raise ValueError(f"topics/levels: no main question matches topics {normalize_topics(topics)} "

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from gdcourse.practice.selection import normalize_levels, normalize_topics, select_entries, shuffled
-from gdcourse.validate import as_rng, check_positive_int
+from gdcourse.validate import as_rng, check_positive_int, is_seed
 
 __all__ = ["TestItem", "TestSession", "count_test_items", "make_test_items"]
 
@@ -118,7 +118,7 @@ class TestSession:
         self.store = store
         self.answers: list[tuple[int, bool]] = []  # (chosen option, correct)
         self.session_id: int | None = None
-        self.seed = rng if isinstance(rng, int) else None
+        self.seed = int(rng) if is_seed(rng) else None
         self.settings = {"topics": list(normalize_topics(topics)), "levels": list(normalize_levels(levels)),
                          "n": n, "seed": self.seed}
         self._closed = False
