@@ -334,22 +334,23 @@ def test_opt06_rmsprop_step_by_hand_and_against_optim():
     np.testing.assert_allclose(ours, torch_like, rtol=1e-12, atol=1e-12)
 
 
-def test_opt06_rmsprop_is_scale_free_the_seed_version_is_not():
+def test_opt06_rmsprop_is_scale_free_the_gradient_average_version_is_not():
     paths = {c: E.run_rule(E.rmsprop_step, lambda x, c=c: c * x, [3.0], 30, lr=0.1) for c in (1.0, 100.0)}
     assert np.abs(paths[1.0] - paths[100.0]).max() < 1e-6
-    seed = {c: E.run_rule(E.seed_rmsprop_step, lambda x, c=c: c * x, [3.0], 30, lr=0.1) for c in (1.0, 100.0)}
-    first = {c: 3.0 - seed[c][1, 0] for c in seed}
+    copied = {c: E.run_rule(E.gradient_average_rmsprop_step, lambda x, c=c: c * x, [3.0], 30, lr=0.1)
+              for c in (1.0, 100.0)}
+    first = {c: 3.0 - copied[c][1, 0] for c in copied}
     assert first[1.0] == pytest.approx(0.1 * 3.0 / math.sqrt(0.3 + 1e-8), rel=1e-9)  # lr·g/√(0.1·g + ε)
     assert first[100.0] / first[1.0] == pytest.approx(10.0, rel=1e-6)  # √100
-    assert seed[100.0][1, 0] < 0  # jumps across the minimum
+    assert copied[100.0][1, 0] < 0  # jumps across the minimum
 
 
-def test_opt06_seed_version_nan_at_first_negative_gradient():
+def test_opt06_gradient_average_version_nan_at_first_negative_gradient():
     stream = E.gradient_stream([1.0], steps=1000, rng=1)
     assert stream[0, 0] < 0  # the claim "at the very first step" depends on this draw
     draws = iter(stream)
-    seed = E.run_rule(E.seed_rmsprop_step, lambda x: next(draws), [0.0], 1000, lr=0.01)
-    assert np.isnan(seed[1, 0])
+    copied = E.run_rule(E.gradient_average_rmsprop_step, lambda x: next(draws), [0.0], 1000, lr=0.01)
+    assert np.isnan(copied[1, 0])
     draws = iter(stream)
     good = E.run_rule(E.rmsprop_step, lambda x: next(draws), [0.0], 1000, lr=0.01)
     assert np.isfinite(good).all()

@@ -248,7 +248,7 @@ def test_sigmoid_and_softmax_of_0_to_5():
     np.testing.assert_allclose(np.round(F.softmax(z), 3), [0.004, 0.012, 0.032, 0.086, 0.233, 0.634])
     by_hand = [0.5, 0.731059, 0.880797, 0.952574, 0.982014, 0.993307]  # 1 / (1 + e^-k)
     assert F.sigmoid(z).sum() == pytest.approx(sum(by_hand), abs=1e-5)
-    seed_values = np.array([0.001, 0.009, 0.03, 0.06, 0.1, 0.8])  # what seed 003 prints as softmax(0..5)
+    seed_values = np.array([0.001, 0.009, 0.03, 0.06, 0.1, 0.8])  # what a popular article prints as softmax(0..5)
     assert np.abs(seed_values - hand_softmax).max() > 0.1
 
 

@@ -56,7 +56,7 @@ def uniform_with(bound_of):
 
 
 @pytest.mark.parametrize("wrong,fragments", [
-    (normal_with(lambda a, b: math.sqrt(1 / a)), ["LeCun", "seed 003", "2/(n_in + n_out)"]),
+    (normal_with(lambda a, b: math.sqrt(1 / a)), ["LeCun", "popular article", "2/(n_in + n_out)"]),
     (normal_with(lambda a, b: 2 / (a + b)), ["variance 2/(n_in + n_out) as the standard deviation"]),
     (normal_with(lambda a, b: math.sqrt(1 / (a + b))), ["factor 2 is missing"]),
     (normal_with(lambda a, b: math.sqrt(2 / a)), ["He's Var = 2/n_in"]),

@@ -80,7 +80,7 @@ def _xavier_variants(n_in, n_out):
     return [
         (2 / (n_in + n_out), "you used the variance 2/(n_in + n_out) as the standard deviation. rng.normal "
                              "takes the std: pass its square root."),
-        (math.sqrt(1 / n_in), "that is LeCun's scale, Var = 1/n_in (what seed 003 calls 'Xavier'). "
+        (math.sqrt(1 / n_in), "that is LeCun's scale, Var = 1/n_in (what a popular article calls 'Xavier'). "
                               "Glorot & Bengio average the two fans: Var = 2/(n_in + n_out)."),
         (math.sqrt(1 / n_out), "that is Var = 1/n_out (fan-out only). Glorot & Bengio average the two fans: "
                                "Var = 2/(n_in + n_out)."),

@@ -315,7 +315,7 @@ def _epochs_since_best(losses, last_occurrence=False):
 
 _STOP_VARIANTS = [
     (_consecutive_increases,
-     "you count consecutive increases (the seed's definition of patience). Patience counts epochs without "
+     "you count consecutive increases (a common definition of patience). Patience counts epochs without "
      "improving on the BEST loss: a dip that does not beat the best does not reset it."),
     (_versus_previous_epoch,
      "you compare each epoch with the previous one. An epoch counts as an improvement only if it beats the "

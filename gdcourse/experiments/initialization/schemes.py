@@ -22,7 +22,7 @@ __all__ = ["SCHEMES", "EXPLORER_SCHEMES", "SMALL_STD", "LARGE_STD", "CONSTANT_VA
 SMALL_STD = 0.01
 """Standard deviation of the "small normal" scheme, N(0, 0.01²): a common too-small choice."""
 LARGE_STD = 1.0
-"""Standard deviation of the "large normal" scheme, N(0, 1): seed 003's recommendation, too large."""
+"""Standard deviation of the "large normal" scheme, N(0, 1): a popular article's recommendation, too large."""
 CONSTANT_VALUE = 0.1
 """Every weight of the "constant" scheme."""
 

@@ -21,9 +21,9 @@ from gdcourse.experiments.optimizers.adaptive import (
     amsgrad_counterexample,
     decoupled_decay,
     effective_rates,
+    gradient_average_rmsprop_step,
     gradient_stream,
     rmsprop_step,
-    seed_rmsprop_step,
     sparse_feature_race,
 )
 from gdcourse.experiments.optimizers.clipping import Clipped, clip_by_norm, clip_by_value, cosine
@@ -64,7 +64,7 @@ __all__ = [
     "momentum_step", "velocity_form", "ema_form", "momentum_forms", "nesterov_step", "nesterov_forms",
     "momentum_rate", "rate_map", "optimal_momentum", "best_rate_for_momentum", "steps_to_reduce",
     "heavy_ball_lr_limit", "nesterov_lr_limit", "RateMapData", "rate_map_data",
-    "adam_update", "clip_by_norm", "clip_by_value", "cosine", "rmsprop_step", "seed_rmsprop_step",
+    "adam_update", "clip_by_norm", "clip_by_value", "cosine", "rmsprop_step", "gradient_average_rmsprop_step",
     "gradient_stream", "effective_rates", "adam_step_sizes",
     "amsgrad_counterexample", "decoupled_decay",
     "SparseRace", "sparse_feature_race",

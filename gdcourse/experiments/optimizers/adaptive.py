@@ -14,7 +14,7 @@ from gdcourse.experiments.optimizers.running import descend
 from gdcourse.nn.module import Parameter
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
-__all__ = ["adam_update", "rmsprop_step", "seed_rmsprop_step", "gradient_stream", "effective_rates",
+__all__ = ["adam_update", "rmsprop_step", "gradient_average_rmsprop_step", "gradient_stream", "effective_rates",
            "adam_step_sizes", "amsgrad_counterexample", "decoupled_decay", "SparseRace", "sparse_feature_race"]
 
 
@@ -46,8 +46,8 @@ def rmsprop_step(w, g, square_avg, lr, alpha=0.9, eps=1e-8):
     return w - lr * g / (np.sqrt(s) + eps), s
 
 
-def seed_rmsprop_step(w, g, running_avg, lr, eps=1e-8, decay=0.9):
-    """Seed 000#2's ``rmsprop_step`` as written: it averages g (not g²) and takes ``√(avg + ε)``.
+def gradient_average_rmsprop_step(w, g, running_avg, lr, eps=1e-8, decay=0.9):
+    """A widely copied ``rmsprop_step``, as written: it averages g (not g²) and takes ``√(avg + ε)``.
 
     Kept to show what goes wrong: the average of signed gradients can be negative
     (the square root is NaN) and it does not measure the gradient's scale (the

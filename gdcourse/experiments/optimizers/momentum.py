@@ -62,11 +62,11 @@ def momentum_forms(gradient, x0, lr, momentum, steps) -> dict:
 
         b ← μ b + g;   θ ← θ − γ b
 
-    ``"velocity"`` (Sutskever et al., 2013; seed 000#12; seed 000#2 with v's sign flipped)::
+    ``"velocity"`` (Sutskever et al., 2013; many tutorials, some with v's sign flipped)::
 
         v ← μ v − γ g;   θ ← θ + v
 
-    ``"ema"`` (an exponential moving average; seed 001#30), with ``α = γ / (1 − μ)``::
+    ``"ema"`` (an exponential moving average; Ng's course, many answer keys), with ``α = γ / (1 − μ)``::
 
         v ← μ v + (1 − μ) g;   θ ← θ − α v
 

@@ -54,7 +54,7 @@ def run_rule(step, gradient, x0, steps, **hyper) -> np.ndarray:
     """Iterate a functional rule ``step(w, g, state, **hyper) -> (w, state)`` (state starts at zeros).
 
     For the one-function rules of this module (:func:`rmsprop_step`,
-    :func:`seed_rmsprop_step`). Returns the points ``(steps + 1, d)``; NaN rows
+    :func:`gradient_average_rmsprop_step`). Returns the points ``(steps + 1, d)``; NaN rows
     show where the rule broke down.
     """
     w = check_array(x0, "x0", ndim=1, float_only=False, finite=True).astype(np.float64)

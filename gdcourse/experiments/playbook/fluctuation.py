@@ -109,7 +109,7 @@ def fluctuation_study(steps=1500, lr=0.05, small_batch_size=2, large_batch_size=
 def dropout_noise(p=0.5, epochs=6, rng=0) -> dict[str, float]:
     """Step-to-step spread of the training loss (std of its differences, last 3 epochs), without/with dropout.
 
-    Seed 004#12 counts dropout among the remedies for fluctuating training; it adds noise.
+    A common answer counts dropout among the remedies for fluctuating training; it adds noise.
     """
     data = digits()
     seed = int(as_rng(rng).integers(2**31))

@@ -95,7 +95,7 @@ def stratified_subset(X, y, per_class, rng):
 
 @functools.lru_cache(maxsize=1)
 def displaced_validation():
-    """The validation digits, each moved by exactly one pixel in one of the 8 directions (seed 123).
+    """The validation digits, each moved by exactly one pixel in one of the 8 directions (drawn by default_rng(123)).
 
     A stand-in for a deployment where the digit cropper is off by a pixel.
     """
