@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import FrozenInstanceError
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,21 @@ def test_main_entries_cite_the_seeds_of_questions_md(bank):
         pytest.skip("../shared/questions.md is not beside this checkout")
     for entry_id in bank.main_ids():
         assert list(bank.get(entry_id).sources) == rows[entry_id]["seeds"], entry_id
+
+
+SOURCE_TAG = re.compile(r"(?i)\bseeds? \d{3}|\b\d{3}#\d")
+
+
+def test_learner_text_never_shows_source_tags():
+    # The seed ids ("seed 004#4", "seeds 000#14 and 000#15", "001#30") belong in `sources` only.
+    tagged = []
+    for entry in load():
+        for field in dataclass_fields(entry):
+            value = getattr(entry, field.name)
+            texts = [value] if isinstance(value, str) else list(value)
+            if field.name != "sources":
+                tagged += [(entry.id, field.name, m.group()) for text in texts for m in SOURCE_TAG.finditer(text)]
+    assert not tagged, f"source tags in learner-facing text: {tagged}"
 
 
 @pytest.mark.parametrize("topic", list(TOPICS))
@@ -346,7 +362,7 @@ def test_learning_rate_scaling_separates_linear_and_square_root_rules(bank):
     scaling = bank.get("VAR-09")
     assert "Goyal et al., 2017" in scaling.answer
     assert r"\eta \to k\eta" in scaling.answer and r"\eta \to \sqrt k\,\eta" in scaling.answer
-    assert "004#18b" in scaling.common_mistake
+    assert r"states the $\sqrt k$ rule" in scaling.common_mistake
 
 
 def test_worked_example_does_not_start_at_the_minimum(bank):
