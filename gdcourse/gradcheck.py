@@ -26,6 +26,7 @@ from gdcourse.nn.module import Module
 from gdcourse.validate import as_rng, check_finite, check_positive
 
 __all__ = [
+    "central_difference",
     "numerical_gradient",
     "numerical_input_gradient",
     "relative_error",
@@ -61,7 +62,7 @@ def numerical_gradient(f, x, eps=1e-5):
     -------
     ndarray, the shape of ``x``.
     """
-    return _central_differences(lambda: _scalar(f(x)), x, eps, lambda plus, minus: plus - minus)
+    return _central_differences(lambda: _scalar(f(x)), x, eps, float)
 
 
 def numerical_input_gradient(f, x, dy, eps=1e-5):
@@ -70,7 +71,7 @@ def numerical_input_gradient(f, x, dy, eps=1e-5):
     For an array-valued ``f`` this is the vector-Jacobian product ``Jᵀ dy``, the
     quantity a layer's ``backward(dy)`` returns. ``dy`` has the shape of ``f(x)``.
     The two outputs are subtracted before they are weighted and summed,
-    ``sum((f(x + eps e_i) − f(x − eps e_i)) dy) / (2 eps)``: outputs that do not depend
+    ``sum((f(x + eps e_i) − f(x − eps e_i)) / (2 eps) · dy)``: outputs that do not depend
     on ``x_i`` then cancel exactly instead of adding round-off.
     """
     dy = np.asarray(dy, dtype=np.float64)
@@ -83,11 +84,26 @@ def numerical_input_gradient(f, x, dy, eps=1e-5):
             raise ValueError("f: expected finite outputs at every perturbed point, got NaN or inf")
         return y
 
-    return _central_differences(output, x, eps, lambda plus, minus: np.sum((plus - minus) * dy))
+    return _central_differences(output, x, eps, lambda derivatives: np.sum(derivatives * dy))
 
 
-def _central_differences(evaluate, x, eps, difference):
-    """``difference(evaluate() at x + eps e_i, evaluate() at x − eps e_i) / (2 eps)`` for every i."""
+def central_difference(f, w, i, h=1e-6):
+    """``∂f/∂w_i ≈ (f(w + h e_i) − f(w − h e_i)) / 2h``, error O(h²).
+
+    ``f()`` takes no argument and reads ``w`` (a flat array), which is changed in place and restored
+    exactly. ``f`` may return a number or an array (then each output's derivative, entry by entry).
+    """
+    original = w[i]
+    w[i] = original + h
+    plus = f()
+    w[i] = original - h
+    minus = f()
+    w[i] = original
+    return (plus - minus) / (2 * h)
+
+
+def _central_differences(evaluate, x, eps, reduce):
+    """``reduce(central_difference(evaluate, x, i, eps))`` for every entry ``i`` of ``x``, shaped like ``x``."""
     _check_float64(x, "x")
     check_positive(eps, "eps")
     grad = np.zeros_like(x)
@@ -95,13 +111,7 @@ def _central_differences(evaluate, x, eps, difference):
     if x.size and not np.shares_memory(flat_x, x):
         raise ValueError("x: expected an array whose entries can be perturbed in place (a contiguous view)")
     for i in range(flat_x.size):
-        original = flat_x[i]
-        flat_x[i] = original + eps
-        plus = evaluate()
-        flat_x[i] = original - eps
-        minus = evaluate()
-        flat_x[i] = original
-        flat_grad[i] = difference(plus, minus) / (2 * eps)
+        flat_grad[i] = reduce(central_difference(evaluate, flat_x, i, eps))
     return grad
 
 

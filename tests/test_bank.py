@@ -1,6 +1,6 @@
 """Tests of the question bank: the loader's validation, the bank's coverage and links, and its content.
 
-The question ids come from ``/work/shared/questions.md`` when it exists beside the
+The question ids come from ``../shared/questions.md`` when it exists beside the
 repository (and a committed copy, ``tests/data/question_ids.txt``, must match it);
 in a clean clone the copy is used. The last group of tests re-derives, with code
 written here, numbers the bank states, so a wrong claim in an answer fails a test.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import FrozenInstanceError
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,21 @@ def test_main_entries_cite_the_seeds_of_questions_md(bank):
         assert list(bank.get(entry_id).sources) == rows[entry_id]["seeds"], entry_id
 
 
+SOURCE_TAG = re.compile(r"(?i)\bseeds? \d{3}|\b\d{3}#\d")
+
+
+def test_learner_text_never_shows_source_tags():
+    # The seed ids ("seed 004#4", "seeds 000#14 and 000#15", "001#30") belong in `sources` only.
+    tagged = []
+    for entry in load():
+        for field in dataclass_fields(entry):
+            value = getattr(entry, field.name)
+            texts = [value] if isinstance(value, str) else list(value)
+            if field.name != "sources":
+                tagged += [(entry.id, field.name, m.group()) for text in texts for m in SOURCE_TAG.finditer(text)]
+    assert not tagged, f"source tags in learner-facing text: {tagged}"
+
+
 @pytest.mark.parametrize("topic", list(TOPICS))
 def test_answers_are_interview_length(bank, topic):
     # gdcourse/bank/README.md asks for roughly 80-250 words; allow a margin for short follow-ups and formulas.
@@ -181,7 +197,8 @@ def test_every_bank_file_points_to_the_format_readme_in_its_header():
     for path in sorted(B.BANK_DIR.glob("*.toml")):
         header = path.read_text(encoding="utf-8").split("[[question]]", 1)[0]
         assert "Format: gdcourse/bank/README.md" in header, path.name
-        assert "/work/" not in header, path.name  # nothing outside the repository
+        assert "Schema:" not in header and ".md" not in header.replace("gdcourse/bank/README.md", ""), \
+            path.name  # the only document it points to is inside the repository
 
 
 def test_missing_directory_is_reported(tmp_path):
@@ -346,7 +363,7 @@ def test_learning_rate_scaling_separates_linear_and_square_root_rules(bank):
     scaling = bank.get("VAR-09")
     assert "Goyal et al., 2017" in scaling.answer
     assert r"\eta \to k\eta" in scaling.answer and r"\eta \to \sqrt k\,\eta" in scaling.answer
-    assert "004#18b" in scaling.common_mistake
+    assert r"states the $\sqrt k$ rule" in scaling.common_mistake
 
 
 def test_worked_example_does_not_start_at_the_minimum(bank):

@@ -16,34 +16,28 @@ __all__ = ["normalize_topics", "normalize_levels", "select_entries", "notebook_r
 
 def normalize_topics(topics) -> tuple[str, ...]:
     """Topic codes in upper case, checked against ``TOPICS``; empty or None means all."""
-    if not topics:
-        return tuple(TOPICS)
-    if isinstance(topics, str):
-        topics = [topics]
-    codes = []
-    for topic in topics:
-        code = str(topic).strip().upper()
-        if code not in TOPICS:
-            raise ValueError(f"topic: expected one of {', '.join(TOPICS)}, got {topic!r}")
-        if code not in codes:
-            codes.append(code)
-    return tuple(codes)
+    return _normalize(topics, TOPICS, "topic", str.upper)
 
 
 def normalize_levels(levels) -> tuple[str, ...]:
     """Levels in lower case, checked against ``LEVELS``; empty or None means all."""
-    if not levels:
-        return tuple(LEVELS)
-    if isinstance(levels, str):
-        levels = [levels]
-    names = []
-    for level in levels:
-        name = str(level).strip().lower()
-        if name not in LEVELS:
-            raise ValueError(f"level: expected one of {', '.join(LEVELS)}, got {level!r}")
-        if name not in names:
-            names.append(name)
-    return tuple(names)
+    return _normalize(levels, LEVELS, "level", str.lower)
+
+
+def _normalize(values, allowed, name, case) -> tuple[str, ...]:
+    """``values`` (one string or several) in ``case``, each checked against ``allowed``, without repeats."""
+    if not values:
+        return tuple(allowed)
+    if isinstance(values, str):
+        values = [values]
+    chosen = []
+    for value in values:
+        normal = case(str(value).strip())
+        if normal not in allowed:
+            raise ValueError(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
+        if normal not in chosen:
+            chosen.append(normal)
+    return tuple(chosen)
 
 
 def select_entries(bank, topics=None, levels=None, *, follow_ups=True) -> list:

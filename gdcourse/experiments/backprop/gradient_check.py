@@ -7,24 +7,11 @@ import numpy as np
 
 from gdcourse import gradcheck
 from gdcourse.experiments.backprop.two_layer import _bce, two_layer_backward, two_layer_forward, two_layer_params
+from gdcourse.gradcheck import central_difference  # re-exported: the mechanism notebook 04 shows
 from gdcourse.nn.module import flat_buffers
 from gdcourse.validate import as_rng, check_array, check_positive_int
 
 __all__ = ["central_difference", "difference_errors", "spot_check"]
-
-
-def central_difference(f, w, i, h=1e-6) -> float:
-    """``∂f/∂w_i ≈ (f(w + h e_i) − f(w − h e_i)) / 2h``, error O(h²).
-
-    ``f()`` takes no argument and reads ``w``, which is changed in place and restored exactly.
-    """
-    original = w[i]
-    w[i] = original + h
-    plus = f()
-    w[i] = original - h
-    minus = f()
-    w[i] = original
-    return (plus - minus) / (2 * h)
 
 
 def spot_check(model, loss, X, y, num_coords=20, rng=0, eps=1e-6) -> float:
