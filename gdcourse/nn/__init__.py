@@ -15,6 +15,7 @@ from gdcourse.nn.activations import (
     Step,
     Tanh,
 )
+from gdcourse.nn.checkpoint import Checkpoint, cached_bytes
 from gdcourse.nn.dropout import Dropout, DropPath
 from gdcourse.nn.linear import Linear, WeightNormLinear
 from gdcourse.nn.module import IncompatibleKeys, Module, Sequential
@@ -30,4 +31,5 @@ __all__ = [
     "Identity", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU",
     "Softplus", "Softmax",
     "Dropout", "DropPath", "GaussianNoise", "BatchNorm1d", "LayerNorm", "RMSNorm", "GroupNorm", "Residual", "RNN",
+    "Checkpoint", "cached_bytes",
 ]
