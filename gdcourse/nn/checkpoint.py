@@ -28,13 +28,17 @@ __all__ = ["Checkpoint", "cached_bytes"]
 
 def cached_bytes(module: Module) -> int:
     """Bytes of the arrays that ``module`` and its sub-modules hold for backward (each array counted once)."""
-    seen, total = set(), 0
-    for m in module.modules():
-        for array in _arrays(m.__dict__.get("_cache")):
-            if id(array) not in seen:
-                seen.add(id(array))
-                total += array.nbytes
-    return total
+    return _distinct_bytes(_cached_arrays([module]))
+
+
+def _cached_arrays(modules):
+    for module in modules:
+        for m in module.modules():
+            yield from _arrays(m.__dict__.get("_cache"))
+
+
+def _distinct_bytes(arrays):
+    return sum({id(a): a.nbytes for a in arrays}.values())
 
 
 def _arrays(cache):
@@ -109,8 +113,8 @@ class Checkpoint(Module):
             setattr(module, name, value)
 
     def _note_peak(self, saved, segment):
-        inputs = sum(h.nbytes for h, _ in saved if isinstance(h, np.ndarray))
-        self.peak_bytes = max(self.peak_bytes, inputs + sum(cached_bytes(layer) for layer in segment))
+        inputs = [h for h, _ in saved if isinstance(h, np.ndarray)]
+        self.peak_bytes = max(self.peak_bytes, _distinct_bytes([*inputs, *_cached_arrays(segment)]))
 
     def extra_repr(self):
         return f"segments={len(self.segments)}, layers={len(self.model)}"
