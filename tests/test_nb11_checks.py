@@ -40,7 +40,7 @@ def test_update_loss_scale(wrong, phrase):
 
 
 def test_combine_micro_batches():
-    assert check.combine_micro_batches(lambda g, n: sum(a * b for a, b in zip(g, n)) / sum(n)).passed
+    assert check.combine_micro_batches(lambda g, n: sum(a * b for a, b in zip(g, n, strict=True)) / sum(n)).passed
     assert "equal weights" in check.combine_micro_batches(lambda g, n: np.mean(g, axis=0)).message
     assert "added" in check.combine_micro_batches(lambda g, n: np.sum(g, axis=0)).message
     assert check.combine_micro_batches(lambda g, n: None).status == "failed"
