@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 from practice_helpers import Stopwatch
 
+from gdcourse.bank import TOPICS
 from gdcourse.practice.session import (
     FlashcardSession,
     MockInterview,
@@ -24,7 +25,7 @@ from gdcourse.practice.session import (
 # ---------------------------------------------------------------- selection
 def test_filters_normalize_case_and_reject_unknown_names(bank):
     assert normalize_topics(["gd", "OPT", "gd"]) == ("GD", "OPT")
-    assert normalize_topics(None)[0] == "GD" and len(normalize_topics([])) == 10
+    assert normalize_topics(None)[0] == "GD" and len(normalize_topics([])) == len(TOPICS)
     assert normalize_levels("HARD") == ("hard",)
     with pytest.raises(ValueError, match=r"topic: expected one of GD, .* got 'XX'"):
         normalize_topics(["XX"])
