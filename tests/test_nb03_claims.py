@@ -556,7 +556,7 @@ def test_opt11_quasi_newton_rows_are_counted_by_the_shared_rule_not_scipys():
     for method, name in (("L-BFGS-B", "L-BFGS"), ("BFGS", "BFGS")):
         points = [np.array(banana.start)]
         minimize(banana.value, banana.start, jac=banana.gradient, method=method,
-                 callback=lambda xk, *_: points.append(np.array(xk)),
+                 callback=lambda xk, *_, points=points: points.append(np.array(xk)),
                  options={"gtol": 1e-14, "ftol": 1e-20} if method == "L-BFGS-B" else {"gtol": 1e-14})
         distances = [np.linalg.norm(p - np.ones(2)) for p in points]
         first = next(k for k, d in enumerate(distances) if d <= 1e-6)
