@@ -416,6 +416,35 @@ def test_opt06_gradient_average_version_nan_at_first_negative_gradient():
     assert np.isfinite(good).all()
 
 
+def test_opt06_gradient_average_version_goes_nan_on_every_stream_not_always_at_the_first_negative():
+    """Over 20 sign streams: NaN in every one within 26 steps; at the first negative gradient in about half."""
+    first_nan, at_first_negative = [], []
+    for seed in range(20):
+        stream = E.gradient_stream([1.0], steps=100, rng=seed)
+        draws = iter(stream)
+        path = E.run_rule(E.gradient_average_rmsprop_step, lambda x, d=draws: next(d), [0.0], 100, lr=0.01)
+        nan = np.isnan(path[:, 0])
+        first_nan.append(int(np.argmax(nan)) if nan.any() else None)
+        at_first_negative.append(first_nan[-1] == int(np.argmax(stream[:, 0] < 0)) + 1)
+    assert all(k is not None and k <= 30 for k in first_nan)          # measured: every stream, by step 26
+    assert 0.3 <= np.mean(at_first_negative) <= 0.8                    # measured 0.55
+
+
+def test_opt04_adaptive_step_lengths_similar_over_20_streams():
+    """Mean |step| on the |g| = 1 coordinate over that on |g| = 0.01, last 100 of 1000 steps, 20 streams:
+    exactly 1 for Adagrad and RMSprop, between 0.64 and 2.12 for Adam."""
+    adam = []
+    for seed in range(20):
+        stream = E.gradient_stream([1.0, 0.01], steps=1000, rng=seed)
+        for name, make in {"adagrad": lambda ps: optim.Adagrad(ps, lr=0.01),
+                           "rmsprop": lambda ps: optim.RMSprop(ps, lr=0.01)}.items():
+            steps = np.abs(E.effective_rates(make, stream) * stream)[-100:].mean(axis=0)
+            assert steps[0] / steps[1] == pytest.approx(1.0, abs=0.01), name
+        steps = np.abs(E.effective_rates(lambda ps: optim.Adam(ps, lr=0.01), stream) * stream)[-100:].mean(axis=0)
+        adam.append(steps[0] / steps[1])
+    assert 0.4 < min(adam) and max(adam) < 2.5 and 0.7 < np.median(adam) < 1.4
+
+
 # ---------------------------------------------------------------- OPT-07
 
 def test_opt07_adam_update_matches_optim_adam():
