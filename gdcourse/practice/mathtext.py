@@ -57,7 +57,7 @@ def split_math(text: str) -> list[tuple[bool, str]]:
 
 
 def _needs_parens(text: str) -> bool:
-    return len(text) > 1 and any(c in text for c in " +-−=,/·×") and not (text[0] + text[-1] in {"()", "[]"})
+    return len(text) > 1 and any(c in text for c in " +-−=,/·×") and text[0] + text[-1] not in {"()", "[]"}
 
 
 def _wrapped(text: str) -> str:
