@@ -26,7 +26,8 @@ from gdcourse.practice.items import load_material
 from gdcourse.practice.selection import normalize_levels, normalize_topics, select_entries, shuffled
 from gdcourse.validate import as_rng, check_positive_int, is_seed
 
-__all__ = ["CHANCE", "KINDS", "TestItem", "TestSession", "count_test_items", "make_test_items", "parse_order"]
+__all__ = ["KINDS", "KIND_NAMES", "TestItem", "TestSession", "count_test_items", "item_makers", "make_test_items",
+           "parse_order"]
 
 KINDS = ("wrong_statement", "true_false", "number", "order")
 KIND_NAMES = {"wrong_statement": "which is wrong?", "true_false": "true or false?", "number": "type a number",
@@ -87,9 +88,6 @@ class TestItem:
         if self.kind == "order":
             return " ".join(str(i + 1) for i in self.correct)
         return self.options[self.correct]
-
-
-CHANCE = {"wrong_statement": 0.25, "true_false": 0.5, "number": 0.0}
 
 
 def _number(reply) -> float:
@@ -166,34 +164,37 @@ def _order_item(entry, material, rng, order) -> TestItem:
                     "Right order: " + " -> ".join(order.steps))
 
 
-def _makers(pool, material) -> dict[str, list]:
-    """entry id -> the (maker, extra) pairs that can make an item for it."""
+def item_makers(pool, material) -> dict[str, list]:
+    """entry id -> the (kind, maker, extra) triples that can make an item for it.
+
+    ``maker(entry, material, rng, extra)`` returns a :class:`TestItem` of that kind.
+    """
     ids = {entry.id for entry in pool}
     makers = defaultdict(list)
     for entry in pool:
         if material.false.get(entry.id):
-            makers[entry.id].append((_true_false, None))
+            makers[entry.id].append(("true_false", _true_false, None))
             if len(entry.key_points) >= 4:
-                makers[entry.id].append((_wrong_statement, None))
+                makers[entry.id].append(("wrong_statement", _wrong_statement, None))
     for number in material.numbers:
         if number.entry_id in ids:
-            makers[number.entry_id].append((_number_item, number))
+            makers[number.entry_id].append(("number", _number_item, number))
     for order in material.orders:
         if order.entry_id in ids:
-            makers[order.entry_id].append((_order_item, order))
+            makers[order.entry_id].append(("order", _order_item, order))
     return makers
 
 
 def _build_items(bank, pool, material, rng, n) -> list[TestItem]:
     """At most one item per question: questions in random order, a random kind for each."""
-    makers = _makers(pool, material)
+    makers = item_makers(pool, material)
     entries = [entry for entry in pool if entry.id in makers]
     items = []
     for entry in shuffled(entries, rng):
         if n is not None and len(items) == n:
             break
         choices = makers[entry.id]
-        maker, extra = choices[int(rng.integers(len(choices)))]
+        _, maker, extra = choices[int(rng.integers(len(choices)))]
         items.append(maker(entry, material, rng, extra))
     return items
 
@@ -216,7 +217,7 @@ def make_test_items(bank, n: int, topics=None, levels=None, rng=None, material=N
 def count_test_items(bank, topics=None, levels=None, material=None) -> int:
     """How many items :func:`make_test_items` can make for these filters (one per question)."""
     material = material if material is not None else load_material(bank)
-    return len(_makers(select_entries(bank, topics, levels), material))
+    return len(item_makers(select_entries(bank, topics, levels), material))
 
 
 class TestSession:
