@@ -15,9 +15,9 @@ from practice_helpers import BANK_FIXTURE, Clock
 
 import gdcourse.cli
 from gdcourse.bank import BankError, load
+from gdcourse.practice import cli as practice_cli
 from gdcourse.practice.items import load_material
 from gdcourse.practice.quiz import make_test_items
-from gdcourse.practice import cli as practice_cli
 from gdcourse.practice.session import MockInterview
 from gdcourse.practice.store import ProgressStore
 from gdcourse.practice.terminal import Console, _LiveClock, paginate, wrap_markdown

@@ -261,19 +261,38 @@ def _report(args, bank, store, out, err, console) -> int:
     return 0
 
 
-def run_cheatsheet(args, *, bank=None, out=None, err=None) -> int:
-    from gdcourse.practice.cheatsheet import write_cheatsheet
+def run_cheatsheet(args, *, bank=None, out=None, err=None, now=None) -> int:
+    from gdcourse.practice.cheatsheet import weak_ids, write_cheatsheet
 
     out, err = out or sys.stdout, err or sys.stderr
     bank = bank if bank is not None else _load_bank(args, err)
     if bank is None:
         return 1
+    topics = getattr(args, "topic", None)
+    ids = None
+    if getattr(args, "weak", None):
+        from gdcourse.practice.store import ProgressStore, StoreError
+
+        try:
+            with ProgressStore(now=now, on_message=lambda text: print(text, file=err)) as store:
+                ids = weak_ids(store, args.weak)
+        except (StoreError, OSError) as error:
+            print(f"gdcourse cheatsheet: {error}", file=err)
+            return 1
+        chosen = [entry for entry in bank if entry.id in ids and (not topics or entry.topic in topics)]
+        if not chosen:
+            print(f"gdcourse cheatsheet: no weak card (last flashcard grade below {args.weak}, or missed in a test "
+                  f"or mock interview since){' in ' + ', '.join(topics) if topics else ''}: nothing to write",
+                  file=err)
+            return 1
     try:
-        paths = write_cheatsheet(bank, args.out)
+        paths = write_cheatsheet(bank, args.out, topics=topics, ids=ids)
     except OSError as error:
         print(f"gdcourse cheatsheet: cannot write to {args.out}: {error}", file=err)
         return 1
-    print(f"Wrote {len(paths) - 1} Markdown page(s) and {paths[-1]} in {args.out}", file=out)
+    cards = "" if ids is None else f" ({len(ids)} weak card(s))"
+    print(f"Wrote {paths[-1]} (one A4 page per topic{cards}) and {len(paths) - 1} Markdown page(s) in {args.out}",
+          file=out)
     return 0
 
 
