@@ -25,7 +25,7 @@ def test_markdown_page_holds_key_points_formulas_and_mistakes_with_math_as_text(
     assert "### follow-up GD-01a · Why does the update use the negative gradient? (medium)" in page
     gd01 = page.split("## GD-01 ·")[1].split("###")[0]
     assert gd01.count("\n- ") == 3 and "- steps against the gradient" in gd01
-    assert "    θₜ₊₁ = θₜ - η∇L(θₜ)" in gd01                     # \theta_{t+1} = \theta_t - \eta \nabla L(\theta_t)
+    assert "    θₜ₊₁ = θₜ - η ∇ L(θₜ)" in gd01                     # \theta_{t+1} = \theta_t - \eta \nabla L(\theta_t)
     assert "> Avoid: Crediting the method to a 1964 physicist" in gd01
     assert "We want parameters" not in page  # key points, not the full answers
     assert page.count("\n## ") == 4          # GD-01..GD-04; the follow-up is a sub-heading

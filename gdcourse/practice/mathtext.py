@@ -112,9 +112,13 @@ def _converter():
         """pylatexenc's converter with sub- and superscript groups kept apart from what follows."""
 
         def nodelist_to_text(self, nodelist):
-            out = ""
+            out, previous = "", None
             for node in nodelist:
                 text = self.node_to_text(node)
+                if self._is_bare_macro_node(previous) and (node.isNodeType(latexwalker.LatexCharsNode)
+                                                           or node.isNodeType(latexwalker.LatexMacroNode)):
+                    text = previous.macro_post_space + text  # "\eta < 2" keeps its space
+                previous = node
                 script = node.isNodeType(latexwalker.LatexGroupNode) or node.isNodeType(latexwalker.LatexMacroNode)
                 if script and out[-1:] in {"_", "^"}:
                     mark, out = out[-1], out[:-1]
@@ -161,11 +165,17 @@ def to_unicode(text: str) -> str:
     return "".join(latex_to_unicode(piece) if is_math else piece for is_math, piece in split_math(text))
 
 
+_MATHML_SPELLINGS = {"\\arg": "\\operatorname{arg}", "\\Big\\lfloor": "\\lfloor", "\\Big\\rfloor": "\\rfloor",
+                     "\\big\\lfloor": "\\lfloor", "\\big\\rfloor": "\\rfloor"}
+
+
 @functools.cache
 def latex_to_mathml(latex: str, display: bool = False) -> str:
     """One LaTeX expression as a ``<math>`` element (latex2mathml); Unicode text if it cannot parse."""
     from latex2mathml.converter import convert
 
+    for unknown, known in _MATHML_SPELLINGS.items():  # macros latex2mathml does not know, as it knows them
+        latex = latex.replace(unknown, known)
     try:
         return convert(latex, display="block" if display else "inline")
     except Exception:  # noqa: BLE001 - a formula latex2mathml cannot parse still reads as text
