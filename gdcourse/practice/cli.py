@@ -10,6 +10,9 @@ Bad arguments (unknown topic or level, N <= 0, a negative seed, a date that is n
 YYYY-MM-DD) and flags that contradict each other (``--stats --mode mock``) exit with
 status 2 and a message on stderr, before anything is opened or written.
 
+``GDCOURSE_NOW=2025-03-02T09:00`` (an ISO date and time) sets the clock of the progress
+store, to rehearse an exam-date plan day by day or to test; unset, the real clock is used.
+
 Building the parsers imports only the bank's constants: the engines, the store and
 the terminal (NumPy, SQLite) are imported when a command runs, so
 ``gdcourse practice --help`` answers at once.
@@ -134,6 +137,22 @@ def _console(input_fn, out):
     return Console(input_fn, out, width=max(40, min(WIDTH, columns - 2)), height=max(8, rows))
 
 
+def _clock_from_environment(err):
+    """A fixed clock from ``GDCOURSE_NOW``; None when unset; False (after a message) when unreadable."""
+    import os
+
+    text = os.environ.get("GDCOURSE_NOW", "").strip()
+    if not text:
+        return None
+    try:
+        moment = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        print(f"gdcourse practice: error: GDCOURSE_NOW: expected an ISO date and time such as "
+              f"2025-03-02T09:00, got {text!r}", file=err)
+        return False
+    return lambda: moment
+
+
 def conflicts(args) -> str | None:
     """Why these flags cannot go together, or None."""
     report = [flag for flag, on in (("--stats", args.stats), ("--export", args.export)) if on]
@@ -167,6 +186,9 @@ def run_practice(args, *, bank=None, input_fn=None, out=None, err=None, now=None
     bank = bank if bank is not None else _load_bank(args, err)
     if bank is None:
         return 1
+    now = now or _clock_from_environment(err)
+    if now is False:
+        return 2
     try:
         store = ProgressStore(now=now, on_message=lambda text: print(text, file=err))
     except (StoreError, OSError) as error:

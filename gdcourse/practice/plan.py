@@ -8,7 +8,8 @@ The queue of one flashcard session (:func:`todays_queue`) is built by these rule
    since their last flashcard review (or never reviewed): due now, whatever SM-2 said.
 3. **Due**: cards whose SM-2 due date is today or past, oldest first.
 4. **Review ahead** (only with an interview date): cards whose next review falls on or after the
-   interview day are reviewed on the last day before it, so every card is seen once more in time.
+   interview day are reviewed on the last day before it (once: not again if already reviewed that
+   day), so every card is seen once more in time.
 5. **New** cards, topics interleaved (one card of each topic in turn, bank order within a topic);
    with an interview date, the new cards are spread evenly over the days left, all before the
    last day when there are two days or more, so each new card gets a second look.
@@ -99,8 +100,9 @@ def make_plan(entries, states: dict, today: _dt.date, until: _dt.date, *, again=
         elif state.due is not None and state.due <= today:
             reviews[today].append(entry.id)
         elif state.due is not None and state.due > last:
-            reviews[last].append(entry.id)
-            ahead.append(entry.id)
+            if state.last_review is None or state.last_review < last:  # not yet seen on the last day
+                reviews[last].append(entry.id)
+                ahead.append(entry.id)
         elif state.due is not None:
             reviews[state.due].append(entry.id)
     new_order = interleave(new_entries)

@@ -8,10 +8,10 @@ What counts as a *pass* in each mode (the same rule for statistics, trend and mi
 
 - flashcards: a scheduled review graded 3 or more (SM-2's passing grade);
 - mock interview: an answer covering at least 70 % of its key points;
-- test, Learn: a right answer.
+- test, Learn: a right answer; Match: a term paired without a wrong try.
 
-A *miss* (a test answer wrong, or a mock answer below 70 %) since the card's last scheduled
-flashcard review makes that card due in the flashcards at once.
+A *miss* (a wrong answer in a test, Learn or Match, or a mock answer below 70 %) since the
+card's last scheduled flashcard review makes that card due in the flashcards at once.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ SELECT at, day, 'flashcards' AS mode, session_id, card_id, topic, grade AS resul
 UNION ALL SELECT at, day, 'mock', session_id, card_id, topic, covered, total,
        (total > 0 AND covered >= {MOCK_PASS} * total), coalesce(answer_text, ''), 0, NULL, NULL, NULL
        FROM interview_answers
-UNION ALL SELECT at, day, CASE WHEN kind LIKE 'learn%' THEN 'learn' ELSE 'test' END, session_id, card_id,
+UNION ALL SELECT at, day, CASE WHEN kind LIKE 'learn%' THEN 'learn' WHEN kind = 'match' THEN 'match'
+       ELSE 'test' END, session_id, card_id,
        topic, correct, 1, correct, chosen, 0, NULL, NULL, NULL FROM test_answers
 """
 
@@ -127,9 +128,9 @@ class RecordQueries:
         return [card_id for card_id, grade, _ in rows if grade < 4]
 
     def missed_since_review(self) -> list[str]:
-        """Cards missed in a test or mock interview after their last scheduled flashcard review."""
+        """Cards missed in a test, Learn, Match or mock interview after their last scheduled flashcard review."""
         rows = self._read(
-            f"SELECT a.card_id, min(a.at) FROM ({_ACTIVITY}) a WHERE a.mode IN ('test', 'mock') "
+            f"SELECT a.card_id, min(a.at) FROM ({_ACTIVITY}) a WHERE a.mode != 'flashcards' "
             "AND a.passed = 0 AND a.at >= coalesce((SELECT max(r.at) FROM reviews r WHERE r.card_id = a.card_id "
             "AND r.scheduled = 1), '') GROUP BY a.card_id ORDER BY 2")
         return [row[0] for row in rows]
