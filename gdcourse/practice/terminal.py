@@ -201,8 +201,8 @@ class Console:
         while number < len(pages) - 1:
             self.clear()
             self.lines([_fit(header, self.width), self.rule(), *pages[number]])
-            reply = self.ask(f"-- more ({number + 1}/{len(pages)}): Enter next page, s skip to the end, "
-                             f"q quit -- ").lower()
+            keys = "Enter next page, s skip to the end, q quit" if self.width >= 70 else "Enter, s end, q quit"
+            reply = self.ask(f"-- more ({number + 1}/{len(pages)}): {keys} -- ").lower()
             if reply == "q":
                 raise QuitSession
             number = len(pages) - 1 if reply == "s" else number + 1
