@@ -98,7 +98,7 @@ def configure_practice_parser(parser: argparse.ArgumentParser) -> argparse.Argum
 
 def add_command(subparsers) -> None:
     practice = subparsers.add_parser(
-        "practice", help="drill the interview questions: flashcards, learn, test, match, mock interview",
+        "practice", help="drill interview questions: flashcards, learn, test, match, mock interview",
         description="Practise the course's interview questions in the terminal. Progress is saved in "
                     "$GDCOURSE_HOME (default: $XDG_DATA_HOME/gdcourse or ~/.local/share/gdcourse).")
     configure_practice_parser(practice).set_defaults(run=run_practice)
