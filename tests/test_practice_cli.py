@@ -75,8 +75,9 @@ def test_until_plans_today_and_stats_shows_the_plan(bank, home):
     assert code == 0 and "Flashcards | GD-01 | GD | easy | new" in out and "| OPT-01 |" in out
     code, out, _ = _run(["--stats", "--until", "2025-03-03"], bank)
     assert "Plan until the interview on 2025-03-03: 2 study days" in " ".join(out.split())
-    assert "  2025-03-01 today    0 review(s) +    8 new =    8 card(s)" in out
-    assert "  2025-03-02 Sun     11 review(s) +    0 new =   11 card(s)" in out
+    assert "  2025-03-01 today    0 review(s) +    8 new =    8 card(s), about 0 h 06 min" in out   # 8 x 45 s
+    assert "  2025-03-02 Sun     11 review(s) +    0 new =   11 card(s), about 0 h 04 min" in out   # 11 x 20 s
+    assert "lighten" not in out                                                   # no day above 100 cards
 
 
 # ---------------------------------------------------------------- export

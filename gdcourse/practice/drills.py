@@ -17,6 +17,7 @@ from gdcourse.practice.terminal import EXIT_INTERRUPTED, Console, QuitSession, _
 __all__ = ["plan_lines", "run_learn", "run_match", "run_test", "show_stats", "stats_lines"]
 
 _LETTERS = "abcdefgh"
+NEW_SECONDS, REVIEW_SECONDS, HEAVY_DAY = 45, 20, 100  # rough pace of a flashcard session, for the plan's hint
 
 
 def _text(text: str, width: int) -> list[str]:
@@ -243,8 +244,14 @@ def plan_lines(plan, width: int) -> list[str]:
                         f"more before it.", width)]
     for day in plan.days:
         label = "today" if day.day == plan.today else day.day.strftime("%a")
+        minutes = round((REVIEW_SECONDS * len(day.reviews) + NEW_SECONDS * len(day.new)) / 60)
         lines.append(f"  {day.day} {label:<5} {len(day.reviews):>4} review(s) + {len(day.new):>4} new "
-                     f"= {day.total:>4} card(s)")
+                     f"= {day.total:>4} card(s), about {minutes // 60} h {minutes % 60:02d} min")
+    busiest = max(plan.days, key=lambda day: day.total)
+    if busiest.total > HEAVY_DAY:
+        lines += _wrap(f"(Time at {NEW_SECONDS} s a new card and {REVIEW_SECONDS} s a review.) That is more than "
+                       f"{HEAVY_DAY} cards on {busiest.day}: to lighten the plan, focus it with --topic or --level, "
+                       f"or start earlier.", width)
     return lines
 
 

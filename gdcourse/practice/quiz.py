@@ -125,8 +125,7 @@ def _wrong_statement(entry, material, rng, number=None) -> TestItem | None:
     options = shuffled([*true, wrong], rng)
     return TestItem(entry.id, entry.topic, "wrong_statement",
                     f"Which statement about this question is WRONG?\n{entry.prompt}", tuple(options),
-                    options.index(wrong), f"Wrong: \"{wrong}\". {entry.id}'s key points: "
-                    + "; ".join(entry.key_points) + ".")
+                    options.index(wrong), f"{entry.id}'s key points: " + "; ".join(entry.key_points) + ".")
 
 
 def _shared_words(a: str, b: str) -> float:
