@@ -36,6 +36,10 @@ def test_material_names_bank_questions_and_false_statements_are_no_key_points(re
     statements = [s for values in material.false.values() for s in values]
     assert len(material.false) >= 40 and len(statements) >= 90
     assert not {s.casefold() for s in statements} & key_points
+    # nor a sentence of the model answer it contradicts (a copied sentence would be true)
+    copied = [(i, s) for i, values in material.false.items() for s in values
+              if " ".join(s.casefold().split()) in " ".join(bank.get(i).answer.casefold().split())]
+    assert copied == []
     assert len(set(statements)) == len(statements)
     assert len(material.numbers) >= 15 and len(material.orders) >= 6
     assert {bank.get(i).topic for i in material.false} == {"GD", "VAR", "OPT", "BP", "ACT", "NORM", "REG", "INIT",
