@@ -75,6 +75,16 @@ def number_guessers():
             "always 0.5": lambda item: 0.5}
 
 
+def formula_guessers():
+    """Guessers for typed formulas: a variable of the item, their sum or product, or 1."""
+    def first(item):
+        return item.variables[0]
+
+    return {"first variable": first, "sum of variables": lambda item: " + ".join(item.variables),
+            "product of variables": lambda item: "*".join(item.variables), "always 1": lambda item: "1",
+            "one over the first": lambda item: f"1/{item.variables[0]}"}
+
+
 def order_guessers():
     """Guessers for orderings: as shown, reversed, or by overlap with the prompt."""
     def as_shown(item):

@@ -5,6 +5,7 @@ length, numbers of the prompt, the order shown) and asserts that no guesser beat
 than 10 points on any kind.
 """
 
+import re
 from collections import defaultdict
 
 import pytest
@@ -41,7 +42,7 @@ def test_material_names_bank_questions_and_false_statements_are_no_key_points(re
               if " ".join(s.casefold().split()) in " ".join(bank.get(i).answer.casefold().split())]
     assert copied == []
     assert len(set(statements)) == len(statements)
-    assert len(material.numbers) >= 15 and len(material.orders) >= 6
+    assert len(material.numbers) >= 15 and len(material.orders) >= 6 and len(material.formulas) >= 6
     assert {bank.get(i).topic for i in material.false} == {"GD", "VAR", "OPT", "BP", "ACT", "NORM", "REG", "INIT",
                                                           "PRAC", "DL"}
 
@@ -121,6 +122,23 @@ def test_true_false_items_come_both_ways(bank, material):
     assert answers == {0, 1}
 
 
+def test_formulas_are_compared_as_functions_in_any_notation(real):
+    bank, material = real
+    sigmoid = next(q for q in material.formulas if q.entry_id == "ACT-03")
+    item = next(i for seed in range(200) for i in make_test_items(bank, count_test_items(bank, ["ACT"],
+                material=material), topics=["ACT"], rng=seed, material=material) if i.kind == "formula"
+                and i.entry_id == "ACT-03")
+    assert item.formula == sigmoid.answer and item.variables == ("s",)
+    for right in ("s*(1 - s)", "s(1-s)", "s - s^2", "-s**2 + s", "(1 - s) s"):
+        assert item.check(right), right
+    for wrong in ("s", "1 - s", "s^2", "s(1+s)", "1/4"):
+        assert not item.check(wrong), wrong
+    for unreadable, message in (("sigma(z)(1 - sigma(z))", "unknown name(s) sigma, z"),
+                                ("exit()", "unknown name(s) exit"), ("s * [1]", "expected a formula in s")):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            item.check(unreadable)
+
+
 def test_typed_replies_are_read_with_tolerance_and_orders_in_several_forms(bank, material):
     items = [i for seed in range(30) for i in make_test_items(bank, 7, rng=seed, material=material)]
     number = next(i for i in items if i.kind == "number")              # GD-02: 2 / 4 = 0.5 +- 0.001
@@ -170,7 +188,8 @@ def test_an_unreadable_reply_is_not_recorded(bank, material):
 def test_word_overlap_guessers_score_no_better_than_chance_plus_10_points(real):
     bank, material = real
     guessers = {"wrong_statement": quiz_guessers.choice_guessers(), "true_false": quiz_guessers.true_false_guessers(),
-                "number": quiz_guessers.number_guessers(), "order": quiz_guessers.order_guessers()}
+                "number": quiz_guessers.number_guessers(), "order": quiz_guessers.order_guessers(),
+                "formula": quiz_guessers.formula_guessers()}
     right, seen, chance = defaultdict(int), defaultdict(int), defaultdict(float)
     n = count_test_items(bank, material=material)
     for seed in GUESSER_SEEDS:
@@ -179,7 +198,7 @@ def test_word_overlap_guessers_score_no_better_than_chance_plus_10_points(real):
             seen[item.kind] += 1
             for name, guess in guessers[item.kind].items():
                 right[item.kind, name] += item.check(guess(item))
-    assert set(seen) == set(guessers) and min(seen.values()) >= 100
+    assert set(seen) == set(guessers) and min(seen.values()) >= 60
     for (kind, name), count in right.items():
         rate, base = count / seen[kind], chance[kind] / seen[kind]
         assert rate <= base + 0.10, f"{kind}: guesser '{name}' scores {rate:.1%}, chance is {base:.1%}"

@@ -483,7 +483,8 @@ def test_real_bank_mock_interview(home):
 
 def test_real_bank_test_mode(home):
     bank = _real_bank()
-    term = AutoTerminal({"-- more (": "s", "Answer a-": "a"})
+    term = AutoTerminal({"-- more (": "s", "Answer a-": "a", "Your number": "1", "Your formula": "1",
+                         "Order, e.g.": "1 2 3 4"})
     assert term.run(["--mode", "test", "-n", "10", "--seed", "11"], bank) == 0
     with _store(home) as store:
         rows = store.test_answers(1)

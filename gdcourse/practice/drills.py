@@ -11,7 +11,7 @@ from gdcourse.bank import TOPICS
 from gdcourse.practice.learn import GOAL, LearnSession
 from gdcourse.practice.match import PENALTY_S, MatchRound
 from gdcourse.practice.mathtext import to_unicode
-from gdcourse.practice.quiz import KIND_NAMES, TestSession
+from gdcourse.practice.quiz import KIND_NAMES, TYPED, TestSession
 from gdcourse.practice.terminal import EXIT_INTERRUPTED, Console, QuitSession, _header, _wrap
 
 __all__ = ["plan_lines", "run_learn", "run_match", "run_test", "show_stats", "stats_lines"]
@@ -29,6 +29,8 @@ def _item_body(item, width: int) -> tuple[list[str], str]:
     body = _text(item.question, width) + [""]
     if item.kind == "number":
         return body, "Your number (q quit): "
+    if item.kind == "formula":
+        return body, "Your formula (q quit): "
     if item.kind == "order":
         body += [line for i, step in enumerate(item.options, start=1)
                  for line in _wrap(to_unicode(step), width, f"  {i}. ", "     ")]
@@ -44,7 +46,7 @@ def _read_reply(console: Console, item, reply: str, prompt: str):
     while True:
         if reply.lower() == "q":
             raise QuitSession
-        if item.kind in ("number", "order"):
+        if item.kind in TYPED:
             try:
                 item.check(reply)
                 return reply
@@ -64,7 +66,7 @@ def _read_reply(console: Console, item, reply: str, prompt: str):
 def _verdict(item, right: bool, width: int) -> list[str]:
     if right:
         return ["Right.", ""]
-    if item.kind in ("number", "order"):
+    if item.kind in TYPED:
         text = f"Wrong: the answer is {item.right_answer()}. {item.explanation}"
     else:
         text = f"Wrong: the answer is {_LETTERS[item.correct]}) {item.options[item.correct]}. {item.explanation}"

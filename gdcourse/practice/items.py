@@ -15,7 +15,8 @@ from pathlib import Path
 
 from gdcourse.bank import BANK_DIR
 
-__all__ = ["DISTRACTORS_DIR", "Material", "NumberQuestion", "OrderQuestion", "load_material", "numbers_in"]
+__all__ = ["DISTRACTORS_DIR", "FormulaQuestion", "Material", "NumberQuestion", "OrderQuestion", "load_material",
+           "numbers_in"]
 
 DISTRACTORS_DIR = BANK_DIR / "distractors"
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?")
@@ -29,6 +30,17 @@ class NumberQuestion:
     prompt: str
     answer: float
     tolerance: float
+    explanation: str
+
+
+@dataclass(frozen=True)
+class FormulaQuestion:
+    """Type a formula in ``variables``: right when it is the same function as ``answer`` (see formula.py)."""
+
+    entry_id: str
+    prompt: str
+    answer: str
+    variables: tuple[str, ...]
     explanation: str
 
 
@@ -48,6 +60,7 @@ class Material:
     false: dict[str, tuple[str, ...]]
     numbers: tuple[NumberQuestion, ...]
     orders: tuple[OrderQuestion, ...]
+    formulas: tuple[FormulaQuestion, ...] = ()
 
 
 def numbers_in(text: str) -> list[float]:
@@ -72,7 +85,7 @@ def load_material(bank, directory=None, *, strict: bool = False) -> Material:
     """
     directory = Path(directory) if directory is not None else DISTRACTORS_DIR
     key_points = {point.casefold() for entry in bank for point in entry.key_points}
-    false, numbers, orders, problems = {}, [], [], []
+    false, numbers, orders, formulas, problems = {}, [], [], [], []
     for path in sorted(directory.glob("*.toml")) if directory.is_dir() else []:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         if not strict:
@@ -101,9 +114,17 @@ def load_material(bank, directory=None, *, strict: bool = False) -> Material:
                 problems.append(f"{path.name}: {question.entry_id}: expected at least 3 distinct steps, "
                                 f"got {len(question.steps)}")
             orders.append(question)
+        for table in data.get("formula", []):
+            question = FormulaQuestion(table.get("id", ""), " ".join(table.get("prompt", "").split()),
+                                       table.get("answer", ""), tuple(table.get("variables", ())),
+                                       " ".join(table.get("explanation", "").split()))
+            problems += _check_id(path, question.entry_id, bank)
+            if not question.variables or not question.answer:
+                problems.append(f"{path.name}: {question.entry_id}: a formula needs an answer and its variables")
+            formulas.append(question)
     if problems:
         raise ValueError("test material: " + "; ".join(problems))
-    return Material(false, tuple(numbers), tuple(orders))
+    return Material(false, tuple(numbers), tuple(orders), tuple(formulas))
 
 
 def _check_id(path: Path, entry_id: str, bank) -> list[str]:

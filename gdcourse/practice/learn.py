@@ -3,7 +3,7 @@
 A *round* holds up to ``n`` cards (topics interleaved, in a seeded order). Each card is asked
 as one of the item kinds it has: ``recall`` (say the answer, reveal the key points, say
 whether you had them) for every card, plus the test kinds its curated material allows
-(``true_false``, ``wrong_statement``, ``number``, ``order``; see :mod:`~gdcourse.practice.quiz`).
+(``true_false``, ``wrong_statement``, ``number``, ``formula``, ``order``; see :mod:`~gdcourse.practice.quiz`).
 The next time a card comes up it is asked in a kind it was not just asked in, when it has
 another. A right answer counts one step towards ``GOAL`` = 2; a wrong answer resets nothing
 but brings the card back after ``GAP`` other cards. The round ends when every card has two
@@ -112,7 +112,7 @@ class LearnSession:
             return
         if self.session_id is None:
             self.session_id = self.store.start_session("learn", self.settings)
-        if step.item is not None and step.kind in ("true_false", "wrong_statement"):
+        if step.item is not None and step.kind in ("true_false", "wrong_statement"):  # the others are typed
             chosen = step.item.options[reply]
         else:
             chosen = str(reply)

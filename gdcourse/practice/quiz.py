@@ -1,6 +1,6 @@
 """The test mode: items that need knowledge, made from the bank and curated material with a seed.
 
-Four kinds, each built so that matching words between the item and its options does not
+Five kinds, each built so that matching words between the item and its options does not
 find the answer (``tests/test_practice_quiz.py`` runs word-overlap guessers over many seeds):
 
 - ``wrong_statement``: which of four statements about a question is wrong? Three are key
@@ -10,6 +10,8 @@ find the answer (``tests/test_practice_quiz.py`` runs word-overlap guessers over
 - ``true_false``: one claim about a question, a key point or a curated false statement
   (equal chance): is it true?
 - ``number``: type a number; right within the stated tolerance.
+- ``formula``: type a formula in the given variables; right when it is the same function
+  as the answer, in any notation (:mod:`~gdcourse.practice.formula`).
 - ``order``: put shuffled steps back in order (type their numbers).
 
 A test takes at most one item per question, so no question, statement or mistake is
@@ -22,16 +24,18 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from gdcourse.practice.formula import same_formula
 from gdcourse.practice.items import load_material
 from gdcourse.practice.selection import normalize_levels, normalize_topics, select_entries, shuffled
 from gdcourse.validate import as_rng, check_positive_int, is_seed
 
-__all__ = ["KINDS", "KIND_NAMES", "TestItem", "TestSession", "count_test_items", "item_makers", "make_test_items",
-           "parse_order"]
+__all__ = ["KINDS", "KIND_NAMES", "TYPED", "TestItem", "TestSession", "count_test_items", "item_makers",
+           "make_test_items", "parse_order"]
 
-KINDS = ("wrong_statement", "true_false", "number", "order")
+KINDS = ("wrong_statement", "true_false", "number", "formula", "order")
 KIND_NAMES = {"wrong_statement": "which is wrong?", "true_false": "true or false?", "number": "type a number",
-              "order": "put in order"}
+              "formula": "type a formula", "order": "put in order"}
+TYPED = ("number", "formula", "order")
 
 
 @dataclass(frozen=True)
@@ -54,11 +58,13 @@ class TestItem:
     explanation: str
     answer: float | None = None
     tolerance: float = 0.0
+    formula: str = ""
+    variables: tuple[str, ...] = ()
 
     @property
     def chance(self) -> float:
         """Probability of a blind guess being right (0 for a typed number)."""
-        if self.kind == "number":
+        if self.kind in ("number", "formula"):
             return 0.0
         if self.kind == "order":
             count = 1
@@ -75,6 +81,8 @@ class TestItem:
         if self.kind == "number":
             value = _number(reply)
             return abs(value - self.answer) <= self.tolerance + 1e-12 * abs(self.answer)
+        if self.kind == "formula":
+            return same_formula(str(reply), self.formula, self.variables)
         if self.kind == "order":
             return tuple(parse_order(reply, len(self.options))) == self.correct
         if isinstance(reply, bool) or not isinstance(reply, int) or not 0 <= reply < len(self.options):
@@ -85,6 +93,8 @@ class TestItem:
         """The right answer as text."""
         if self.kind == "number":
             return f"{self.answer:g}"
+        if self.kind == "formula":
+            return self.formula
         if self.kind == "order":
             return " ".join(str(i + 1) for i in self.correct)
         return self.options[self.correct]
@@ -153,6 +163,12 @@ def _number_item(entry, material, rng, number) -> TestItem:
                     answer=number.answer, tolerance=number.tolerance)
 
 
+def _formula_item(entry, material, rng, formula) -> TestItem:
+    question = f"{formula.prompt}\n(Type it with {', '.join(formula.variables)}; e.g. 2/(a + 1), a^2, s(1 - s).)"
+    return TestItem(entry.id, entry.topic, "formula", question, (), -1, formula.explanation,
+                    formula=formula.answer, variables=formula.variables)
+
+
 def _order_item(entry, material, rng, order) -> TestItem:
     positions = [int(i) for i in rng.permutation(len(order.steps))]
     if positions == sorted(positions):  # never show the steps already in order
@@ -181,6 +197,9 @@ def item_makers(pool, material) -> dict[str, list]:
     for order in material.orders:
         if order.entry_id in ids:
             makers[order.entry_id].append(("order", _order_item, order))
+    for formula in material.formulas:
+        if formula.entry_id in ids:
+            makers[formula.entry_id].append(("formula", _formula_item, formula))
     return makers
 
 
@@ -259,7 +278,7 @@ class TestSession:
         if self.store is not None:
             if self.session_id is None:
                 self.session_id = self.store.start_session("test", self.settings)
-            chosen = item.options[reply] if item.kind in ("wrong_statement", "true_false") else str(reply)
+            chosen = item.options[reply] if item.kind not in TYPED else str(reply)
             self.store.record_test_answer(self.session_id, item.entry_id, item.topic, kind=item.kind,
                                           chosen=chosen, correct=correct)
         return correct

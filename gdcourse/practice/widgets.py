@@ -22,7 +22,7 @@ import ipywidgets as w
 from gdcourse.practice.flashcards import FlashcardSession
 from gdcourse.practice.interview import MockInterview
 from gdcourse.practice.mathtext import latex_to_mathml, to_html
-from gdcourse.practice.quiz import KIND_NAMES, TestSession
+from gdcourse.practice.quiz import KIND_NAMES, TYPED, TestSession
 from gdcourse.practice.selection import format_seconds
 from gdcourse.practice.sm2 import GRADE_MEANINGS
 
@@ -353,7 +353,7 @@ def item_html(item) -> str:
 def verdict_html(item, right: bool) -> str:
     if right:
         return "<b>Right.</b>"
-    answer = item.right_answer() if item.kind in ("number", "order") else item.options[item.correct]
+    answer = item.right_answer() if item.kind in TYPED else item.options[item.correct]
     return f"<b>Wrong</b>: the answer is “{_inline(answer)}”. {_inline(item.explanation)}"
 
 
@@ -374,10 +374,11 @@ class AnswerBox:
         if item is None:
             self.buttons, self.box.children = [], []
             return
-        if item.kind in ("number", "order"):
+        if item.kind in TYPED:
             self.buttons = []
             self.text.value = ""
-            self.text.placeholder = "a number, e.g. 0.25" if item.kind == "number" else "e.g. 3 1 2 4"
+            self.text.placeholder = {"number": "a number, e.g. 0.25", "formula": "a formula, e.g. 2/(n + 1)",
+                                     "order": "e.g. 3 1 2 4"}[item.kind]
             self.box.children = [w.HBox([self.text, self.submit_button]), self.message]
             return
         self.buttons = [w.Button(description=option, tooltip=option, layout=w.Layout(width="auto"))
