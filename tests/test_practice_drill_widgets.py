@@ -78,3 +78,10 @@ def test_plan_figure_stacks_reviews_and_new_cards(bank):
 def test_widget_html_shows_math_as_mathml():
     html = markdown_to_html("Step $\\frac{\\eta}{\\sqrt{v}}$ and `code $x$`")
     assert "<math" in html and "\\frac" not in html and "<code>code $x$</code>" in html
+
+
+def test_flashcard_widget_follows_the_plan(bank, store):
+    from gdcourse.practice.widgets import FlashcardWidget
+
+    card = FlashcardWidget(bank, store, limit=50, until=dt.date(2025, 3, 3))
+    assert card.session.new_count == 11 and card.session.current.entry.id == "GD-01"

@@ -150,12 +150,13 @@ class FlashcardWidget(_Displayable):
     """Flashcards in a notebook: Show answer, then grade 0-5; each grade is saved at once.
 
     ``bank`` defaults to the course bank, ``store`` to the user's progress store
-    (``GDCOURSE_HOME`` or the per-user data directory).
+    (``GDCOURSE_HOME`` or the per-user data directory); ``until`` (a date) follows the
+    exam-date plan (:mod:`~gdcourse.practice.plan`).
     """
 
-    def __init__(self, bank=None, store=None, *, topics=None, levels=None, limit: int = 20):
+    def __init__(self, bank=None, store=None, *, topics=None, levels=None, limit: int = 20, until=None):
         bank, store = _default_bank_and_store(bank, store)
-        self.session = FlashcardSession(bank, store, topics=topics, levels=levels, limit=limit)
+        self.session = FlashcardSession(bank, store, topics=topics, levels=levels, limit=limit, until=until)
         self.header = w.HTML()
         self.prompt = w.HTMLMath()
         self.answer = w.HTMLMath()
