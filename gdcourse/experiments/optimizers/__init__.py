@@ -30,7 +30,7 @@ from gdcourse.experiments.optimizers.adaptive import (
     rmsprop_step,
     sparse_feature_race,
 )
-from gdcourse.experiments.optimizers.agc import adaptive_clip, unit_norms, unit_ratios
+from gdcourse.experiments.optimizers.agc import adaptive_clip, spike_demo, unit_norms, unit_ratios
 from gdcourse.experiments.optimizers.clipping import Clipped, clip_by_norm, clip_by_value, cosine
 from gdcourse.experiments.optimizers.convergence import (
     RateMapData,
@@ -95,5 +95,5 @@ __all__ = [
     "logistic_problem", "logistic_loss", "logistic_gradient", "per_example_gradients", "fisher",
     "empirical_fisher_diagonal", "adam_second_moment", "steps_to_loss",
     "bfgs_inverse_update", "lbfgs_two_loop", "quasi_newton_costs",
-    "unit_norms", "unit_ratios", "adaptive_clip",
+    "unit_norms", "unit_ratios", "adaptive_clip", "spike_demo",
 ]
