@@ -337,9 +337,15 @@ def test_hand_set_xor_networks():
 
 
 def test_trained_xor_networks():
-    assert E.xor_success(2, "relu").sum() == 0           # the minimal ReLU net fails from every start
-    assert 3 <= E.xor_success(2, "tanh").sum() <= 7      # tanh about half the time
-    assert E.xor_success(8, "relu").all() and E.xor_success(8, "tanh").all()
+    # ACT-10 and ACT-10a quote these rates over the same 60 starts (measured: 10, 31, 60, 57 of 60);
+    # the intervals are about ±2.5 standard errors, wide enough for a different BLAS.
+    assert E.XOR_SEEDS >= 60
+    rate = {(h, a): E.xor_success(h, a).mean() for h in (2, 8) for a in ("relu", "tanh")}
+    assert 0.05 <= rate[2, "relu"] <= 0.30               # "about one start in six"
+    assert 0.35 <= rate[2, "tanh"] <= 0.70               # "about half"
+    assert rate[8, "tanh"] >= 0.95                       # "every start" (60 of 60 measured)
+    assert 0.85 <= rate[8, "relu"] <= 1.0                # "57 of 60", not "always"
+    assert rate[8, "relu"] - rate[2, "relu"] >= 0.5 and rate[8, "tanh"] - rate[2, "tanh"] >= 0.25
 
 
 # ---------------------------------------------------------------- ACT-11: the bias

@@ -171,14 +171,23 @@ def test_batch_mean_coverage_matches_the_gaussian_formula():
     np.testing.assert_allclose(got, want, atol=0.015)
 
 
-def test_smallest_batch_size_is_near_the_gaussian_estimate():
-    answer = E.smallest_batch_size()
-    estimate = (1.96 / E.EXERCISE_TOLERANCE) ** 2                       # ≈ 42.7
-    assert abs(answer - estimate) <= 4
-    view = E.batch_size_view(answer)
-    assert view.answer == answer and view.current_coverage >= 0.95
-    assert E.batch_size_view(answer - 1).current_coverage < 0.95
+def test_smallest_batch_size_is_exact():
+    # NORM-02 Exercise 5: the key, the hint, the check's message and the notebook all say 43.
+    assert E.smallest_batch_size() == 43 == math.ceil((1.959963985 / E.EXERCISE_TOLERANCE) ** 2)
+    coverage = E.gaussian_batch_mean_coverage([42, 43])
+    np.testing.assert_allclose(coverage, [0.94813, 0.95084], atol=5e-5)   # the figures the notebook quotes
+    view = E.batch_size_view(43)
+    assert view.answer == 43 and view.current_coverage >= 0.95
+    assert E.batch_size_view(42).current_coverage < 0.95
     assert E.smallest_batch_size(tolerance=0.05) is None                 # would need about 1500
+
+
+def test_exact_coverage_agrees_with_enough_monte_carlo_trials():
+    # 400,000 Gaussian batches: standard error about 3.5e-4, so 42 and 43 are told apart (the old
+    # 4,000-trial estimate, standard error 3.4e-3, was not enough and gave 42).
+    x = np.random.default_rng(11).standard_normal(200_000)
+    got = E.batch_mean_coverage(x, [42, 43], tolerance=0.3, trials=400_000, rng=3)
+    np.testing.assert_allclose(got, E.gaussian_batch_mean_coverage([42, 43]), atol=1.5e-3)
 
 
 # ---------------------------------------------------------------- the explorers' views

@@ -49,6 +49,7 @@ from gdcourse.experiments.activations.outputs import (
 )
 from gdcourse.experiments.activations.perceptron import (
     AND_Y,
+    XOR_SEEDS,
     XOR_X,
     XOR_Y,
     PerceptronRun,
@@ -76,7 +77,7 @@ __all__ = [
     "merge_linear_layers", "XORCloudFit", "fit_xor_clouds", "relu_identity_network", "separable_data",
     "moons", "DyingReLURun", "dying_relu_run",
     "XOR_X", "XOR_Y", "AND_Y", "perceptron_update", "PerceptronRun", "train_perceptron", "mistake_bound",
-    "xor_step_network", "xor_relu_network", "train_xor_model", "xor_success",
+    "xor_step_network", "xor_relu_network", "train_xor_model", "xor_success", "XOR_SEEDS",
     "fit_shifted_line",
     "tent_network", "sawtooth_network", "sawtooth_knots", "shallow_relu_interpolant", "count_linear_pieces",
     "logit_gradients", "ConfidentWrongRun", "confident_wrong_run", "cross_entropy_formats",

@@ -36,6 +36,7 @@ from gdcourse.experiments.normalization.batch_size import (
     NormAxesView,
     batch_mean_coverage,
     batch_size_view,
+    gaussian_batch_mean_coverage,
     norm_axes_view,
     output_spread,
     sample_outputs_across_batches,
@@ -69,7 +70,8 @@ from gdcourse.experiments.normalization.weight_norm import (
 __all__ = [
     "Population", "feature_population", "AxisStatistics", "axis_statistics", "batch_and_layer_norm",
     "RunningTrace", "running_statistics",
-    "sample_outputs_across_batches", "output_spread", "batch_mean_coverage", "smallest_batch_size",
+    "sample_outputs_across_batches", "output_spread", "batch_mean_coverage", "gaussian_batch_mean_coverage",
+    "smallest_batch_size",
     "NormAxesView", "norm_axes_view", "BatchSizeView", "batch_size_view",
     "fold_batchnorm", "folded_linear",
     "deep_mlp", "train_on_digits", "linear_gradient_norms", "batched_predictions",
