@@ -156,8 +156,9 @@ class BatchSizeView:
     """What the batch-size explorer shows: ``coverage`` and ``spread`` over ``batch_sizes`` (2 … 64).
 
     ``coverage``: exact share of Gaussian batches whose mean is within ``tolerance`` standard deviations
-    of the population mean (:func:`gaussian_batch_mean_coverage`); ``spread``: std of sample 0's batch-norm output across batches. ``answer``: the
-    smallest batch size whose coverage reaches ``level`` (what the exercise asks for).
+    of the population mean (:func:`gaussian_batch_mean_coverage`); ``spread``: std of sample 0's
+    batch-norm output across batches. ``answer``: the smallest batch size whose coverage reaches ``level``
+    (what the exercise asks for).
     """
 
     batch_size: int
