@@ -173,6 +173,21 @@ def test_sigmoid_depth_bound_and_deep_gradient_norms():
     assert tanh[0] / tanh[-2] > 0.1 and relu[0] / relu[-2] > 0.1
 
 
+def test_larger_sigmoid_weights_trade_vanishing_for_saturation():
+    # ACT-04 / ACT-04a / BP-06: 20 initializations per gain; medians and the saturated share per gain.
+    sweep = E.sigmoid_gain_sweep(gains=(1.0, 4.0, 10.0, 20.0), depth=30, width=64, seeds=20)
+    assert sweep.ratio.shape == sweep.saturated.shape == (4, 20)
+    median = np.median(sweep.ratio, axis=1)
+    saturated = sweep.saturated.mean(axis=1)
+    assert median[0] < 1e-15 and saturated[0] < 0.01         # Xavier: vanishes, nothing saturated
+    assert median[1] < 1e-4 and saturated[1] < 0.15           # gain 4: still vanishes
+    assert 1e-2 < median[2] < 1.0 and 0.35 < saturated[2] < 0.6   # gain 10: survives, half saturated
+    assert sweep.mean_derivative[2].mean() < 0.1
+    assert median[3] > 10 and saturated[3] > 0.6              # gain 20: explodes, mostly saturated
+    # no gain gives both: wherever the gradient survives (ratio > 1e-2), at least 30% of units are saturated
+    assert np.all(sweep.saturated[sweep.ratio > 1e-2] > 0.3)
+
+
 # ---------------------------------------------------------------- ACT-05: linear layers collapse
 
 def test_two_linear_layers_merge_into_one():

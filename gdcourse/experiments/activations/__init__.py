@@ -28,10 +28,12 @@ from gdcourse.experiments.activations.dying import DyingReLURun, dying_relu_run
 from gdcourse.experiments.activations.explorer import EXPLORER_NAMES, ActivationFit, explore_activation
 from gdcourse.experiments.activations.gradients import (
     JacobianCheck,
+    SigmoidGainSweep,
     check_jacobian,
     deep_gradient_norms,
     moons,
     numerical_jacobian,
+    sigmoid_gain_sweep,
 )
 from gdcourse.experiments.activations.linearity import (
     XORCloudFit,
@@ -72,7 +74,7 @@ from gdcourse.experiments.activations.sawtooth import (
 __all__ = [
     "ACTIVATION_NAMES", "LABELS", "activation_layer", "ActivationCurve", "activation_curve",
     "derivative_peak", "one_sided_derivatives",
-    "deep_gradient_norms",
+    "deep_gradient_norms", "SigmoidGainSweep", "sigmoid_gain_sweep",
     "numerical_jacobian", "JacobianCheck", "check_jacobian",
     "merge_linear_layers", "XORCloudFit", "fit_xor_clouds", "relu_identity_network", "separable_data",
     "moons", "DyingReLURun", "dying_relu_run",
