@@ -637,3 +637,41 @@ def test_relative_error_reference_cases():
 def test_bad_input_names_the_argument(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---------------------------------------------------------------- BP-08: a real LSTM cell through time
+
+def test_lstm_cell_backward_matches_central_differences():
+    steps, hidden = 12, 6
+    run = E.lstm_cell_gradient(1.0, steps=steps, hidden=hidden, rng=3)
+    rng = np.random.default_rng(3)                      # the same draws as inside lstm_cell_gradient
+    params = E.lstm_params(hidden, forget_bias=1.0, rng=rng)
+    xs = rng.standard_normal((steps, 1, hidden))
+    zeros = np.zeros((1, hidden))
+    hs, cs, gates = E.lstm_forward(params, xs, zeros, zeros)
+    u = rng.standard_normal((1, hidden))
+    for k in (0, 1, 5, 11):
+        s = steps - k
+        o_s = gates[s - 1][2]
+
+        def loss_of(c, s=s, o_s=o_s):                   # perturbing c_s also changes h_s = o_s tanh(c_s)
+            return float(np.sum(u * E.lstm_forward(params, xs[s:], o_s * np.tanh(c), c)[1][-1]))
+
+        numeric = gradcheck.numerical_gradient(loss_of, cs[s].copy())
+        assert gradcheck.relative_error(run.grads[k], numeric) < 1e-7, k
+        assert run.full[k] == pytest.approx(np.linalg.norm(numeric) / np.linalg.norm(u), rel=1e-6)
+
+
+def test_whole_lstm_cell_gradient_vs_the_forget_gate_product():
+    # BP-08, BP-08a (notebook and bank): 20 random cells per forget bias, 49 steps back.
+    full, direct = {}, {}
+    for bias in (0.0, 1.0, 3.0, 5.0):
+        cells = [E.lstm_cell_gradient(bias, steps=50, rng=s) for s in range(20)]
+        full[bias] = np.array([c.full[-1] for c in cells])
+        direct[bias] = np.array([c.direct[-1] for c in cells])
+        assert np.all(full[bias] > direct[bias])                           # "in every one of the 20 cells"
+    assert np.median(full[0.0]) < 1e-8                                     # closed gate: vanishes
+    assert 0.3 < np.median(full[3.0]) < 2                                  # "about 0.8 is left"
+    assert np.all(full[5.0] > 1) and 2 < np.median(full[5.0]) < 10        # "grows, about 4x"
+    assert np.median(full[1.0] / direct[1.0]) > 10 and np.median(full[0.0] / direct[0.0]) > 1e3
+

@@ -34,6 +34,13 @@ from gdcourse.experiments.backprop.depth import (
 )
 from gdcourse.experiments.backprop.gradient_check import central_difference, difference_errors, spot_check
 from gdcourse.experiments.backprop.graphs import GraphView, graph_view, parse_values
+from gdcourse.experiments.backprop.lstm import (
+    LSTMGradient,
+    LSTMParams,
+    lstm_cell_gradient,
+    lstm_forward,
+    lstm_params,
+)
 from gdcourse.experiments.backprop.recurrent import (
     RNNGradient,
     clipping_effect,
@@ -60,6 +67,7 @@ __all__ = [
     "ACTIVATIONS", "INITS", "deep_mlp", "GradientProfile", "depth_gradient_profile", "vanishing_depth",
     "DivergenceRun", "divergence_run",
     "RNNGradient", "rnn_gradient_vs_steps", "forget_gate_path", "clipping_effect",
+    "LSTMParams", "lstm_params", "lstm_forward", "LSTMGradient", "lstm_cell_gradient",
     "SigmoidWithoutDerivative", "HIDDEN_ERROR_SCENARIOS", "hidden_error_terms",
     "central_difference", "difference_errors", "spot_check",
 ]
