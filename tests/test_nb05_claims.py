@@ -317,6 +317,22 @@ def test_healthy_run_has_a_few_dead_units_at_the_start():
     assert 0 < len(run.frozen[3]) < 6 and len(run.frozen[1]) == 0
 
 
+def test_dying_relu_settings_over_20_seeds():
+    # ACT-08: the rates the notebook quotes (measured: 0, 16, 20, 0, 0 runs at chance; 20 leaky lr 4 diverged).
+    summary = E.dying_relu_seeds(20)
+    healthy = summary["ReLU, lr 0.5, bias 0 (healthy)"]
+    assert not healthy["diverged"].any() and np.all(healthy["accuracy"] > 0.9)
+    assert np.median(healthy["accuracy"]) > 0.98
+    too_fast = summary["ReLU, lr 4 (too large)"]
+    assert 12 <= np.sum(too_fast["accuracy"] < 0.6) <= 20                      # "16 of 20 at chance"
+    assert 0.3 < np.median(too_fast["dead_layer1"]) < 0.65 and np.median(too_fast["dead_layer2"]) > 0.85
+    bias = summary["ReLU, bias −3"]
+    assert np.all(bias["accuracy"] < 0.55) and np.all(bias["dead_layer2"] == 1.0)   # "all 20 at chance"
+    for name in ("leaky ReLU 0.1, bias −3", "ELU, bias −3"):
+        assert not summary[name]["diverged"].any() and np.all(summary[name]["accuracy"] > 0.8)
+    assert summary["leaky ReLU 0.1, lr 4"]["diverged"].all()                   # "diverges in all 20"
+
+
 # ---------------------------------------------------------------- ACT-09, ACT-10: perceptron and XOR
 
 def test_perceptron_converges_on_separable_data_within_the_bound():

@@ -24,7 +24,7 @@ from gdcourse.experiments.activations.curves import (
     derivative_peak,
     one_sided_derivatives,
 )
-from gdcourse.experiments.activations.dying import DyingReLURun, dying_relu_run
+from gdcourse.experiments.activations.dying import DYING_SETTINGS, DyingReLURun, dying_relu_run, dying_relu_seeds
 from gdcourse.experiments.activations.explorer import EXPLORER_NAMES, ActivationFit, explore_activation
 from gdcourse.experiments.activations.gradients import (
     JacobianCheck,
@@ -77,7 +77,7 @@ __all__ = [
     "deep_gradient_norms", "SigmoidGainSweep", "sigmoid_gain_sweep",
     "numerical_jacobian", "JacobianCheck", "check_jacobian",
     "merge_linear_layers", "XORCloudFit", "fit_xor_clouds", "relu_identity_network", "separable_data",
-    "moons", "DyingReLURun", "dying_relu_run",
+    "moons", "DyingReLURun", "dying_relu_run", "DYING_SETTINGS", "dying_relu_seeds",
     "XOR_X", "XOR_Y", "AND_Y", "perceptron_update", "PerceptronRun", "train_perceptron", "mistake_bound",
     "xor_step_network", "xor_relu_network", "train_xor_model", "xor_success", "XOR_SEEDS",
     "fit_shifted_line",
