@@ -30,6 +30,7 @@ from gdcourse.experiments.backprop.depth import (
     deep_mlp,
     depth_gradient_profile,
     divergence_run,
+    divergence_seeds,
     vanishing_depth,
 )
 from gdcourse.experiments.backprop.gradient_check import central_difference, difference_errors, spot_check
@@ -65,7 +66,7 @@ __all__ = [
     "train_two_layer_by_hand", "train_two_layer_with_package",
     "parse_values", "GraphView", "graph_view",
     "ACTIVATIONS", "INITS", "deep_mlp", "GradientProfile", "depth_gradient_profile", "vanishing_depth",
-    "DivergenceRun", "divergence_run",
+    "DivergenceRun", "divergence_run", "divergence_seeds",
     "RNNGradient", "rnn_gradient_vs_steps", "forget_gate_path", "clipping_effect",
     "LSTMParams", "lstm_params", "lstm_forward", "LSTMGradient", "lstm_cell_gradient",
     "SigmoidWithoutDerivative", "HIDDEN_ERROR_SCENARIOS", "hidden_error_terms",
