@@ -380,12 +380,22 @@ def test_batch_norm_is_not_the_only_way_through_ten_sigmoid_layers(digits):
     assert np.all(batch > 0.88) and 0.92 < np.median(batch) < 0.98         # "93-97%"
 
 
+def test_tanh_network_normalizations_over_20_seeds(digits):
+    # NORM-01 discussion: "lowest training loss in 19 of 20; median 95% / 93% / 91%; plain >= BN in 1 of 20".
+    runs = E.norm_comparison_seeds(digits, "tanh", seeds=20, epochs=10)
+    (plain_acc, plain_loss), (bn_acc, bn_loss), (ln_acc, ln_loss) = runs[None], runs["batch"], runs["layer"]
+    assert np.sum((bn_loss < plain_loss) & (bn_loss < ln_loss)) >= 16
+    assert np.median(bn_acc) > np.median(ln_acc) > np.median(plain_acc)
+    assert 0.93 < np.median(bn_acc) < 0.97 and 0.88 < np.median(plain_acc) < 0.94
+    assert np.sum(plain_acc >= bn_acc) <= 4
+    assert np.all(plain_acc > 0.8)                                  # the plain tanh network does train
+
+
 def test_deep_tanh_network_trains_in_every_variant(deep_runs):
     runs, _ = deep_runs
-    plain = runs["tanh", None]["val_accuracy"][-1]
-    assert plain > 0.9
-    for norm in ("batch", "layer"):
-        assert plain - 0.03 < runs["tanh", norm]["val_accuracy"][-1] <= plain         # "within 3 points", "not below"
+    for norm in (None, "batch", "layer"):
+        assert runs["tanh", norm]["val_accuracy"][-1] > 0.85                         # "already trains well"
+    assert runs["tanh", "batch"]["train_loss"][-1] < 0.15 < runs["tanh", None]["train_loss"][-1]  # 0.09 vs 0.28
     assert runs["tanh", "batch"]["train_loss"][-1] == min(runs["tanh", n]["train_loss"][-1]
                                                             for n in (None, "batch", "layer"))
 

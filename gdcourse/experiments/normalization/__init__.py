@@ -55,6 +55,7 @@ from gdcourse.experiments.normalization.networks import (
     batched_predictions,
     deep_mlp,
     linear_gradient_norms,
+    norm_comparison_seeds,
     sigmoid_rescue_runs,
     train_on_digits,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "NormAxesView", "norm_axes_view", "BatchSizeView", "batch_size_view",
     "fold_batchnorm", "folded_linear",
     "deep_mlp", "train_on_digits", "linear_gradient_norms", "batched_predictions", "sigmoid_rescue_runs",
+    "norm_comparison_seeds",
     "Regression", "badly_scaled_regression", "mse_curvatures", "RegressionRun", "fit_regression",
     "WeightNormComparison", "compare_weight_norm",
     "InjectedNoise", "SmoothnessTrace", "loss_along_gradient", "smoothness_during_training",

@@ -13,7 +13,8 @@ from gdcourse.experiments.normalization.injected_noise import InjectedNoise
 from gdcourse.train import fit
 from gdcourse.validate import as_rng, check_array, check_positive_int
 
-__all__ = ["deep_mlp", "train_on_digits", "linear_gradient_norms", "batched_predictions", "sigmoid_rescue_runs"]
+__all__ = ["deep_mlp", "train_on_digits", "linear_gradient_norms", "batched_predictions", "sigmoid_rescue_runs",
+           "norm_comparison_seeds"]
 
 
 _ACTIVATIONS = {"sigmoid": (nn.Sigmoid, "xavier_normal"), "tanh": (nn.Tanh, "xavier_normal"),
@@ -76,6 +77,22 @@ def sigmoid_rescue_runs(data, seeds=20, epochs=10) -> dict:
     return {name: np.array([train_on_digits(deep_mlp(rng=s, **kw), data, epochs=epochs, rng=s)["val_accuracy"][-1]
                             for s in range(seeds)])
             for name, kw in RESCUE_SETTINGS.items()}
+
+
+def norm_comparison_seeds(data, activation="tanh", seeds=20, epochs=10) -> dict:
+    """The 10-layer, width-24 network without normalization, with batch norm and with layer norm, per seed.
+
+    Trained like NORM-01's runs (:func:`train_on_digits`, SGD 0.02, momentum 0.9) from seeds
+    ``0 … seeds − 1``. Returns norm (None, "batch", "layer") -> ``(validation accuracy (seeds,), final
+    training loss (seeds,))``.
+    """
+    seeds = check_positive_int(seeds, "seeds")
+    result = {}
+    for norm in _NORMS:
+        runs = [train_on_digits(deep_mlp(activation=activation, norm=norm, rng=s), data, epochs=epochs, rng=s)
+                for s in range(seeds)]
+        result[norm] = (np.array([r["val_accuracy"][-1] for r in runs]), np.array([r["train_loss"][-1] for r in runs]))
+    return result
 
 
 def linear_gradient_norms(model, X, y):
