@@ -391,6 +391,12 @@ def test_tanh_network_normalizations_over_20_seeds(digits):
     assert np.all(plain_acc > 0.8)                                  # the plain tanh network does train
 
 
+def test_layer_norm_does_not_rescue_the_sigmoid_network_over_20_seeds(digits):
+    runs = E.norm_comparison_seeds(digits, "sigmoid", seeds=20, epochs=10)
+    assert np.all(runs[None][0] < 0.15) and np.all(runs["layer"][0] < 0.15)     # chance from every seed
+    assert np.all(runs["batch"][0] > 0.88)
+
+
 def test_deep_tanh_network_trains_in_every_variant(deep_runs):
     runs, _ = deep_runs
     for norm in (None, "batch", "layer"):
