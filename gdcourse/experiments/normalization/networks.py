@@ -14,7 +14,7 @@ from gdcourse.train import fit
 from gdcourse.validate import as_rng, check_array, check_positive_int
 
 __all__ = ["deep_mlp", "train_on_digits", "linear_gradient_norms", "batched_predictions", "sigmoid_rescue_runs",
-           "norm_comparison_seeds"]
+           "norm_comparison_seeds", "noisy_batch_norm_seeds"]
 
 
 _ACTIVATIONS = {"sigmoid": (nn.Sigmoid, "xavier_normal"), "tanh": (nn.Tanh, "xavier_normal"),
@@ -93,6 +93,17 @@ def norm_comparison_seeds(data, activation="tanh", seeds=20, epochs=10) -> dict:
                 for s in range(seeds)]
         result[norm] = (np.array([r["val_accuracy"][-1] for r in runs]), np.array([r["train_loss"][-1] for r in runs]))
     return result
+
+
+def noisy_batch_norm_seeds(data, seeds=20, epochs=10, noise=(0.3, 0.5)) -> np.ndarray:
+    """Validation accuracy of NORM-03's 10-layer sigmoid network with batch norm *and* injected noise, per seed.
+
+    :class:`InjectedNoise` ``noise = (scale_std, shift_std)`` after every batch norm; trained like NORM-01's
+    runs from seeds ``0 … seeds − 1``. Returns ``(seeds,)``.
+    """
+    seeds = check_positive_int(seeds, "seeds")
+    return np.array([train_on_digits(deep_mlp(norm="batch", noise=noise, rng=s), data, epochs=epochs,
+                                     rng=s)["val_accuracy"][-1] for s in range(seeds)])
 
 
 def linear_gradient_norms(model, X, y):
