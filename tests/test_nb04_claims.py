@@ -690,3 +690,20 @@ def test_divergence_settings_over_20_seeds():
     assert diverged.sum() >= 10 and np.all(final[~diverged] > 1e30)            # "most; the rest beyond 1e30"
     assert np.all(seeded["unit clip"][1] > 1e3)                                 # "enormous"
 
+
+def test_remedies_lift_the_first_layer_gradient_over_20_seeds():
+    # BP-09: "from about 1e-19 to order 1 (0.17 to 40 over 20 seeds); LeCun with ReLU about 1e-4"
+    def first(seed, **kw):
+        return E.depth_gradient_profile(depth=30, rng=seed, **kw).weight_norms[0]
+
+    seeds = range(20)
+    base = np.array([first(s, activation="sigmoid", init="xavier") for s in seeds])
+    assert np.all(base < 1e-17)
+    for kw in (dict(activation="sigmoid", init="xavier", norm="batch"),
+               dict(activation="sigmoid", init="xavier", residual=True),
+               dict(activation="tanh", init="xavier"), dict(activation="relu", init="he")):
+        lifted = np.array([first(s, **kw) for s in seeds])
+        assert np.all((lifted > 0.05) & (lifted < 100)), kw
+    lecun = np.array([first(s, activation="relu", init="lecun") for s in seeds])
+    assert np.all((lecun > 3e-6) & (lecun < 2e-3)) and 1e-5 < np.median(lecun) < 3e-4
+
