@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.optimize import LbfgsInvHessProduct, minimize
 
 from gdcourse import landscapes as LS
 from gdcourse import optim
@@ -740,14 +741,13 @@ def test_rate_map_rows_are_momentum_columns_are_lr():
 # ---------------------------------------------------------------- OPT-07c: sign methods
 
 def test_sign_rules_by_hand_and_their_state():
-    from gdcourse import optim as O
     w = Parameter(np.array([1.0, -2.0, 0.5]), name="w")
-    opt = O.SignSGD([w], lr=0.1)
+    opt = optim.SignSGD([w], lr=0.1)
     w.grad = np.array([3.0, -0.001, 0.0])
     opt.step()
     np.testing.assert_allclose(w.value, [0.9, -1.9, 0.5])
     lion = Parameter(np.zeros(2), name="w")
-    rule = O.Lion([lion], lr=0.1, betas=(0.9, 0.99))
+    rule = optim.Lion([lion], lr=0.1, betas=(0.9, 0.99))
     lion.grad = np.array([2.0, -1.0])
     rule.step()                                               # m = 0: sign(0.1 g) = sign(g)
     np.testing.assert_allclose(lion.value, [-0.1, 0.1])
@@ -757,7 +757,7 @@ def test_sign_rules_by_hand_and_their_state():
     np.testing.assert_allclose(lion.value, [-0.1, 0.1] - 0.1 * np.sign(c))
     floats = {name: E.state_floats_per_entry(lambda p, f=f: f(p, 0.01)) for name, f in E.SIGN_RULES.items()}
     assert floats == {"SGD": 0, "signSGD": 0, "Lion": 1}
-    assert E.state_floats_per_entry(lambda p: O.Adam(p)) == 2
+    assert E.state_floats_per_entry(lambda p: optim.Adam(p)) == 2
 
 
 def test_sign_agreement_rises_with_batch_size_and_falls_near_the_minimum():
@@ -799,18 +799,23 @@ def test_logistic_fisher_is_the_hessian_and_the_gradient_matches_differences():
     np.testing.assert_allclose(E.empirical_fisher_diagonal(w, X, y), np.diag(G.T @ G) / len(y))
 
 
+def _natural_and_best_gd_steps(seed):
+    """Steps to the minimum + 1e-4: natural gradient, and GD at each rate of the grid."""
+    X, y = E.logistic_problem(n=500, scales=(1.0, 10.0), rng=seed)
+    w_opt = minimize(lambda w: E.logistic_loss(w, X, y), np.zeros(2), jac=lambda w: E.logistic_gradient(w, X, y),
+                     method="BFGS", options={"gtol": 1e-10}).x
+    target = E.logistic_loss(w_opt, X, y) + 1e-4
+    natural = E.steps_to_loss(lambda w: w - np.linalg.solve(E.fisher(w, X), E.logistic_gradient(w, X, y)),
+                              np.zeros(2), X, y, target)
+    gd = {lr: E.steps_to_loss(lambda w, lr=lr: w - lr * E.logistic_gradient(w, X, y), np.zeros(2), X, y,
+                              target, max_steps=1000) for lr in (0.01, 0.02, 0.05, 0.1, 0.2)}
+    return natural, gd
+
+
 def test_natural_gradient_needs_a_few_steps_where_tuned_gd_needs_hundreds():
     # Notebook OPT-11c, 20 data sets: natural gradient 2-3 steps, GD with its best rate 190-261.
-    from scipy.optimize import minimize
     for seed in range(20):
-        X, y = E.logistic_problem(n=500, scales=(1.0, 10.0), rng=seed)
-        w_opt = minimize(lambda w: E.logistic_loss(w, X, y), np.zeros(2), jac=lambda w: E.logistic_gradient(w, X, y),
-                         method="BFGS", options={"gtol": 1e-10}).x
-        target = E.logistic_loss(w_opt, X, y) + 1e-4
-        natural = E.steps_to_loss(lambda w: w - np.linalg.solve(E.fisher(w, X), E.logistic_gradient(w, X, y)),
-                                  np.zeros(2), X, y, target)
-        gd = {lr: E.steps_to_loss(lambda w, lr=lr: w - lr * E.logistic_gradient(w, X, y), np.zeros(2), X, y,
-                                  target, max_steps=1000) for lr in (0.01, 0.02, 0.05, 0.1, 0.2)}
+        natural, gd = _natural_and_best_gd_steps(seed)
         assert natural <= 3
         assert 150 <= min(gd.values()) <= 300 and min(gd, key=gd.get) == 0.1      # best rate inside the grid
 
@@ -834,7 +839,6 @@ def test_adams_v_tracks_the_empirical_fisher_diagonal_only_per_example():
 # ---------------------------------------------------------------- OPT-11e: quasi-Newton
 
 def test_two_loop_recursion_equals_dense_bfgs_and_scipy():
-    from scipy.optimize import LbfgsInvHessProduct
     rng = np.random.default_rng(0)
     for d, m in ((8, 5), (20, 20), (5, 1)):
         A = rng.standard_normal((d, d))
