@@ -344,8 +344,8 @@ def test_no_scale_keeps_sigmoid_units_unsaturated_and_the_gradient_intact():
     """INIT-03, experiment 3, over 20 seeds: a large gain restores the gradient only by saturating the units."""
     sweep = E.sigmoid_scale_sweep(gains=(1.0, 4.0, 8.0, 11.0, 14.0), seeds=range(20), depth=30, width=256)
     assert sweep.grad_ratio.shape == sweep.saturated.shape == (5, 20)
-    median = dict(zip(sweep.gains, np.median(sweep.grad_ratio, axis=1)))
-    saturated = dict(zip(sweep.gains, sweep.saturated.mean(axis=1)))
+    median = dict(zip(sweep.gains, np.median(sweep.grad_ratio, axis=1), strict=True))
+    saturated = dict(zip(sweep.gains, sweep.saturated.mean(axis=1), strict=True))
     # unsaturated (g <= 4: at most 4 % saturated) -> the gradient vanishes on every seed
     assert saturated[1.0] < 0.01 and saturated[4.0] < 0.05
     assert np.all(sweep.grad_ratio[:2] < 1e-5)                     # measured < 2e-6

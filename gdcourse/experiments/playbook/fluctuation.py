@@ -14,7 +14,6 @@ from gdcourse import schedules as S
 from gdcourse.experiments.common import quiet, read_only
 from gdcourse.experiments.playbook.base import digits, mlp
 from gdcourse.experiments.playbook.learning_rate import smooth_losses
-from gdcourse.train import fit
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
 __all__ = ["gd_factor", "ema_weights", "polyak_average", "FluctuationRun", "fluctuation_study", "DropoutFluctuation",
