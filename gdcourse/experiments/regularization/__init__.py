@@ -93,6 +93,7 @@ from gdcourse.experiments.regularization.pruning import (
     random_masks,
 )
 from gdcourse.experiments.regularization.search import (
+    GOOD_SCORE,
     SEARCH_RANGES,
     SearchStudy,
     grid_points,
@@ -164,6 +165,7 @@ __all__ = [
     "one_step_checkpoints", "reconstruct_input", "roc_auc", "MembershipStudy", "membership_study",
     # REG-13
     "softmax_regression_scores", "grid_points", "random_points", "search_data", "SearchStudy", "search_study",
+    "GOOD_SCORE",
     "SEARCH_RANGES",
     # the L1/L2 explorer
     "PENALTY_STRENGTHS", "snap_strength", "PenaltyRun", "penalty_run", "sparsity_threshold",
