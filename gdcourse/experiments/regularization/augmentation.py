@@ -125,7 +125,7 @@ class AugmentationStudy:
         return float(np.std(getattr(self, which)[kind]))
 
 
-def augmentation_study(per_class=20, seeds=(0, 1, 2), epochs=60, max_shift=1, prob=0.5) -> AugmentationStudy:
+def augmentation_study(per_class=20, seeds=tuple(range(20)), epochs=60, max_shift=1, prob=0.5) -> AugmentationStudy:
     """Train the same network on ``10·per_class`` digits with and without shift augmentation.
 
     The training subset is fixed (seed 0); each seed changes initialization,

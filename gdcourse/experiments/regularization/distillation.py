@@ -87,7 +87,7 @@ class DistillationStudy:
         return float(np.mean(self.accuracy[(n, kind)]))
 
 
-def distillation_study(sizes=(200, 988), seeds=(0, 1, 2), hidden=16, temperature=4.0,
+def distillation_study(sizes=(200, 988), seeds=tuple(range(20)), hidden=16, temperature=4.0,
                        alpha=0.9) -> DistillationStudy:
     """The same small student, trained on hard labels or on the teacher's soft targets.
 
