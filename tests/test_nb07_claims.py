@@ -622,6 +622,24 @@ def test_t_squared_keeps_the_soft_gradient_scale():
     assert plain[4] / plain[3] == pytest.approx(0.25, rel=0.05)      # ~1/T² without the factor
 
 
+def test_batched_students_are_the_package_students():
+    """The 20-seed studies train students with a seed axis; each must be train_student's / train_digits' network."""
+    from gdcourse.experiments.regularization.students import train_students
+    ds = E.digits()
+    X, y = ds.X_train[:100], ds.y_train[:100]
+    teacher = np.random.default_rng(5).standard_normal((100, 10))
+    batched = train_students(X, y, teacher, hidden=8, epochs=3, lr=0.1, seeds=(4, 9))
+    for s, seed in enumerate((4, 9)):
+        single = E.train_student(X, y, teacher, hidden=8, epochs=3, lr=0.1, rng=seed)
+        for mine, theirs in zip(batched, single.parameters(), strict=True):
+            np.testing.assert_allclose(mine[s], theirs.value, rtol=1e-9, atol=1e-12)
+    augment = lambda X, rng: E.augment_digits(X, rng)                     # noqa: E731
+    batched = train_students(X, y, hidden=16, epochs=2, lr=0.05, batch_size=32, seeds=(3,), augment=augment)
+    single = E.train_digits(X, y, hidden=16, epochs=2, augment=augment, rng=3)
+    for mine, theirs in zip(batched, single.parameters(), strict=True):
+        np.testing.assert_allclose(mine[0], theirs.value, rtol=1e-9, atol=1e-12)
+
+
 def test_distillation_honest_result_over_20_seeds():
     """REG-11: 200 digits +2.9 +- 0.2 points (20/20 seeds); 988 digits +0.4 +- 0.1 (13 better, 3 worse)."""
     kd = E.distillation_study(sizes=(200, 988), seeds=range(20))

@@ -19,6 +19,7 @@ read-only arrays. ``from gdcourse.experiments import regularization as E`` gives
 * :mod:`.memorization` (REG-12): reading an input off two checkpoints; membership inference.
 * :mod:`.search` (REG-13): grid vs random hyperparameter search.
 * :mod:`.toolbox` (REG-02): the toolbox of :mod:`.overfit` on 20 seeds at once.
+* :mod:`.students` (REG-07, REG-11): small digit classifiers, one per seed, trained at once.
 * :mod:`.penalty_explorer`: the L1/L2 strength explorer on moons.
 
 Conventions: the L2 penalty is ``(λ/2)‖w‖²`` with gradient ``λw`` and the L1 penalty ``λ‖w‖₁`` (as
