@@ -18,6 +18,7 @@ read-only arrays. ``from gdcourse.experiments import regularization as E`` gives
 * :mod:`.distillation` (REG-11): a student on hard labels vs on a teacher's soft targets.
 * :mod:`.memorization` (REG-12): reading an input off two checkpoints; membership inference.
 * :mod:`.search` (REG-13): grid vs random hyperparameter search.
+* :mod:`.label_smoothing` (REG-02b): smoothed targets, the optimal logit gap, ECE over seeds.
 * :mod:`.toolbox` (REG-02): the toolbox of :mod:`.overfit` on 20 seeds at once.
 * :mod:`.students` (REG-07, REG-11): small digit classifiers, one per seed, trained at once.
 * :mod:`.penalty_explorer`: the L1/L2 strength explorer on moons.
@@ -46,6 +47,16 @@ from gdcourse.experiments.regularization.distillation import (
 )
 from gdcourse.experiments.regularization.dropout import dropout_backward, dropout_forward, dropout_moments
 from gdcourse.experiments.regularization.early_stopping import should_stop
+from gdcourse.experiments.regularization.label_smoothing import (
+    SmoothingStudy,
+    expected_calibration_error,
+    optimal_logit_gap,
+    smoothed_cross_entropy,
+    smoothed_targets,
+    smoothing_decomposition,
+    smoothing_study,
+    train_smoothed_mlps,
+)
 from gdcourse.experiments.regularization.loss_gap import LossGapRun, loss_gap_run
 from gdcourse.experiments.regularization.memorization import (
     MembershipStudy,
@@ -141,6 +152,9 @@ __all__ = [
     # REG-02, REG-06, REG-08 (the overfitting problem)
     "OVERFIT", "overfit_data", "OverfitRun", "overfit_run", "snap_dropout", "TOOLBOX", "toolbox_runs",
     "boundary_grid", "class1_probability", "DropoutView", "dropout_view",
+    # REG-02b
+    "smoothed_targets", "smoothed_cross_entropy", "smoothing_decomposition", "optimal_logit_gap",
+    "expected_calibration_error", "train_smoothed_mlps", "SmoothingStudy", "smoothing_study",
     # REG-03
     "soft_threshold", "one_dim_l1", "one_dim_l2", "sparse_regression", "lasso_ista", "ridge",
     "l1_subgradient", "regularization_paths", "RegPaths", "zero_fraction", "OutlierFits", "outlier_fits",
