@@ -20,6 +20,7 @@ Sub-modules, in the notebook's order:
 * :mod:`.symmetry` — symmetry (INIT-01) and biases (INIT-02).
 * :mod:`.factors` — forward and backward factors per layer, Jacobian singular values (INIT-03).
 * :mod:`.depth` — layer-by-layer profiles at initialization and the explorer (INIT-04).
+* :mod:`.lsuv` — LSUV, the data-dependent initialization, against Xavier and He (INIT-03c).
 * :mod:`.training` — the diagnostics before training, deep networks trained on digits.
 """
 
@@ -35,6 +36,14 @@ from gdcourse.experiments.initialization.depth import (
     explore_init,
     flat_gain,
     sigmoid_scale_sweep,
+)
+from gdcourse.experiments.initialization.lsuv import (
+    INIT_CHOICES,
+    LsuvRun,
+    lsuv,
+    lsuv_mlp,
+    preactivation_variances,
+    train_with_init,
 )
 from gdcourse.experiments.initialization.factors import SignalFactors, jacobian_singular_values, signal_factors
 from gdcourse.experiments.initialization.networks import (
@@ -73,6 +82,7 @@ __all__ = [
     "DepthProfile", "depth_profile", "default_hist_layers", "flat_gain", "ScaleSweep", "sigmoid_scale_sweep",
     "InitReport", "init_report", "DeepRun",
     "train_deep",
+    "INIT_CHOICES", "LsuvRun", "lsuv", "lsuv_mlp", "preactivation_variances", "train_with_init",
     "EXPLORER_WIDTH", "EXPLORER_BATCH", "EXPLORER_SEED", "explore_init",
     "digits",
 ]
