@@ -37,6 +37,7 @@ from gdcourse.experiments.initialization.depth import (
     flat_gain,
     sigmoid_scale_sweep,
 )
+from gdcourse.experiments.initialization.factors import SignalFactors, jacobian_singular_values, signal_factors
 from gdcourse.experiments.initialization.lsuv import (
     INIT_CHOICES,
     LsuvRun,
@@ -45,7 +46,6 @@ from gdcourse.experiments.initialization.lsuv import (
     preactivation_variances,
     train_with_init,
 )
-from gdcourse.experiments.initialization.factors import SignalFactors, jacobian_singular_values, signal_factors
 from gdcourse.experiments.initialization.networks import (
     ACTIVATIONS,
     activation_stds,
