@@ -584,6 +584,6 @@ def test_lsuv_keeps_the_variance_on_unseen_images_and_trains_faster_than_he_and_
 
 def test_lsuv_does_not_rescue_a_deep_sigmoid_network():
     # Notebook INIT-03c: 20 seeds, 10 epochs: both Xavier and LSUV stay at chance (0.101 +- 0.002).
-    for init in ("xavier", "lsuv"):
-        final = np.array([r.val_accuracy[-1] for r in _lsuv_runs(init, "sigmoid")])
+    for scheme in ("xavier", "lsuv"):
+        final = np.array([r.val_accuracy[-1] for r in _lsuv_runs(scheme, "sigmoid")])
         assert final.max() < 0.2
