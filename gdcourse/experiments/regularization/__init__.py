@@ -11,6 +11,7 @@ read-only arrays. ``from gdcourse.experiments import regularization as E`` gives
 * :mod:`.sparsity` (REG-03): L1 vs L2, the soft threshold, ISTA, paths, outliers.
 * :mod:`.penalties` (REG-04, REG-05): penalty steps; weight decay vs L2 for SGD, Adam and AdamW.
 * :mod:`.dropout` (REG-06): inverted dropout, forward and backward.
+* :mod:`.drop_path` (REG-06c): dropout vs DropConnect vs DropPath, mask noise and block removal.
 * :mod:`.augmentation` (REG-07): shifted digits, and what augmentation buys.
 * :mod:`.early_stopping` (REG-08): the patience rule.
 * :mod:`.loss_gap` (REG-09): validation loss below training loss.
@@ -44,6 +45,14 @@ from gdcourse.experiments.regularization.distillation import (
     soft_term_gradient_norms,
     teacher_model,
     train_student,
+)
+from gdcourse.experiments.regularization.drop_path import (
+    DROP_METHODS,
+    LesionStudy,
+    MaskNoise,
+    lesion_study,
+    mask_noise,
+    residual_drop_net,
 )
 from gdcourse.experiments.regularization.dropout import dropout_backward, dropout_forward, dropout_moments
 from gdcourse.experiments.regularization.early_stopping import should_stop
@@ -166,6 +175,8 @@ __all__ = [
     "decay_effect",
     # REG-06
     "dropout_forward", "dropout_backward", "dropout_moments",
+    # REG-06c
+    "DROP_METHODS", "MaskNoise", "mask_noise", "residual_drop_net", "LesionStudy", "lesion_study",
     # REG-07
     "shift_images", "flip_images", "augment_digits", "train_digits", "stratified_subset", "AugmentationStudy",
     "augmentation_study", "displaced_validation",
