@@ -13,6 +13,7 @@ read-only arrays. ``from gdcourse.experiments import regularization as E`` gives
 * :mod:`.dropout` (REG-06): inverted dropout, forward and backward.
 * :mod:`.drop_path` (REG-06c): dropout vs DropConnect vs DropPath, mask noise and block removal.
 * :mod:`.augmentation` (REG-07): shifted digits, and what augmentation buys.
+* :mod:`.mixup` (REG-07b): mixup on moons, boundary steepness and calibration over seeds.
 * :mod:`.early_stopping` (REG-08): the patience rule.
 * :mod:`.loss_gap` (REG-09): validation loss below training loss.
 * :mod:`.pruning` (REG-10): magnitude vs random pruning, fine-tuning with a fixed mask.
@@ -72,6 +73,13 @@ from gdcourse.experiments.regularization.memorization import (
     membership_study,
     one_step_checkpoints,
     reconstruct_input,
+)
+from gdcourse.experiments.regularization.mixup import (
+    MixupStudy,
+    margin_gradient_norm,
+    mix_batch,
+    mixup_study,
+    train_mixup_nets,
 )
 from gdcourse.experiments.regularization.overfit import (
     OVERFIT,
@@ -180,6 +188,8 @@ __all__ = [
     # REG-07
     "shift_images", "flip_images", "augment_digits", "train_digits", "stratified_subset", "AugmentationStudy",
     "augmentation_study", "displaced_validation",
+    # REG-07b
+    "mix_batch", "train_mixup_nets", "margin_gradient_norm", "MixupStudy", "mixup_study",
     # REG-08
     "should_stop",
     # REG-09
