@@ -76,8 +76,10 @@ from gdcourse.experiments.regularization.memorization import (
 )
 from gdcourse.experiments.regularization.mixup import (
     MixupStudy,
+    class_probabilities,
     margin_gradient_norm,
     mix_batch,
+    mixup_data,
     mixup_study,
     train_mixup_nets,
 )
@@ -189,7 +191,8 @@ __all__ = [
     "shift_images", "flip_images", "augment_digits", "train_digits", "stratified_subset", "AugmentationStudy",
     "augmentation_study", "displaced_validation",
     # REG-07b
-    "mix_batch", "train_mixup_nets", "margin_gradient_norm", "MixupStudy", "mixup_study",
+    "mixup_data", "mix_batch", "train_mixup_nets", "class_probabilities", "margin_gradient_norm",
+    "MixupStudy", "mixup_study",
     # REG-08
     "should_stop",
     # REG-09

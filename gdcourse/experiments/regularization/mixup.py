@@ -24,7 +24,13 @@ from gdcourse.data import make_moons
 from gdcourse.experiments.regularization.label_smoothing import expected_calibration_error
 from gdcourse.validate import check_positive, check_positive_int
 
-__all__ = ["mix_batch", "train_mixup_nets", "margin_gradient_norm", "MixupStudy", "mixup_study"]
+__all__ = ["mixup_data", "mix_batch", "train_mixup_nets", "class_probabilities", "margin_gradient_norm",
+           "MixupStudy", "mixup_study"]
+
+
+def mixup_data(seed: int, n_train: int = 60, noise: float = 0.3):
+    """``X (n_train, 2), y (n_train,)``: the moons of seed ``seed`` in :func:`mixup_study` (data seed 1000 + seed)."""
+    return make_moons(check_positive_int(n_train, "n_train"), noise=noise, rng=1000 + int(seed))
 
 
 def mix_batch(X, Y, alpha: float, rng):
@@ -83,6 +89,11 @@ def train_mixup_nets(data, alpha=None, hidden=64, epochs=300, lr=0.05, batch_siz
     return out
 
 
+def class_probabilities(params, X) -> np.ndarray:
+    """Softmax output ``(N, 2)`` of one network of :func:`train_mixup_nets` on ``X (N, 2)``."""
+    return F.softmax(_forward(params, X)[2], axis=1)
+
+
 def margin_gradient_norm(params, X) -> np.ndarray:
     """``‖∇_x (z_1 − z_0)‖`` at every row of ``X (N, 2)``: ``(N,)``, by the chain rule through both ReLUs."""
     W1, b1, W2, b2, W3, _ = params
@@ -110,12 +121,12 @@ def mixup_study(alpha: float = 1.0, seeds: tuple = tuple(range(20)), n_train: in
                 noise: float = 0.3) -> MixupStudy:
     """Plain training vs mixup(``alpha``) on ``n_train`` moons per seed (data seed ``1000 + s``), same
     initialization and batch order per seed; evaluated on 1,000 fresh moons (seed 999)."""
-    data = [make_moons(n_train, noise=noise, rng=1000 + int(s)) for s in seeds]
+    data = [mixup_data(s, n_train, noise) for s in seeds]
     X_val, y_val = make_moons(1000, noise=noise, rng=999)
     fields = {k: {} for k in ("accuracy", "nll", "ece", "steepness", "params")}
     for name, a in (("erm", None), ("mixup", alpha)):
         nets = train_mixup_nets(data, alpha=a, seeds=seeds)
-        probs = [F.softmax(_forward(p, X_val)[2], axis=1) for p in nets]
+        probs = [class_probabilities(p, X_val) for p in nets]
         fields["accuracy"][name] = np.array([np.mean(p.argmax(1) == y_val) for p in probs])
         fields["nll"][name] = np.array([-np.mean(np.log(p[np.arange(len(y_val)), y_val] + 1e-300)) for p in probs])
         fields["ece"][name] = np.array([expected_calibration_error(p, y_val) for p in probs])
