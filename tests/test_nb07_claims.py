@@ -942,3 +942,39 @@ def test_mixup_smooths_the_boundary_and_calibrates_on_moons():
     assert s.steepness["erm"].mean() > 4 * s.steepness["mixup"].mean()
     gain = s.accuracy["mixup"] - s.accuracy["erm"]
     assert 0.01 <= gain.mean() <= 0.05 and (gain > 0).sum() >= 12
+
+
+# ---------------------------------------------------------------- REG-01c: double descent
+
+def test_min_norm_fit_is_the_minimum_norm_least_squares_solution_and_ridge_is_ridge():
+    rng = np.random.default_rng(0)
+    for n, p in ((30, 10), (30, 30), (30, 90)):
+        Phi, y = rng.normal(size=(n, p)), rng.normal(size=n)
+        w = E.min_norm_fit(Phi, y)
+        np.testing.assert_allclose(w, np.linalg.lstsq(Phi, y, rcond=None)[0], atol=1e-8)
+        ridge = np.linalg.solve(Phi.T @ Phi + 0.3 * np.eye(p), Phi.T @ y)
+        np.testing.assert_allclose(E.min_norm_fit(Phi, y, 0.3), ridge, atol=1e-10)
+    X = rng.normal(size=(5, 3))
+    V = rng.normal(size=(3, 4))
+    np.testing.assert_allclose(E.random_features(X, V), np.maximum(X @ V, 0) / 2.0)
+
+
+def test_random_feature_regression_shows_double_descent_at_p_equals_n():
+    # Notebook REG-01c: n = 40, d = 10, noise 0.5, ReLU random features, 20 seeds. Measured medians of the test
+    # MSE: 0.93 at p = 12 (first minimum), 137 at p = n = 40, 0.66 at p = 400. Peak at p = 40 on 18 seeds, at 38
+    # on 2; p = 400 below the best p < n on 16 of 20; ridge 0.05: median 0.86 at p = 40, no peak.
+    r = E.double_descent(seeds=tuple(range(20)))
+    f = list(r.features)
+    at_n, last = f.index(40), len(f) - 1
+    assert r.test_mse.shape == (20, len(f))
+    np.testing.assert_array_less(r.train_mse[:, at_n:], 1e-12)                  # interpolation from p = n on
+    assert np.all(r.train_mse[:, :at_n] > 1e-3)
+    peaks = r.features[np.argmax(r.test_mse, axis=1)]
+    assert np.all(np.abs(peaks - 40) <= 4)                                     # within 10 % of n, every seed
+    assert np.median(r.test_mse[:, at_n]) > 10 * np.median(r.test_mse[:, :at_n].min(axis=1))
+    assert np.all(r.test_mse[:, last] < r.test_mse[:, at_n])
+    second_below_first = (r.test_mse[:, last] < r.test_mse[:, :at_n].min(axis=1)).sum()
+    assert 12 <= second_below_first <= 20                                       # measured 16
+    assert np.all(r.features[np.argmax(r.weight_norm, axis=1)] == 40)            # ||w|| peaks at p = n, all seeds
+    ridge_median = np.median(r.ridge_test_mse, axis=0)
+    assert ridge_median[at_n] < 1.2 * ridge_median[:at_n].min()                 # the peak is gone

@@ -7,6 +7,7 @@ read-only arrays. ``from gdcourse.experiments import regularization as E`` gives
 
 * :mod:`.shared`: the digits split, the MLP builder, one trained digits network.
 * :mod:`.capacity` (REG-01): polynomial degree against train and validation error.
+* :mod:`.double_descent` (REG-01c): min-norm random-feature regression past the interpolation threshold.
 * :mod:`.overfit` (REG-02, REG-06, REG-08): one overfitting problem and the regularization toolbox.
 * :mod:`.sparsity` (REG-03): L1 vs L2, the soft threshold, ISTA, paths, outliers.
 * :mod:`.penalties` (REG-04, REG-05): penalty steps; weight decay vs L2 for SGD, Adam and AdamW.
@@ -46,6 +47,13 @@ from gdcourse.experiments.regularization.distillation import (
     soft_term_gradient_norms,
     teacher_model,
     train_student,
+)
+from gdcourse.experiments.regularization.double_descent import (
+    DoubleDescent,
+    double_descent,
+    min_norm_fit,
+    random_feature_problem,
+    random_features,
 )
 from gdcourse.experiments.regularization.drop_path import (
     DROP_METHODS,
@@ -168,6 +176,8 @@ __all__ = [
     "digits", "mlp", "GaussianNoise", "read_only", "weight_matrices", "trained_digits_mlp",
     # REG-01
     "CapacitySweep", "capacity_sweep", "legendre_features",
+    # REG-01c
+    "random_feature_problem", "random_features", "min_norm_fit", "DoubleDescent", "double_descent",
     # REG-02, REG-06, REG-08 (the overfitting problem)
     "OVERFIT", "overfit_data", "OverfitRun", "overfit_run", "snap_dropout", "TOOLBOX", "toolbox_runs",
     "boundary_grid", "class1_probability", "DropoutView", "dropout_view",
