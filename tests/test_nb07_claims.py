@@ -979,3 +979,10 @@ def test_random_feature_regression_shows_double_descent_at_p_equals_n():
     assert np.all(np.abs(norm_peaks - 40) <= 4) and (norm_peaks == 40).sum() >= 16   # measured: 40 on 19, 38 on 1
     ridge_median = np.median(r.ridge_test_mse, axis=0)
     assert ridge_median[at_n] < 1.2 * ridge_median[:at_n].min()                 # the peak is gone
+
+
+def test_the_double_descent_peak_moves_with_the_number_of_training_points():
+    # Notebook REG-01c follow-up: with n = 80 the peak moves to p = 80 (20 seeds, a coarse grid around it).
+    r = E.double_descent(seeds=tuple(range(20)), n=80, features=(20, 40, 60, 76, 80, 84, 100, 160, 320))
+    peaks = r.features[np.argmax(r.test_mse, axis=1)]
+    assert np.all(np.abs(peaks - 80) <= 4) and (peaks == 80).sum() >= 16
