@@ -1,0 +1,156 @@
+"""Text normalization for judging typed answers: one canonical form for words, formulas and numbers.
+
+A candidate writes "β₂", "beta2", "\\beta_2" or "beta_2" for the same symbol,
+"1/(1−β₂)" or "1/(1-beta2)" for the same formula, "1e-3", "0.001" or "10^-3" for
+the same number, and "normalizes", "normalizing" or "normalization" for the
+same idea. :func:`words` maps free text to a list of stemmed word tokens,
+:func:`compact` to a space-free formula string and :func:`numbers` to the
+numeric values it quotes; the judge (:mod:`gdcourse.practice.judge`) compares
+rubric phrases and answers in these forms. Offline, deterministic, standard
+library only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["NEGATORS", "compact", "numbers", "stem", "to_ascii", "words"]
+
+GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon", "ζ": "zeta",
+    "η": "eta", "θ": "theta", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "π": "pi",
+    "ρ": "rho", "σ": "sigma", "τ": "tau", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
+    "Δ": "delta", "Σ": "sum", "∑": "sum", "Π": "prod", "Θ": "theta", "Λ": "lambda", "Ω": "omega",
+    "∇": "nabla", "∂": "partial", "√": "sqrt", "∞": "inf",
+}
+SYMBOLS = {
+    "−": "-", "–": "-", "—": " - ", "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/", "≈": "~", "∼": "~",
+    "≤": "<=", "≥": ">=", "≠": "!=", "←": "<-", "→": "->", "⇒": "->", "⊙": "*", "∘": "*", "‖": "|",
+    "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...",
+}
+LATEX_WORDS = {"cdot": "*", "times": "*", "odot": "*", "leftarrow": "<-", "gets": "<-", "rightarrow": "->",
+               "to": "->", "approx": "~", "sim": "~", "le": "<=", "leq": "<=", "ge": ">=", "geq": ">=",
+               "infty": "inf", "quad": " ", "qquad": " ", "lvert": "|", "rvert": "|", "ell": "l"}
+LATEX_DROP = ("left", "right", "big", "Big", "bigg", "Bigg", "mathrm", "mathbf", "mathcal", "text",
+              "operatorname", "boldsymbol", "mathbb", "displaystyle", "tfrac", "dfrac", "hat", "bar",
+              "tilde", "vec", "textbf", "textit", "emph", "mathit")
+_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_SPACING = re.compile(r"\\[,;:! ]")
+_SUBSCRIPT = re.compile(r"(?<=[A-Za-z])\s*_\{?(\d{1,2})\}?")
+_SUPERSCRIPT_BRACES = re.compile(r"\^\{([^{}]*)\}")
+_POWER_OF_TEN = re.compile(r"10\s*\^\s*(?:\(\s*([-+]?\d+)\s*\)|([-+]?\d+))")
+_TIMES_POWER = re.compile(r"(\d(?:\.\d+)?)\s*\*\s*1e([-+]?\d+)")
+_NUMBER = re.compile(r"(?<![A-Za-z_\d.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?(?![\d])")
+_TOKEN = re.compile(r"[a-z]+\d*|\d+(?:\.\d+)?")
+
+NEGATORS = frozenset({"not", "no", "never", "without", "cannot", "nor", "neither", "none", "nothing",
+                      "isnt", "doesnt", "dont", "arent", "wont", "cant", "didnt", "hardly", "instead"})
+STOPWORDS = frozenset("""a an the of to in on at for by with and or as is are was were be been being it its this that
+these those which who whom there their then than so such into onto from via per each any some all both
+can may might will would should could do does did has have had also just only very much more most
+we you your our one i""".split())
+_CONTRACTIONS = re.compile(r"\b(is|does|do|are|was|were|wo|ca|did|has|have|had|could|would|should)n[’']t\b")
+
+
+def to_ascii(text: str) -> str:
+    """Greek letters and math symbols to ASCII names, LaTeX to plain notation; case kept.
+
+    ``"\\frac{1}{1-\\beta_2}"``, ``"1/(1−β₂)"`` and ``"1/(1-beta_2)"`` all give
+    ``"(1)/(1-beta2)"`` or ``"1/(1-beta2)"`` (see :func:`compact` for the form
+    that ignores those brackets).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text: expected str, got {type(text).__name__}")
+    text = _CONTRACTIONS.sub(lambda m: m.group(1) + "nt", text.replace("can't", "cant").replace("won't", "wont"))
+    text = "".join(GREEK.get(ch, SYMBOLS.get(ch, ch)) for ch in text)
+    text = unicodedata.normalize("NFKC", text)  # sub- and superscript digits, ligatures, full-width forms
+    text = text.replace("$", " ")
+    for _ in range(3):  # nested fractions, innermost first
+        text = _FRAC.sub(r"(\1)/(\2)", text)
+    text = _SQRT.sub(r"sqrt(\1)", text)
+    text = _COMMAND.sub(_latex_command, _SPACING.sub(" ", text))
+    text = _SUPERSCRIPT_BRACES.sub(r"^(\1)", text)
+    text = _SUBSCRIPT.sub(r"\1", text)
+    return text.replace("{", "").replace("}", "")
+
+
+def _latex_command(match: re.Match) -> str:
+    name = match.group(1)
+    if name in LATEX_DROP:
+        return ""
+    return LATEX_WORDS.get(name, f" {name}" if len(name) > 1 else name)
+
+
+def stem(word: str) -> str:
+    """A light English suffix stripper ("normalizes", "normalizing", "normalization" -> "normal").
+
+    Deterministic and symmetric: rubric phrases and answers go through the same
+    function, so it only has to map variants of a word to one form, not to a
+    dictionary root.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    for suffix, keep in (("izations", 3), ("ization", 3), ("isation", 3), ("ations", 3), ("ation", 3),
+                         ("ically", 3), ("ities", 3), ("ity", 3), ("iveness", 3), ("ness", 3), ("ments", 3),
+                         ("ment", 3), ("izing", 3), ("ising", 3), ("izes", 3), ("ises", 3), ("ized", 3),
+                         ("ised", 3), ("ize", 3), ("ise", 4), ("ically", 3), ("ally", 3), ("ical", 3),
+                         ("ively", 3), ("ive", 3), ("ers", 3), ("er", 3), ("ings", 3), ("ing", 3), ("ied", 3),
+                         ("ies", 3), ("ed", 3), ("ly", 3), ("es", 3), ("s", 3), ("al", 4), ("e", 3), ("y", 3)):
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep:
+            word = word[: -len(suffix)]
+            if suffix in {"ies", "ied"}:
+                word += "i"
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "ls":  # "stopped" -> "stopp" -> "stop"
+        word = word[:-1]
+    return word.rstrip("i") if word.endswith("i") and len(word) > 4 else word
+
+
+def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
+    """Stemmed lower-case word tokens of ``text`` (Greek letters as names, LaTeX unwrapped).
+
+    Negation words (``not``, ``never``, ``doesn't``) become the token ``"not"`` so
+    the judge can see them; other stop words are dropped unless ``keep_stopwords``.
+    Each sentence end (and semicolon) is kept as the token ``"."``, so a negation
+    does not reach across sentences.
+    """
+    plain = to_ascii(text).lower().replace("_", " ")
+    tokens: list[str] = []
+    for sentence in re.split(r"[.;:!?]+(?:\s|$)|\n\s*\n|\n\s*[-*]\s", plain):
+        for token in _TOKEN.findall(sentence):
+            if token in NEGATORS:
+                tokens.append("not")
+            elif keep_stopwords or token not in STOPWORDS:
+                tokens.append(stem(token))
+        tokens.append(".")
+    return tokens
+
+
+def compact(text: str) -> str:
+    """A formula form: ASCII, lower case, no spaces, no ``*``, brackets around single tokens dropped.
+
+    ``"1/(1−β₂)"``, ``"1 / (1 - beta_2)"`` and ``"\\frac{1}{1-\\beta_2}"`` all give
+    ``"1/(1-beta2)"``.
+    """
+    plain = re.sub(r"[\s*_]+", "", to_ascii(text).lower())
+    for _ in range(2):
+        plain = re.sub(r"\(([a-z0-9.]+)\)", r"\1", plain)
+    return plain
+
+
+def numbers(text: str) -> list[float]:
+    """Every number quoted in ``text``: ``0.9``, ``1e-3``, ``10^-3``, ``3·10^{-4}``, ``5%`` (as 0.05)."""
+    plain = to_ascii(text).lower().replace(",", " ")
+    plain = _POWER_OF_TEN.sub(lambda m: f"1e{m.group(1) or m.group(2)}", plain)
+    plain = _TIMES_POWER.sub(lambda m: f"{m.group(1)}e{m.group(2)}", plain)
+    values = []
+    for token in _NUMBER.findall(plain):
+        scale = 0.01 if token.endswith("%") else 1.0
+        try:
+            values.append(float(token.rstrip("%")) * scale)
+        except ValueError:
+            continue
+    return values
