@@ -4,6 +4,10 @@ Cards due today come first (oldest due date first), then new cards in bank order
 each grade is stored and scheduled by SM-2 at once. Cards graded below 4 come back
 at the end of the session until they score 4 or more (SM-2's step 7); those
 same-day repeats are logged but do not move the schedule again.
+
+The candidate may type an answer before revealing (:meth:`FlashcardSession.answer`):
+the judge (:mod:`gdcourse.practice.judge`) marks the key points it covers and
+proposes a grade, which the candidate confirms or overrides in ``grade``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import datetime as _dt
 from collections import deque
 from dataclasses import dataclass
 
+from gdcourse.practice.judge import Judge, Verdict
 from gdcourse.practice.selection import normalize_levels, normalize_topics, select_entries
 from gdcourse.practice.sm2 import CardState, check_grade
 from gdcourse.practice.store import ProgressStore
@@ -44,10 +49,15 @@ class FlashcardSession:
         Filters (default: everything).
     limit : int
         Maximum number of distinct cards this session (default 20).
+    judge : Judge, optional
+        Scores typed answers (default: the bank's rubrics, :meth:`Judge.default`).
     """
 
-    def __init__(self, bank, store: ProgressStore, *, topics=None, levels=None, limit: int = 20):
+    def __init__(self, bank, store: ProgressStore, *, topics=None, levels=None, limit: int = 20, judge=None):
         self.bank, self.store = bank, store
+        self.judge = judge if judge is not None else Judge.default()
+        self.verdict: Verdict | None = None  # the current card's judged typed answer, if one was typed
+        self.answers: list[dict] = []  # one per grade: id, typed answer, proposed grade, grade given
         self.limit = check_positive_int(limit, "limit")
         self.today = store.today()
         entries = select_entries(bank, topics, levels)
@@ -87,6 +97,20 @@ class FlashcardSession:
         self.revealed = True
         return card.entry
 
+    def answer(self, text: str) -> Verdict:
+        """Keep the typed answer to the current card, reveal it and judge the answer.
+
+        The verdict marks the key points covered and proposes a grade
+        (``verdict.proposed_grade``); :meth:`grade` records the grade the candidate
+        confirms or chooses instead.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text: expected the typed answer as str, got {type(text).__name__}")
+        card = self._require_card()
+        self.verdict = self.judge.score(card.entry, text.strip())
+        self.reveal()
+        return self.verdict
+
     def grade(self, grade: int) -> CardState:
         """Grade the current card 0-5, store it, schedule it, move to the next card.
 
@@ -102,6 +126,11 @@ class FlashcardSession:
         state = self.store.record_review(card.entry.id, card.entry.topic, grade,
                                          scheduled=card.reason != "repeat", session_id=self.session_id)
         self.graded.append((card.entry.id, grade, state))
+        verdict = self.verdict
+        self.answers.append({"id": card.entry.id, "typed": verdict.text if verdict else "",
+                             "proposed": verdict.proposed_grade if verdict and verdict.judged else None,
+                             "grade": grade, "covered": list(verdict.covered) if verdict else []})
+        self.verdict = None
         self._queue.popleft()
         if grade < REPEAT_BELOW:
             self._queue.append(Card(card.entry, state, "repeat"))

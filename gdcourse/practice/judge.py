@@ -171,6 +171,7 @@ class Judge:
         if not isinstance(rubrics, dict):
             raise TypeError(f"rubrics: expected a dict of question id -> Rubric, got {type(rubrics).__name__}")
         self.rubrics = rubrics
+        self._fits: dict[tuple[str, str], bool] = {}
 
     @classmethod
     def default(cls) -> Judge:
@@ -181,13 +182,25 @@ class Judge:
         return _DEFAULT
 
     def rubric_for(self, entry) -> tuple[Rubric | None, str]:
-        """The entry's rubric and '' when usable; else None and the reason, for the candidate."""
+        """The entry's rubric and '' when usable; else None and the reason, for the candidate.
+
+        Usable means: one rubric point per key point, and the entry's own model
+        answer covers every point (so a rubric that no longer fits an edited
+        answer, or belongs to another bank's question of the same id, is not used).
+        """
         rubric = self.rubrics.get(entry.id)
         if rubric is None:
             return None, f"no rubric for {entry.id}: tick the key points you covered yourself"
         if len(rubric.points) != len(entry.key_points):
             return None, (f"the rubric of {entry.id} has {len(rubric.points)} point(s) but the question has "
                           f"{len(entry.key_points)}: tick the key points you covered yourself")
+        key = (entry.id, entry.answer)
+        if key not in self._fits:
+            model = _Answer(entry.answer)
+            self._fits[key] = all(judge_point(i, "", rule, model).covered for i, rule in enumerate(rubric.points))
+        if not self._fits[key]:
+            return None, (f"the rubric of {entry.id} does not fit its model answer: tick the key points you "
+                          f"covered yourself")
         return rubric, ""
 
     def score(self, entry, text: str) -> Verdict:
@@ -209,11 +222,27 @@ class Judge:
         return Verdict(entry.id, text, points)
 
     def cue(self, entry, index: int) -> str:
-        """A nudge towards key point ``index`` that does not state it (the rubric's ``cue``, or a generic one)."""
+        """A nudge towards key point ``index`` that does not state it.
+
+        The rubric's ``cue`` when it has one; else the point's own heading when it
+        is a short label ("Too small: ..." -> "Think about: too small."); else a
+        pointer to the part of the question not answered yet.
+        """
         rubric, _ = self.rubric_for(entry)
         if rubric is not None and rubric.points[index].cue:
             return rubric.points[index].cue
-        return "Think about what else the question asks for: one of its parts is not in your answer yet."
+        label, colon, _ = entry.key_points[index].partition(":")
+        if colon and len(label.split()) <= 3:
+            return f"Think about: {label.strip()}."
+        return "Reread the question: one of the things it asks for is not in your answer yet."
+
+    def key_words(self, entry, index: int) -> tuple[str, ...]:
+        """The words the judge looks for in key point ``index`` (first phrasing of each concept)."""
+        rubric, _ = self.rubric_for(entry)
+        if rubric is None:
+            return ()
+        labels = (concept.labels[0] for concept in rubric.points[index].need)
+        return tuple(label for label in labels if not label.startswith(("#", "re:")))
 
 
 _DEFAULT: Judge | None = None
