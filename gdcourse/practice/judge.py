@@ -131,7 +131,8 @@ def _negated(tokens: list[str], start: int) -> bool:
     return "not" in before
 
 
-def _matches(alternative, answer: _Answer) -> bool:
+def _matches(alternative, answer: _Answer, max_gap: int = 2) -> bool:
+    """Whether the answer says ``alternative``; phrases may have ``max_gap`` extra words between their words."""
     kind, value = alternative
     if kind == "number":
         target, tolerance = value
@@ -140,15 +141,16 @@ def _matches(alternative, answer: _Answer) -> bool:
         return value in answer.compact
     if kind == "regex":
         return re.search(value, " ".join(answer.tokens)) is not None
+    positions = _phrase_positions(answer.tokens, value, max_gap)
     if value and value[0] == "not":  # the phrase itself is a negation ("not convex"): no negation check
-        return any(True for _ in _phrase_positions(answer.tokens, value))
-    return any(not _negated(answer.tokens, start) for start in _phrase_positions(answer.tokens, value))
+        return any(True for _ in positions)
+    return any(not _negated(answer.tokens, start) for start in positions)
 
 
-def _concept_found(concept: Concept, answer: _Answer) -> str:
+def _concept_found(concept: Concept, answer: _Answer, max_gap: int = 2) -> str:
     """The first phrasing of ``concept`` the answer uses, or ''."""
     for label, alternative in zip(concept.labels, concept.alternatives, strict=True):
-        if _matches(alternative, answer):
+        if _matches(alternative, answer, max_gap):
             return label
     return ""
 
@@ -159,7 +161,8 @@ def judge_point(index: int, key_point: str, rubric: PointRubric, answer: _Answer
     for concept in rubric.need:
         label = _concept_found(concept, answer)
         (found if label else lacking).append(label or concept.labels[0])
-    wrong = next((c.labels[0] for c in rubric.forbid if _concept_found(c, answer)), "")
+    # a forbidden statement must be said as written (no extra words inside it), or it would catch right answers
+    wrong = next((c.labels[0] for c in rubric.forbid if _concept_found(c, answer, max_gap=0)), "")
     covered = len(found) >= rubric.need_count and not wrong
     return PointVerdict(index, key_point, covered, tuple(found), tuple(lacking), wrong)
 
@@ -214,7 +217,7 @@ class Judge:
         answer = _Answer(text)
         points = tuple(judge_point(i, point, rule, answer)
                        for i, (point, rule) in enumerate(zip(entry.key_points, rubric.points, strict=True)))
-        wrong = next((c.labels[0] for c in rubric.wrong if _concept_found(c, answer)), "")
+        wrong = next((c.labels[0] for c in rubric.wrong if _concept_found(c, answer, max_gap=0)), "")
         if wrong:  # a question-level misconception fails the answer; it is shown on the first point
             first = points[0]
             points = (PointVerdict(first.index, first.key_point, False, first.found, first.lacking, wrong),

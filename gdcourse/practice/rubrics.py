@@ -117,7 +117,7 @@ def _point(table, where: str, synonyms) -> PointRubric:
         raise RubricError(f"{where}: 'min' must be an integer from 1 to {len(need)}, got {count!r}")
     try:
         concepts = tuple(parse_concept(c, synonyms) for c in need)
-        forbid = tuple(parse_concept(c, synonyms) for c in table.get("not", []))
+        forbid = tuple(parse_concept(c) for c in table.get("not", []))  # said as written: no synonyms
     except ValueError as error:
         raise RubricError(f"{where}: {error}") from None
     return PointRubric(concepts, count, forbid, str(table.get("cue", "")))
@@ -161,7 +161,7 @@ def load_rubrics(directory=None) -> dict[str, Rubric]:
                 raise RubricError(f"{where}: expected a table with 'points = [...]'")
             points = tuple(_point(p, f"{where}: point {i}", synonyms) for i, p in enumerate(table["points"], 1))
             try:
-                wrong = tuple(parse_concept(c, synonyms) for c in table.get("wrong", []))
+                wrong = tuple(parse_concept(c) for c in table.get("wrong", []))
             except ValueError as error:
                 raise RubricError(f"{where}: wrong: {error}") from None
             rubrics[question_id] = Rubric(question_id, points, wrong)

@@ -38,6 +38,7 @@ LATEX_DROP = ("left", "right", "big", "Big", "bigg", "Bigg", "mathrm", "mathbf",
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
+_DROPPED = re.compile(r"\\(?:" + "|".join(LATEX_DROP) + r")(?![A-Za-z])\s*")
 _SPACING = re.compile(r"\\[,;:! ]")
 _SUBSCRIPT = re.compile(r"(?<=[A-Za-z])\s*_\{?(\d{1,2})\}?")
 _SUPERSCRIPT_BRACES = re.compile(r"\^\{([^{}]*)\}")
@@ -46,12 +47,12 @@ _TIMES_POWER = re.compile(r"(\d(?:\.\d+)?)\s*\*\s*1e([-+]?\d+)")
 _NUMBER = re.compile(r"(?<![A-Za-z_\d.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?%?(?![\d])")
 _TOKEN = re.compile(r"[a-z]+\d*|\d+(?:\.\d+)?")
 
-NEGATORS = frozenset({"not", "no", "never", "without", "cannot", "nor", "neither", "none", "nothing",
-                      "isnt", "doesnt", "dont", "arent", "wont", "cant", "didnt", "hardly", "instead"})
+NEGATORS = frozenset({"not", "no", "never", "without", "cannot", "nor", "neither",
+                      "isnt", "doesnt", "dont", "arent", "wont", "cant", "didnt"})  # not "nothing": "nothing but"
 STOPWORDS = frozenset("""a an the of to in on at for by with and or as is are was were be been being it its this that
-these those which who whom there their then than so such into onto from via per each any some all both
-can may might will would should could do does did has have had also just only very much more most
-we you your our one i""".split())
+these those which who whom there their so such into onto from via any some
+can may might will would should could do does did has have had also very
+we you your our i""".split())
 _CONTRACTIONS = re.compile(r"\b(is|does|do|are|was|were|wo|ca|did|has|have|had|could|would|should)n[’']t\b")
 
 
@@ -68,9 +69,9 @@ def to_ascii(text: str) -> str:
     text = "".join(GREEK.get(ch, SYMBOLS.get(ch, ch)) for ch in text)
     text = unicodedata.normalize("NFKC", text)  # sub- and superscript digits, ligatures, full-width forms
     text = text.replace("$", " ")
-    for _ in range(3):  # nested fractions, innermost first
-        text = _FRAC.sub(r"(\1)/(\2)", text)
-    text = _SQRT.sub(r"sqrt(\1)", text)
+    text = _DROPPED.sub("", text)
+    for _ in range(3):  # nested roots and fractions, innermost first
+        text = _FRAC.sub(r"(\1)/(\2)", _SQRT.sub(r"sqrt(\1)", text))
     text = _COMMAND.sub(_latex_command, _SPACING.sub(" ", text))
     text = _SUPERSCRIPT_BRACES.sub(r"^(\1)", text)
     text = _SUBSCRIPT.sub(r"\1", text)
@@ -114,12 +115,12 @@ def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
 
     Negation words (``not``, ``never``, ``doesn't``) become the token ``"not"`` so
     the judge can see them; other stop words are dropped unless ``keep_stopwords``.
-    Each sentence end (and semicolon) is kept as the token ``"."``, so a negation
+    Each sentence end (and semicolon, not colon: "does not tell you: how far") is kept as the token ``"."``, so a negation
     does not reach across sentences.
     """
     plain = to_ascii(text).lower().replace("_", " ")
     tokens: list[str] = []
-    for sentence in re.split(r"[.;:!?]+(?:\s|$)|\n\s*\n|\n\s*[-*]\s", plain):
+    for sentence in re.split(r"[.;!?]+(?:\s|$)|\n\s*\n|\n\s*[-*]\s", plain):
         for token in _TOKEN.findall(sentence):
             if token in NEGATORS:
                 tokens.append("not")
