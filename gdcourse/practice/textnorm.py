@@ -22,7 +22,7 @@ GREEK = {
     "η": "eta", "θ": "theta", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "π": "pi",
     "ρ": "rho", "σ": "sigma", "τ": "tau", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
     "Δ": "delta", "Σ": "sum", "∑": "sum", "Π": "prod", "Θ": "theta", "Λ": "lambda", "Ω": "omega",
-    "∇": "nabla", "∂": "partial", "√": "sqrt", "∞": "inf",
+    "∇": " nabla ", "∂": " partial ", "√": " sqrt", "∞": " inf ",
 }
 SYMBOLS = {
     "−": "-", "–": "-", "—": " - ", "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/", "≈": "~", "∼": "~",
@@ -40,7 +40,7 @@ _SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _DROPPED = re.compile(r"\\(?:" + "|".join(LATEX_DROP) + r")(?![A-Za-z])\s*")
 _SPACING = re.compile(r"\\[,;:! ]")
-_SUBSCRIPT = re.compile(r"(?<=[A-Za-z])\s*_\{?(\d{1,2})\}?")
+_SUBSCRIPT = re.compile(r"(?<=[A-Za-z])\s*_(?:\{(\d{1,2})\}|(\d{1,2}))")
 _SUPERSCRIPT_BRACES = re.compile(r"\^\{([^{}]*)\}")
 _POWER_OF_TEN = re.compile(r"10\s*\^\s*(?:\(\s*([-+]?\d+)\s*\)|([-+]?\d+))")
 _TIMES_POWER = re.compile(r"(\d(?:\.\d+)?)\s*\*\s*1e([-+]?\d+)")
@@ -69,12 +69,12 @@ def to_ascii(text: str) -> str:
     text = "".join(GREEK.get(ch, SYMBOLS.get(ch, ch)) for ch in text)
     text = unicodedata.normalize("NFKC", text)  # sub- and superscript digits, ligatures, full-width forms
     text = text.replace("$", " ")
-    text = _DROPPED.sub("", text)
+    text = _SUBSCRIPT.sub(lambda m: m.group(1) or m.group(2), _DROPPED.sub("", text))
     for _ in range(3):  # nested roots and fractions, innermost first
         text = _FRAC.sub(r"(\1)/(\2)", _SQRT.sub(r"sqrt(\1)", text))
     text = _COMMAND.sub(_latex_command, _SPACING.sub(" ", text))
     text = _SUPERSCRIPT_BRACES.sub(r"^(\1)", text)
-    text = _SUBSCRIPT.sub(r"\1", text)
+    text = _SUBSCRIPT.sub(lambda m: m.group(1) or m.group(2), text)
     return text.replace("{", "").replace("}", "")
 
 
