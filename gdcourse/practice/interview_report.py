@@ -96,8 +96,8 @@ def _answer_section(number: int, q: dict) -> list[str]:
     lines += [f"> {line}" if line else ">" for line in typed.splitlines()] if typed else \
         ["(answered without typing; key points ticked by the candidate)"]
     lines.append("")
-    for hint in q.get("hints", ()):
-        lines.append(f"- hint {hint['rung']} on point {hint['point'] + 1}: {hint['text']}")
+    for number, hint in enumerate(q.get("hints", ()), start=1):
+        lines.append(f"- hint {number} on point {hint['point'] + 1} (rung {hint['rung']}): {hint['text']}")
     for label, key in (("covered", "covered_points"), ("with hint", "hinted_points"), ("missed", "missed")):
         points = q.get(key) or []
         if points:

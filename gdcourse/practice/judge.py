@@ -244,8 +244,9 @@ class Judge:
         rubric, _ = self.rubric_for(entry)
         if rubric is None:
             return ()
-        labels = (concept.labels[0] for concept in rubric.points[index].need)
-        return tuple(label for label in labels if not label.startswith(("#", "re:")))
+        # phrases only: a formula or number would often be the key point itself
+        return tuple(concept.labels[0] for concept in rubric.points[index].need
+                     if concept.alternatives[0][0] == "phrase")
 
 
 _DEFAULT: Judge | None = None

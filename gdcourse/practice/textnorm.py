@@ -86,6 +86,16 @@ def _latex_command(match: re.Match) -> str:
 
 
 def stem(word: str) -> str:
+    """Strip suffixes until nothing changes, so "speeds" and "speed" end alike (see :func:`_strip_once`)."""
+    for _ in range(3):
+        shorter = _strip_once(word)
+        if shorter == word:
+            break
+        word = shorter
+    return word
+
+
+def _strip_once(word: str) -> str:
     """A light English suffix stripper ("normalizes", "normalizing", "normalization" -> "normal").
 
     Deterministic and symmetric: rubric phrases and answers go through the same
@@ -115,8 +125,8 @@ def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
 
     Negation words (``not``, ``never``, ``doesn't``) become the token ``"not"`` so
     the judge can see them; other stop words are dropped unless ``keep_stopwords``.
-    Each sentence end (and semicolon, not colon: "does not tell you: how far") is kept as the token ``"."``, so a negation
-    does not reach across sentences.
+    Each sentence end (and semicolon, not colon: "does not tell you: how far") is
+    kept as the token ``"."``, so a negation does not reach across sentences.
     """
     plain = to_ascii(text).lower().replace("_", " ")
     tokens: list[str] = []
