@@ -85,39 +85,36 @@ def _latex_command(match: re.Match) -> str:
     return LATEX_WORDS.get(name, f" {name}" if len(name) > 1 else name)
 
 
+# (suffix, replacement, shortest stem kept), longest suffixes first; one rule per word. Families end alike:
+# normalize/normalizes/normalization -> "normaliz", oscillate/oscillation -> "oscillat", speed/speeds -> "speed".
+_SUFFIXES = tuple(sorted([
+    ("izations", "iz", 3), ("isations", "iz", 3), ("ization", "iz", 3), ("isation", "iz", 3),
+    ("izing", "iz", 3), ("ising", "iz", 4), ("izers", "iz", 3), ("izer", "iz", 3), ("izes", "iz", 3),
+    ("ises", "iz", 4), ("ized", "iz", 3), ("ised", "iz", 4), ("ize", "iz", 3), ("ise", "iz", 4),
+    ("ations", "at", 3), ("ation", "at", 3), ("ating", "at", 3), ("ated", "at", 3), ("ates", "at", 3),
+    ("ators", "at", 3), ("ator", "at", 3), ("ate", "at", 3), ("ilities", "l", 3), ("ility", "l", 3),
+    ("ities", "", 3), ("ity", "", 3), ("ences", "", 4), ("ence", "", 4), ("iveness", "", 3), ("ness", "", 3),
+    ("ments", "", 3), ("ment", "", 3), ("ically", "", 3), ("ally", "", 3), ("ical", "", 3), ("ively", "", 3),
+    ("ive", "", 3), ("ers", "", 3), ("er", "", 3), ("ings", "", 3), ("ing", "", 3), ("ied", "i", 3),
+    ("ies", "i", 3), ("ed", "", 4), ("ly", "", 3), ("es", "", 3), ("s", "", 3), ("al", "", 4), ("e", "", 3),
+    ("y", "", 3)], key=lambda rule: -len(rule[0])))
+
+
 def stem(word: str) -> str:
-    """Strip suffixes until nothing changes, so "speeds" and "speed" end alike (see :func:`_strip_once`)."""
-    for _ in range(3):
-        shorter = _strip_once(word)
-        if shorter == word:
-            break
-        word = shorter
-    return word
+    """A light English suffix rewriter: one rule per word, the same for rubric phrases and answers.
 
-
-def _strip_once(word: str) -> str:
-    """A light English suffix stripper ("normalizes", "normalizing", "normalization" -> "normal").
-
-    Deterministic and symmetric: rubric phrases and answers go through the same
-    function, so it only has to map variants of a word to one form, not to a
-    dictionary root.
+    It only has to map the variants of a word to one form ("normalizes",
+    "normalizing", "normalization" -> "normaliz"), not to a dictionary root.
     """
     if len(word) <= 3 or not word.isalpha():
         return word
-    for suffix, keep in (("izations", 3), ("ization", 3), ("isation", 3), ("ations", 3), ("ation", 3),
-                         ("ically", 3), ("ities", 3), ("ity", 3), ("iveness", 3), ("ness", 3), ("ments", 3),
-                         ("ment", 3), ("izing", 3), ("ising", 3), ("izes", 3), ("ises", 3), ("ized", 3),
-                         ("ised", 3), ("ize", 3), ("ise", 4), ("ically", 3), ("ally", 3), ("ical", 3),
-                         ("ively", 3), ("ive", 3), ("ers", 3), ("er", 3), ("ings", 3), ("ing", 3), ("ied", 3),
-                         ("ies", 3), ("ed", 3), ("ly", 3), ("es", 3), ("s", 3), ("al", 4), ("e", 3), ("y", 3)):
+    for suffix, replacement, keep in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= keep:
-            word = word[: -len(suffix)]
-            if suffix in {"ies", "ied"}:
-                word += "i"
+            word = word[: -len(suffix)] + replacement
             break
     if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "ls":  # "stopped" -> "stopp" -> "stop"
         word = word[:-1]
-    return word.rstrip("i") if word.endswith("i") and len(word) > 4 else word
+    return word
 
 
 def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
