@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 from gdcourse.practice.rubrics import Concept, PointRubric, Rubric, load_rubrics
-from gdcourse.practice.textnorm import compact, numbers, words
+from gdcourse.practice.textnorm import compact, numbers, to_ascii, words
 
 __all__ = ["NEGATION_WINDOW", "PASS_FRACTION", "Judge", "PointVerdict", "Verdict", "propose_grade"]
 
@@ -104,6 +104,7 @@ class _Answer:
 
     def __init__(self, text: str):
         self.tokens = words(text)
+        self.plain = to_ascii(text).lower()
         self.compact = compact(text)
         self.numbers = numbers(text)
 
@@ -140,7 +141,7 @@ def _matches(alternative, answer: _Answer, max_gap: int = 2) -> bool:
     if kind == "formula":
         return value in answer.compact
     if kind == "regex":
-        return re.search(value, " ".join(answer.tokens)) is not None
+        return re.search(value, answer.plain) is not None
     positions = _phrase_positions(answer.tokens, value, max_gap)
     if value and value[0] == "not":  # the phrase itself is a negation ("not convex"): no negation check
         return any(True for _ in positions)

@@ -14,7 +14,8 @@ A concept is one string of alternatives separated by ``|``: a phrase (compared
 word by word after :func:`~gdcourse.practice.textnorm.words`), ``= formula``
 (compared after :func:`~gdcourse.practice.textnorm.compact`), ``#number`` or
 ``#number +- tolerance`` (any number quoted in the answer within the tolerance;
-default 1 % of the number), or ``re: regex`` (over the stemmed words). Every
+default 1 % of the number), or ``re: regex`` (over the answer in lower case, Greek letters
+and LaTeX as names). Every
 phrase is widened with the synonym groups of ``synonyms.toml``.
 """
 
