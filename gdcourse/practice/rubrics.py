@@ -75,6 +75,8 @@ def _alternative(text: str, synonyms) -> list[tuple[str, str, object]]:
     if text.startswith("#"):
         return [(text, "number", _tolerance(text[1:]))]
     if text.startswith("="):
+        if not compact(text[1:]):
+            raise ValueError(f"the formula {text!r} is empty (a '|' inside a formula splits it)")
         return [(text[1:].strip(), "formula", compact(text[1:]))]
     if text.startswith("re:"):
         return [(text, "regex", text[3:].strip())]
