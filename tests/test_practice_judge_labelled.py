@@ -7,7 +7,10 @@ added (all points, pass), 160 answers in all. Questions alternate per topic betw
 a tuning part (the rubrics were adjusted while looking at its results) and a
 held-out part (never looked at answer by answer). Targets: key-point precision at
 least 0.9, recall at least 0.8, no wrong answer proposed as a pass, on the whole set
-and on the held-out part alone.
+and on the held-out part alone. The rubrics' "must not say" lists of held-out questions
+were written by the author of these answers, so the held-out figures are optimistic for
+wrong answers; ``judge_fresh.toml`` (40 answers written after every rubric was frozen,
+never used to change one) measures that honestly, and the README quotes its figures.
 """
 
 import tomllib
@@ -21,6 +24,7 @@ from gdcourse.practice.judge import Judge
 from gdcourse.practice.rubrics import load_rubrics
 
 LABELLED = Path(__file__).parent / "data" / "judge_labelled.toml"
+FRESH = Path(__file__).parent / "data" / "judge_fresh.toml"
 
 
 def labelled_answers(bank):
@@ -84,3 +88,17 @@ def test_key_point_detection_and_grades_meet_the_targets(figures, part):
     assert result["recall"] >= 0.8, result
     assert result["wrong_passed"] == 0, result
     assert result["agreement"] >= 0.9, result
+
+
+def test_answers_written_after_the_rubrics_were_frozen():
+    """The fresh set, as first measured: paraphrases all recognized; some wrong answers that swap facts
+    between the right words ("too high: slow, too low: spikes") are proposed as a pass. These bounds
+    are the README's figures; they are a floor to keep, not a target met."""
+    bank, judge = load(), Judge(load_rubrics())
+    answers = tomllib.loads(FRESH.read_text(encoding="utf-8"))["answer"]
+    assert len(answers) == 40 and {a["kind"] for a in answers} == {"paraphrase", "wrong"}
+    result = measure(answers, bank, judge)
+    right = measure([a for a in answers if a["kind"] == "paraphrase"], bank, judge)
+    print(f"fresh: {result}; paraphrases: {right}")
+    assert right["precision"] == 1.0 and right["recall"] == 1.0 and right["agreement"] == 1.0
+    assert result["precision"] >= 0.7 and result["wrong_passed"] <= 3
