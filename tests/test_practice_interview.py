@@ -199,3 +199,37 @@ def test_terminal_flashcards_with_a_typed_answer_and_the_proposed_grade(bank, st
     assert [(r["card_id"], r["grade"]) for r in store.reviews()] == [("OPT-01", 3)]
     assert session.answers == [{"id": "OPT-01", "typed": "\n".join(FULL.split("\n")[:2]), "proposed": 3,
                                 "grade": 3, "covered": [0, 1]}]
+
+
+def test_mock_widget_judges_the_typed_answer(bank, store, tmp_path, judge):
+    from gdcourse.practice.widgets import MockInterviewWidget
+
+    mock = MockInterviewWidget(bank, store, n=1, topics=["OPT"], levels=["easy"], rng=0, clock=Stopwatch(),
+                               tick=3600, report_dir=tmp_path, judge=judge)
+    mock.typed.value = "A velocity accumulates gradients.\nIt damps oscillation."
+    mock.hint_button.click()                           # skips the two points already typed
+    assert "Hint 1" in mock.hint_label.value and "key point 3 of 3" in mock.hint_label.value
+    mock.reveal_button.click()
+    assert "Your answer" in mock.answer.value and "Model answer" in mock.answer.value
+    assert "proposed grade <b>3/5</b>" in mock.answer.value and mock.typed.disabled
+    assert [box.value for box in mock.checkboxes] == [True, True, False]   # ticked by the judge
+    assert mock.checkboxes[2].description.endswith("(hint)")
+    mock.checkboxes[2].value = True                    # the candidate overrides
+    mock.submit_button.click()
+    q = mock.interview.asked[0]
+    assert q.overridden and q.covered == (0, 1, 2) and q.with_hint == (2,)
+    assert "3/3 key points, 1 with hint (83%)" in mock.status.value
+    mock.close()                                       # stops the follow-up's clock
+    assert mock.timer is None or not mock.timer.running
+
+
+def test_flashcard_widget_proposes_a_grade_for_a_typed_answer(bank, store, judge):
+    from gdcourse.practice.widgets import FlashcardWidget
+
+    card = FlashcardWidget(bank, store, topics=["OPT"], levels=["easy"], limit=1, judge=judge)
+    card.typed.value = FULL
+    card.reveal_button.click()
+    assert "Your answer" in card.answer.value and "proposed grade <b>5/5</b>" in card.answer.value
+    assert [b.button_style for b in card.grade_buttons] == ["", "", "", "", "", "info"]
+    card.grade_buttons[5].click()
+    assert card.session.answers[0]["typed"] == FULL and card.session.answers[0]["proposed"] == 5

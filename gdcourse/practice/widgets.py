@@ -172,15 +172,18 @@ class LiveTimer:
 
 # ---------------------------------------------------------------------- flashcards
 class FlashcardWidget(_Displayable):
-    """Flashcards in a notebook: Show answer, then grade 0-5; each grade is saved at once.
+    """Flashcards in a notebook: type an answer (optional), Show answer, then grade 0-5; saved at once.
+
+    A typed answer is judged: it is shown beside the model answer with the key
+    points marked, and the proposed grade's button is highlighted.
 
     ``bank`` defaults to the course bank, ``store`` to the user's progress store
     (``GDCOURSE_HOME`` or the per-user data directory).
     """
 
-    def __init__(self, bank=None, store=None, *, topics=None, levels=None, limit: int = 20):
+    def __init__(self, bank=None, store=None, *, topics=None, levels=None, limit: int = 20, judge=None):
         bank, store = _default_bank_and_store(bank, store)
-        self.session = FlashcardSession(bank, store, topics=topics, levels=levels, limit=limit)
+        self.session = FlashcardSession(bank, store, topics=topics, levels=levels, limit=limit, judge=judge)
         self.header = w.HTML()
         self.prompt = w.HTMLMath()
         self.typed = _answer_area()
