@@ -55,7 +55,7 @@ class FlashcardSession:
 
     def __init__(self, bank, store: ProgressStore, *, topics=None, levels=None, limit: int = 20, judge=None):
         self.bank, self.store = bank, store
-        self.judge = judge if judge is not None else Judge.default()
+        self._judge = judge  # the bank's rubrics are loaded on first use (Judge.default)
         self.verdict: Verdict | None = None  # the current card's judged typed answer, if one was typed
         self.answers: list[dict] = []  # one per grade: id, typed answer, proposed grade, grade given
         self.limit = check_positive_int(limit, "limit")
@@ -78,6 +78,13 @@ class FlashcardSession:
         self.session_id: int | None = None
         self.settings = {"topics": list(normalize_topics(topics)), "levels": list(normalize_levels(levels)),
                          "limit": self.limit}
+
+    @property
+    def judge(self) -> Judge:
+        """The judge of typed answers (given, or the bank's rubrics loaded on first use)."""
+        if self._judge is None:
+            self._judge = Judge.default()
+        return self._judge
 
     @property
     def current(self) -> Card | None:

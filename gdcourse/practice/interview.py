@@ -121,7 +121,7 @@ class MockInterview:
         self.bank, self.store = bank, store
         self.clock = clock or time.monotonic
         self.threshold = threshold
-        self.judge = judge if judge is not None else Judge.default()
+        self._judge = judge  # the bank's rubrics are loaded on first use (Judge.default)
         self.probes = bool(probes)
         self.seed = int(rng) if is_seed(rng) else None
         pool = select_entries(bank, topics, levels, follow_ups=False)
@@ -149,6 +149,13 @@ class MockInterview:
         return InterviewQuestion(entry, follow_up_of, SUGGESTED_SECONDS.get(entry.level, 120), kind=kind)
 
     # -- state
+    @property
+    def judge(self) -> Judge:
+        """The judge of typed answers (given, or the bank's rubrics loaded on first use)."""
+        if self._judge is None:
+            self._judge = Judge.default()
+        return self._judge
+
     @property
     def current(self) -> InterviewQuestion | None:
         return self._pending[0] if self._pending else None

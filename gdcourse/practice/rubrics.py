@@ -21,6 +21,7 @@ phrase is widened with the synonym groups of ``synonyms.toml``.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,7 @@ def _alternative(text: str, synonyms) -> list[tuple[str, str, object]]:
         return [(text[1:].strip(), "formula", compact(text[1:]))]
     if text.startswith("re:"):
         return [(text, "regex", text[3:].strip())]
-    phrase = tuple(t for t in words(text) if t != ".")
+    phrase = _phrase(text)
     if not phrase:
         raise ValueError(f"the phrase {text!r} has no words left after normalization")
     return [(text, "phrase", variant) for variant in _variants(phrase, synonyms)]
@@ -88,14 +89,28 @@ def _alternative(text: str, synonyms) -> list[tuple[str, str, object]]:
 
 def _variants(phrase: tuple[str, ...], synonyms) -> list[tuple[str, ...]]:
     """``phrase`` and every phrase made by replacing one synonym-group member in it by another member."""
+    by_first = _index(synonyms)
     out = [phrase]
+    for start, token in enumerate(phrase):
+        for member, group in by_first.get(token, ()):
+            if phrase[start: start + len(member)] == member:
+                out += [phrase[:start] + other + phrase[start + len(member):] for other in group if other != member]
+    return list(dict.fromkeys(out))
+
+
+@functools.lru_cache(maxsize=8)
+def _index(synonyms) -> dict[str, list]:
+    """First word -> [(member, its group)], so a phrase is widened in time linear in its length."""
+    by_first: dict[str, list] = {}
     for group in synonyms:
         for member in group:
-            n = len(member)
-            for start in range(len(phrase) - n + 1):
-                if phrase[start: start + n] == member:
-                    out += [phrase[:start] + other + phrase[start + n:] for other in group if other != member]
-    return list(dict.fromkeys(out))
+            by_first.setdefault(member[0], []).append((member, group))
+    return by_first
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(t for t in words(text) if t != ".")
 
 
 def parse_concept(text: str, synonyms=()) -> Concept:

@@ -12,6 +12,7 @@ library only.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -69,10 +70,11 @@ def to_ascii(text: str) -> str:
     text = "".join(GREEK.get(ch, SYMBOLS.get(ch, ch)) for ch in text)
     text = unicodedata.normalize("NFKC", text)  # sub- and superscript digits, ligatures, full-width forms
     text = text.replace("$", " ")
-    text = _SUBSCRIPT.sub(lambda m: m.group(1) or m.group(2), _DROPPED.sub("", text))
-    for _ in range(3):  # nested roots and fractions, innermost first
-        text = _FRAC.sub(r"(\1)/(\2)", _SQRT.sub(r"sqrt(\1)", text))
-    text = _COMMAND.sub(_latex_command, _SPACING.sub(" ", text))
+    if "\\" in text:  # LaTeX
+        text = _SUBSCRIPT.sub(lambda m: m.group(1) or m.group(2), _DROPPED.sub("", text))
+        for _ in range(3):  # nested roots and fractions, innermost first
+            text = _FRAC.sub(r"(\1)/(\2)", _SQRT.sub(r"sqrt(\1)", text))
+        text = _COMMAND.sub(_latex_command, _SPACING.sub(" ", text))
     text = _SUPERSCRIPT_BRACES.sub(r"^(\1)", text)
     text = _SUBSCRIPT.sub(lambda m: m.group(1) or m.group(2), text)
     return text.replace("{", "").replace("}", "")
@@ -100,6 +102,7 @@ _SUFFIXES = tuple(sorted([
     ("y", "", 3)], key=lambda rule: -len(rule[0])))
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light English suffix rewriter: one rule per word, the same for rubric phrases and answers.
 
