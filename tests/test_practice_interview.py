@@ -78,7 +78,7 @@ def test_hint_ladder_goes_nudge_words_point_and_skips_what_the_text_covers(bank,
     first = interview.hint()
     assert first == "Your answer still misses key point 1 of 3. What does momentum keep between steps?"
     second = interview.hint()
-    assert second == "Key words for key point 1 of 3: velocity, gradient."
+    assert second == "Key words for key point 1 of 3: velocity, gradients."  # words as the question writes them
     third = interview.hint()
     assert third == "Key point: velocity accumulates gradients"
     # the typed text already covers point 2, so the next hint is about point 3, from its first rung

@@ -229,8 +229,9 @@ class Judge:
         """A nudge towards key point ``index`` that does not state it.
 
         The rubric's ``cue`` when it has one; else the point's own heading when it
-        is a short label ("Too small: ..." -> "Think about: too small."); else a
-        pointer to the part of the question not answered yet.
+        is a short label ("Too small: ..." -> "Think about: too small."); else the
+        first of the several words the point needs; else a pointer to the part of
+        the question not answered yet.
         """
         rubric, _ = self.rubric_for(entry)
         if rubric is not None and rubric.points[index].cue:
@@ -238,6 +239,9 @@ class Judge:
         label, colon, _ = entry.key_points[index].partition(":")
         if colon and len(label.split()) <= 3:
             return f"Think about: {label.strip()}."
+        words = self.key_words(entry, index)
+        if rubric is not None and len(rubric.points[index].need) >= 2 and words:
+            return f"Think about: {words[0]}."  # one of several things the point needs, not the point
         return "Reread the question: one of the things it asks for is not in your answer yet."
 
     def key_words(self, entry, index: int) -> tuple[str, ...]:
@@ -245,9 +249,19 @@ class Judge:
         rubric, _ = self.rubric_for(entry)
         if rubric is None:
             return ()
-        # phrases only: a formula or number would often be the key point itself
-        return tuple(concept.labels[0] for concept in rubric.points[index].need
-                     if concept.alternatives[0][0] == "phrase")
+        # phrases only (a formula or number would often be the key point itself), at most three
+        labels = [concept.labels[0] for concept in rubric.points[index].need if concept.alternatives[0][0] == "phrase"]
+        text = f"{entry.key_points[index]} {entry.answer}"
+        return tuple(dict.fromkeys(_complete(label, text) for label in labels))[:3]
+
+
+def _complete(label: str, text: str) -> str:
+    """A rubric label as a reader expects it: a stem written for matching ("saturat") completed
+    from the question's own text ("saturation"); unchanged when the text has no such word."""
+    head, _, last = label.rpartition(" ")
+    match = re.search(rf"\b{re.escape(last)}\w*", text, flags=re.IGNORECASE)
+    word = match.group(0) if match else last
+    return f"{head} {word}".strip()
 
 
 _DEFAULT: Judge | None = None
