@@ -212,6 +212,7 @@ def test_mock_widget_judges_the_typed_answer(bank, store, tmp_path, judge):
     mock.reveal_button.click()
     assert "Your answer" in mock.answer.value and "Model answer" in mock.answer.value
     assert "proposed grade <b>3/5</b>" in mock.answer.value and mock.typed.disabled
+    assert "<b>Missing</b>: faster along ravines" in mock.answer.value
     assert [box.value for box in mock.checkboxes] == [True, True, False]   # ticked by the judge
     assert mock.checkboxes[2].description.endswith("(hint)")
     mock.checkboxes[2].value = True                    # the candidate overrides

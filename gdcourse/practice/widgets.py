@@ -120,6 +120,8 @@ def _judged_html(entry, verdict, points, hinted) -> str:
         found = [i for i in verdict.covered if i in points]
         proposal = (f"<p>The judge found {len(found)} of {len(points)} key point(s): proposed grade "
                     f"<b>{verdict.proposed_grade}/5</b> ({'pass' if verdict.passed else 'fail'}).</p>")
+        missing = [entry.key_points[i] for i in points if i not in covered]
+        proposal += f"<p><b>Missing</b>: {_inline('; '.join(missing))}</p>" if missing else ""
         proposal += "".join(f"<p><b>Said wrongly</b>: {_inline(m)}</p>" for m in verdict.misconceptions)
     return columns + f"<b>Key points</b><ul style='list-style:none'>{marks}</ul>" + proposal
 
