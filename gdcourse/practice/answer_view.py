@@ -11,6 +11,7 @@ import re
 import textwrap
 
 from gdcourse.bank import TOPICS
+from gdcourse.practice.mathtext import to_unicode
 from gdcourse.practice.selection import format_seconds
 
 __all__ = ["GAP", "MARKS", "TYPE_HELP", "column_width", "marked_points", "parse_covered", "proposal_lines",
@@ -22,8 +23,10 @@ TYPE_HELP = ("Type your answer; an empty line ends it. Alone on a line: h hint, 
              "Enter right away shows the model answer without typing (you then tick the key points).")
 
 
-def _wrap(text: str, width: int, indent: str = "", hang: str | None = None) -> list[str]:
-    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent if hang is None else hang,
+def _wrap(text: str, width: int, indent: str = "", hang: str | None = None, math: bool = True) -> list[str]:
+    """``text`` wrapped to ``width``; its ``$…$`` math as Unicode unless ``math`` is False (typed text)."""
+    return textwrap.wrap(to_unicode(text) if math else text, width, initial_indent=indent,
+                         subsequent_indent=indent if hang is None else hang,
                          break_long_words=True, break_on_hyphens=False) or [indent.rstrip()]
 
 
@@ -53,7 +56,7 @@ def typed_lines(text: str, width: int) -> list[str]:
     """The typed answer wrapped to ``width``, keeping the candidate's line breaks."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        lines += _wrap(paragraph, width) if paragraph.strip() else [""]
+        lines += _wrap(paragraph, width, math=False) if paragraph.strip() else [""]
     return lines
 
 

@@ -302,9 +302,11 @@ class MockInterview:
             return
         if self.session_id is None:
             self.session_id = self.store.start_session("mock", self.settings)
+        # A point covered only after a hint is not stored as covered, so the learner record
+        # (record.MOCK_PASS) sends an answer that needed hints back to the flashcard queue.
         self.store.record_interview_answer(
-            self.session_id, q.entry.id, q.entry.topic, covered=len(q.covered), total=len(q.points),
-            seconds=q.seconds, hint_used=q.hint_used, follow_up=q.kind != "main")
+            self.session_id, q.entry.id, q.entry.topic, covered=len(q.counted), total=len(q.points),
+            seconds=q.seconds, hint_used=q.hint_used, follow_up=q.kind != "main", answer_text=q.typed or None)
 
     def _require_question(self) -> InterviewQuestion:
         if self.current is None:
