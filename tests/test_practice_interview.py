@@ -234,3 +234,25 @@ def test_flashcard_widget_proposes_a_grade_for_a_typed_answer(bank, store, judge
     assert [b.button_style for b in card.grade_buttons] == ["", "", "", "", "", "info"]
     card.grade_buttons[5].click()
     assert card.session.answers[0]["typed"] == FULL and card.session.answers[0]["proposed"] == 5
+
+
+def test_typed_answers_are_stored_and_exported(bank, store, tmp_path, judge):
+    import csv
+
+    interview, _ = _interview(bank, store, tmp_path, judge)
+    interview.answer("It damps oscillation.")
+    interview.submit()
+    cards = FlashcardSession(bank, store, topics=["DL"], limit=2, judge=judge)
+    cards.answer("Deep learning\nuses many layers.")
+    cards.grade(4)
+    cards.reveal()                                      # revealed without typing: no answer text
+    cards.grade(5)
+    path = tmp_path / "out.csv"
+    assert store.export_csv(path, bank=bank) == 3
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert sorted((r["mode"], r["card_id"], r["answer"]) for r in rows) == [
+        ("flashcards", cards.graded[0][0], "Deep learning\nuses many layers."),
+        ("flashcards", cards.graded[1][0], ""),
+        ("mock", "OPT-01", "It damps oscillation.")]
+    mock = next(r for r in rows if r["mode"] == "mock")
+    assert (mock["result"], mock["out_of"]) == ("1", "3") and mock["question"] == bank.get("OPT-01").prompt
