@@ -10,6 +10,7 @@ import pytest
 from practice_helpers import Stopwatch
 
 from gdcourse.bank import load
+from gdcourse.practice.answer_view import proposal_lines
 from gdcourse.practice.flashcards import FlashcardSession
 from gdcourse.practice.interview import HINT_RUNGS, MockInterview, hint_text
 from gdcourse.practice.judge import Judge
@@ -256,3 +257,17 @@ def test_typed_answers_are_stored_and_exported(bank, store, tmp_path, judge):
         ("mock", "OPT-01", "It damps oscillation.")]
     mock = next(r for r in rows if r["mode"] == "mock")
     assert (mock["result"], mock["out_of"]) == ("1", "3") and mock["question"] == bank.get("OPT-01").prompt
+
+
+def test_a_probe_answer_is_graded_on_the_points_it_asks_for(bank, store, tmp_path, judge):
+    interview, _ = _interview(bank, store, tmp_path, judge)
+    interview.answer("It damps oscillation.")
+    interview.submit()
+    probe = interview.current
+    assert probe.kind == "probe" and probe.points == (0, 2)
+    verdict = interview.answer("A velocity accumulates gradients. It is faster along ravines.")
+    assert verdict.proposed_grade == 3                 # 2 of the question's 3 points
+    assert verdict.grade_for(probe.points) == 5        # both points the probe asked for
+    text = " ".join(proposal_lines(verdict, probe.points, 78))
+    assert "found 2 of 2 key point(s) (1 3): proposed grade 5/5, pass" in text
+    assert interview.submit().record()["proposed_grade"] == 5

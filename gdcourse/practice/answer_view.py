@@ -75,9 +75,10 @@ def proposal_lines(verdict, points, width: int) -> list[str]:
         return _wrap(f"Not judged: {verdict.note}.", width)
     found = [i for i in verdict.covered if i in points]
     missing = [i for i in points if i not in found]
+    grade = verdict.grade_for(points)
     text = (f"The judge found {len(found)} of {len(points)} key point(s)"
             + (f" ({' '.join(str(i + 1) for i in found)})" if found else "")
-            + f": proposed grade {verdict.proposed_grade}/5, {'pass' if verdict.passed else 'fail'}.")
+            + f": proposed grade {grade}/5, {'pass' if grade >= 4 else 'fail'}.")
     lines = _wrap(text, width)
     if missing:
         lines += _wrap("Missing: " + "; ".join(f"{i + 1}. {verdict.points[i].key_point}" for i in missing), width,

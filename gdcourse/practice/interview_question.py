@@ -117,5 +117,5 @@ class InterviewQuestion:
                 "covered_points": [points[i] for i in self.counted],
                 "hinted_points": [points[i] for i in self.with_hint], "missed": self.missed,
                 "misconceptions": list(verdict.misconceptions) if verdict else [],
-                "proposed_grade": verdict.proposed_grade if verdict and verdict.judged else None,
+                "proposed_grade": verdict.grade_for(self.points) if verdict and verdict.judged else None,
                 "overridden": self.overridden}

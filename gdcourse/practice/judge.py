@@ -84,6 +84,18 @@ class Verdict:
     def passed(self) -> bool:
         return self.proposed_grade >= 4
 
+    def grade_for(self, points) -> int:
+        """The proposed grade counting only the key points ``points`` (0-based) that were asked.
+
+        A probe asks again only for the points a weak answer missed: its typed
+        answer is graded on those, not on all the question's points.
+        """
+        points = tuple(points)
+        if not points:
+            return self.proposed_grade
+        fraction = sum(1 for i in self.covered if i in points) / len(points)
+        return propose_grade(self.text, fraction, bool(self.misconceptions))
+
 
 def propose_grade(text: str, fraction: float, misconception: bool) -> int:
     """SM-2 grade (0-5) from the share of key points covered.

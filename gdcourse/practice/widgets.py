@@ -126,9 +126,9 @@ def _judged_html(entry, verdict, points, hinted) -> str:
     if not verdict.judged:
         proposal = f"<p><i>Not judged</i>: {html.escape(verdict.note)}.</p>"
     else:
-        found = [i for i in verdict.covered if i in points]
+        found, grade = [i for i in verdict.covered if i in points], verdict.grade_for(points)
         proposal = (f"<p>The judge found {len(found)} of {len(points)} key point(s): proposed grade "
-                    f"<b>{verdict.proposed_grade}/5</b> ({'pass' if verdict.passed else 'fail'}).</p>")
+                    f"<b>{grade}/5</b> ({'pass' if grade >= 4 else 'fail'}).</p>")
         missing = [entry.key_points[i] for i in points if i not in covered]
         proposal += f"<p><b>Missing</b>: {_inline('; '.join(missing))}</p>" if missing else ""
         proposal += "".join(f"<p><b>Said wrongly</b>: {_inline(m)}</p>" for m in verdict.misconceptions)
