@@ -412,7 +412,8 @@ def test_the_gradebook_upserts_and_writes_atomically(tmp_path, demo):
     assert db.execute("SELECT points FROM submissions WHERE student = 'alice'").fetchone()[0] == 10
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     csv_lines = results.csv_text().splitlines()
-    assert csv_lines[1:] == ["'=bob,0,10,0,0,0,0,0", "alice,10,10,2,2,2,1,3"]  # no formula injection
+    assert csv_lines[1:] == ['"\'=bob","0","10","0","0","0","0","0"',  # no formula injection
+                             '"alice","10","10","2","2","2","1","3"']
 
 
 def test_a_corrupt_gradebook_is_kept_aside_and_reported(tmp_path, demo):
@@ -481,5 +482,5 @@ def test_grade_reports_and_records_the_run_without_any_submission(tmp_path):
     assert report.submissions == 0 and report.isolation == "off (--isolation off)"
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["students"] == {} and summary["run"]["submissions"] == 0
-    assert (tmp_path / "out" / "grades.csv").read_text() == "student,total,max_total\n"
+    assert (tmp_path / "out" / "grades.csv").read_text() == '"student","total","max_total"\n'
     assert not list((tmp_path / "out").glob("feedback/*"))

@@ -9,8 +9,7 @@ Nothing that is not a regular file is graded, and nothing is followed: a
 symbolic link (to the course's solutions, to a classmate's notebook, to
 ``/dev/zero``), a FIFO, a device or a folder named like a notebook, and a
 student folder that is itself a link, each get a clear "not a regular file"
-entry (0 points). A notebook with other hard links is refused the same way (it
-may be someone else's file). Each folder is listed once (``os.scandir``, no
+entry (0 points). Each folder is listed once (``os.scandir``, no
 ``stat`` beyond the entry's own), so discovery is linear in the number of files.
 """
 
@@ -45,14 +44,12 @@ def match_source(filename, sources) -> str | None:
 
 
 def _why_not_regular(entry: os.DirEntry) -> str | None:
-    """Why ``entry`` cannot be graded (a link, a FIFO, a folder, hard-linked…), or ``None`` for a plain file."""
-    info = entry.stat(follow_symlinks=False)
-    kind = stat.S_IFMT(info.st_mode)
-    if kind != stat.S_IFREG:
-        return _KINDS.get(kind, "not a file")
-    if info.st_nlink > 1:
-        return "a file with other hard links (it may be someone else's file)"
-    return None
+    """Why ``entry`` cannot be graded (a link, a FIFO, a folder…), or ``None`` for a regular file.
+
+    Hard links are not refused: the original and the link are the same file, and refusing both
+    would let anyone who can link a classmate's file cost them their grade."""
+    kind = stat.S_IFMT(entry.stat(follow_symlinks=False).st_mode)
+    return None if kind == stat.S_IFREG else _KINDS.get(kind, "not a file")
 
 
 def _refusal(student, notebook, name, why) -> SubmissionResult:

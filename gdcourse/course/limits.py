@@ -163,6 +163,11 @@ class SubmissionCgroup:
         controller = (lambda c: "" if self.support.version == 2 else c)
         return {k: self._file(controller(k), v).read_text().strip() for k, v in names.items()}
 
+    def peak_memory(self) -> int:
+        """The most memory the tree held at once, in bytes."""
+        name = "memory.peak" if self.support.version == 2 else "memory.max_usage_in_bytes"
+        return int(self._file("" if self.support.version == 2 else "memory", name).read_text())
+
     def pids(self) -> set[int]:
         found = set()
         for procs in self.procs_files():
