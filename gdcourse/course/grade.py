@@ -25,15 +25,10 @@ grading goes on. Only the main process writes results
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import shutil
-import signal
-import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +46,7 @@ from gdcourse.course.gradebook import Results
 from gdcourse.course.kernel import KernelSession, KernelStartError
 from gdcourse.course.limits import CgroupSupport
 from gdcourse.course.results import ExerciseRow, GradeError, RunReport, SubmissionResult, zero_rows
+from gdcourse.course.workers import StopOnSignals, Stopped, run_pool
 
 __all__ = ["GradeOptions", "GradeError", "Task", "ExerciseRow", "SubmissionResult", "RunReport",
            "grade", "grade_submission", "find_submissions"]
@@ -295,61 +291,6 @@ def _preload(assignments) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _exit_when_gone(pid):
-    """Block until process ``pid`` ends (a pidfd on Linux, polling elsewhere), then end this process."""
-    import os
-    import select
-
-    try:
-        select.select([os.pidfd_open(pid)], [], [])
-    except (AttributeError, OSError):
-        while True:
-            time.sleep(1.0)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            except PermissionError:
-                continue
-    os._exit(1)
-
-
-def _worker_setup(main_pid):
-    """In each worker: end when the grading run ends, even when it was killed; keep the memory private.
-
-    A worker's parent is the multiprocessing fork server, which outlives a killed
-    run as long as workers live; so the worker watches the run's process itself.
-    Its kernel's launcher dies with it (``PR_SET_PDEATHSIG``) and takes the
-    kernel's whole PID namespace along. A worker that is not "dumpable" cannot
-    have its memory (which holds the hidden tests) read through ``/proc`` by a
-    kernel that runs as the same user.
-    """
-    import threading
-
-    threading.Thread(target=_exit_when_gone, args=(main_pid,), daemon=True).start()
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
-
-
-def _pool(workers, preload):
-    """A fresh worker process per submission, forked from a server that has imported ``preload``."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(preload)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=1,
-                               initializer=_worker_setup, initargs=(os.getpid(),))
-
-
-def _progress(total, enabled):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="grading", unit="notebook", file=sys.stderr, disable=not enabled or None,
-                dynamic_ncols=True)
-
-
 def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=30.0, memory_mb=2048,
           output_limit_mb=10.0, isolation="auto", hide=(), progress=True,
           notebook_timeout=600.0, scratch_mb=64) -> RunReport:
@@ -391,7 +332,7 @@ def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=
         results.warnings.append(ISOLATION_OFF_WARNING.format(why=isolation_text))
     if cgroups is None:
         results.warnings.append(f"limits are {report.limits}.")
-    with _cleanup_on_signals() as stop:
+    with StopOnSignals() as stop:
         runs_dir = tempfile.mkdtemp(prefix="gdcourse-grade-")
         options = GradeOptions(
             timeout, memory_mb, output_limit_mb, isolate,
@@ -402,8 +343,9 @@ def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=
             results.record_many(problems)
             tasks = [Task(s, n, p, str(sources[n]), {k: v for k, v in others.items() if k != n})
                      for s, n, p in task_list]
-            _run_pool(tasks, options, workers, results, progress, _preload(assignments.values()))
-        except _Stopped:
+            run_pool(grade_submission, tasks, options, workers, results, progress,
+                     _preload(assignments.values()))
+        except Stopped:
             report.interrupted = stop.signal_name
             results.warnings.append(f"the run was stopped by {stop.signal_name}; the notebooks graded so far "
                                     "are recorded.")
@@ -416,38 +358,6 @@ def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=
     return report
 
 
-class _Stopped(BaseException):  # noqa: N818 - raised by a signal handler, like KeyboardInterrupt
-    pass
-
-
-class _cleanup_on_signals:  # noqa: N801 - used as a context manager, like contextlib's helpers
-    """Turn SIGTERM and SIGINT into :class:`_Stopped` in the main thread while grading, so ``finally``
-    blocks run (workers and kernels stopped, the run's temporary folder removed); restore handlers after."""
-
-    SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-    def __init__(self):
-        self.signal_name = ""
-        self.previous = {}
-
-    def _handler(self, number, _frame):
-        if not self.signal_name:
-            self.signal_name = signal.Signals(number).name
-            raise _Stopped()
-
-    def __enter__(self):
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
-            self.previous = {s: signal.signal(s, self._handler) for s in self.SIGNALS}
-        return self
-
-    def __exit__(self, *exc):
-        for number, handler in self.previous.items():
-            signal.signal(number, handler)
-        return False
-
-
 def _check_limits(workers, timeout, memory_mb, output_limit_mb, scratch=64):
     limits = (("--workers", workers, 1), ("--timeout", timeout, 0.1), ("--memory", memory_mb, 256),
               ("--output-limit", output_limit_mb, 0.001), ("--scratch", scratch, 1))
@@ -456,52 +366,3 @@ def _check_limits(workers, timeout, memory_mb, output_limit_mb, scratch=64):
             raise GradeError(f"{name} must be a number >= {low:g}, got {value!r}")
 
 
-def _run_pool(tasks, options, workers, results, progress, preload):
-    """Grade ``tasks`` in worker processes; record each result as it arrives."""
-    pending = list(tasks)
-    with _progress(len(tasks), progress) as bar:
-        for _attempt in range(2):  # a worker that dies breaks the pool: start a new one once
-            if not pending:
-                return
-            broken = []
-            pool = _pool(min(workers, len(pending)), preload)
-            try:
-                futures = {pool.submit(grade_submission, task, options): task for task in pending}
-                for future in as_completed(futures):
-                    task = futures[future]
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        broken.append(task)
-                        continue
-                    except Exception as err:  # noqa: BLE001 - a grader bug on one notebook must not stop the run
-                        result = SubmissionResult(
-                            task.student, task.notebook, "error",
-                            f"the grader failed on this notebook: {type(err).__name__}: {err}")
-                    results.record(result)
-                    if result.status == "error":
-                        results.warnings.append(f"{result.student}/{result.notebook}: {result.error}")
-                    bar.update()
-            except BaseException:
-                _stop_pool(pool)
-                raise
-            pool.shutdown(wait=True)
-            pending = broken
-        for task in pending:
-            results.record(SubmissionResult(task.student, task.notebook, "error",
-                                            "the grading worker crashed twice on this notebook"))
-            bar.update()
-
-
-def _stop_pool(pool):
-    """Stop a pool now: cancel what is queued and kill the workers (their kernels die with them) instead
-    of waiting for the submissions they are grading."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        try:
-            process.kill()
-        except (OSError, AttributeError):
-            pass
-    for process in processes:
-        process.join(timeout=10)
