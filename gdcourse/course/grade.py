@@ -332,25 +332,30 @@ def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=
         results.warnings.append(ISOLATION_OFF_WARNING.format(why=isolation_text))
     if cgroups is None:
         results.warnings.append(f"limits are {report.limits}.")
+    others = {name: notebook_marks(path) for name, path in sources.items()}
+    runs_dir = None
     with StopOnSignals() as stop:
-        runs_dir = tempfile.mkdtemp(prefix="gdcourse-grade-")
-        options = GradeOptions(
-            timeout, memory_mb, output_limit_mb, isolate,
-            tuple(sandbox.default_hidden(root, submissions_dir, out_dir, runs_dir) + hidden), tuple(exposed),
-            runs_dir, notebook_timeout=notebook_timeout, scratch_mb=scratch_mb, cgroups=cgroups)
-        others = {name: notebook_marks(path) for name, path in sources.items()}
         try:
+            runs_dir = tempfile.mkdtemp(prefix="gdcourse-grade-")
+            options = GradeOptions(
+                timeout, memory_mb, output_limit_mb, isolate,
+                tuple(sandbox.default_hidden(root, submissions_dir, out_dir, runs_dir) + hidden), tuple(exposed),
+                runs_dir, notebook_timeout=notebook_timeout, scratch_mb=scratch_mb, cgroups=cgroups)
             results.record_many(problems)
             tasks = [Task(s, n, p, str(sources[n]), {k: v for k, v in others.items() if k != n})
                      for s, n, p in task_list]
             run_pool(grade_submission, tasks, options, workers, results, progress,
                      _preload(assignments.values()))
         except Stopped:
-            report.interrupted = stop.signal_name
-            results.warnings.append(f"the run was stopped by {stop.signal_name}; the notebooks graded so far "
-                                    "are recorded.")
+            pass
         finally:
-            shutil.rmtree(runs_dir, ignore_errors=True)
+            stop.disarm()
+            if stop.signal_name:
+                report.interrupted = stop.signal_name
+                results.warnings.append(f"the run was stopped by {stop.signal_name}; the notebooks graded so "
+                                        "far are recorded.")
+            if runs_dir is not None:
+                shutil.rmtree(runs_dir, ignore_errors=True)
             report.seconds = time.monotonic() - started
             report.problems = list(results.warnings)
             results.finish(report)
