@@ -119,9 +119,11 @@ def critical_batch_panel(ax, result, s_min, b_crit):
     points = ax.errorbar(batches, median, yerr=[median - low, high - median], fmt="o", color=color(0), ms=4,
                          capsize=2, label="measured (median, quartiles)")
     fine = np.geomspace(batches[0], batches[-1], 200)
-    ax.plot(fine, s_min * (1 + b_crit / fine), color=color(1), lw=1, label=f"S_min(1 + B_crit/B), B_crit = {b_crit:.0f}")
+    ax.plot(fine, s_min * (1 + b_crit / fine), color=color(1), lw=1,
+            label=f"S_min(1 + B_crit/B), B_crit = {b_crit:.0f}")
     ax.plot(fine, median[0] / fine, color="0.6", ls=":", lw=1, label="∝ 1/B")
-    ax.axvline(result.noise_start, color=color(2), lw=0.8, ls="--", label=f"B_noise at start ({result.noise_start:.0f})")
+    ax.axvline(result.noise_start, color=color(2), lw=0.8, ls="--",
+               label=f"B_noise at start ({result.noise_start:.0f})")
     ax.axvline(np.median(result.noise_target[:5]), color=color(3), lw=0.8, ls="--",
                label=f"B_noise at the target (~{np.median(result.noise_target[:5]):.0f})")
     ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="SGD steps to the target",

@@ -121,8 +121,12 @@ class WidthSweep:
         return self.lrs[np.argmin(np.nan_to_num(self.loss[parameterization].mean(axis=2), nan=np.inf), axis=1)]
 
 
+RATES = tuple(float(r) for r in 2.0 ** np.arange(-11, -2))
+"""Adam rates of the sweep: 2⁻¹¹ … 2⁻³, factors of 2."""
+
+
 @cached
-def width_sweep(rng=0, seeds=3, widths=(16, 32, 64, 128, 256), lrs=tuple(2.0 ** np.arange(-11, -2)),
+def width_sweep(rng=0, seeds=3, widths=(16, 32, 64, 128, 256), lrs=RATES,
                 steps=60, batch=32) -> WidthSweep:
     """The lr × width sweep: ``steps`` Adam steps (about 2 epochs) per run, seeds ``rng … rng + seeds − 1``
     (each seed: its own initialization and batch order, shared by every rate and both parameterizations).
