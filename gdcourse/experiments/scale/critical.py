@@ -55,7 +55,8 @@ def _sgd_steps(batch, lrs, h, w_star, sigma, target, seeds, max_steps, rng):
         np.nan_to_num(delta, copy=False, nan=1e6, posinf=1e6, neginf=-1e6)   # diverged runs stay far away
         hit = (0.5 * (h * delta**2).sum(axis=-1) <= target) & np.isinf(first)
         first[hit], at_hit[hit] = t, delta[hit]
-        if np.isfinite(first).all(axis=1).any():   # one rate done on every seed: no slower rate can win
+        done = np.isfinite(first).all(axis=1)
+        if done.any() and done[np.argmin(np.median(first, axis=1))]:   # the best rate is done on every seed
             break
     return first, at_hit
 
