@@ -248,4 +248,13 @@ def test_new_scale_bank_entries_quote_the_measured_numbers():
     assert "27 at\nthe start and about 440" in entries["SCALE-05d"].answer
     assert "$2^{-6}$ to $2^{-8}$, 4 times lower" in entries["SCALE-07"].answer
     assert "0.065 under SP, 0.069 under μP" in entries["SCALE-07a"].answer
-    assert {"SCALE-07a", "SCALE-07b", "SCALE-07c"} == set(entries["SCALE-07"].follow_ups)
+    assert {"SCALE-07a", "SCALE-07b", "SCALE-07c", "SCALE-07d"} == set(entries["SCALE-07"].follow_ups)
+    assert "about 1,050 at $B = 1$ and 1,040 at $B = 16$, then 1,660 at 64, 3,300 at 256 and 12,300 at 1,024" in \
+        entries["SCALE-05e"].answer
+
+
+def test_samples_to_the_target_stay_flat_below_and_grow_above_the_critical_batch():
+    crit = E.steps_to_target()
+    samples = dict(zip(crit.batches.tolist(), crit.median_steps * crit.batches, strict=True))
+    assert 950 < samples[1] < 1150 and 950 < samples[16] < 1150          # "about 1,050 ... 1,040"
+    assert 1500 < samples[64] < 1850 and 3000 < samples[256] < 3700 and 11000 < samples[1024] < 13500
