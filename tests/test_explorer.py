@@ -196,3 +196,31 @@ def test_time_explorer_counts_every_timed_move():
     assert result["updates"] == 2 * per_round
     assert set(result["per_control_median_ms"]) == {"a", "mode"}
     assert len(calls) == 1 + 3 * per_round                               # warm-up round included, not timed
+
+
+def test_a_slow_refinement_follows_the_cheap_part_and_is_dropped_when_stale():
+    jobs, refined = [], []
+
+    def refine(data, a, mode):
+        refined.append(a)
+        return data + 1.0                                                # "the slow part": a shifted line
+
+    explorer, calls = line_explorer(schedule=jobs.append)
+    explorer.refine = refine
+    explorer.set(a=0.2)                                                  # from code: refined at once
+    np.testing.assert_allclose(explorer.data, 0.2 * np.linspace(0, 1, 50) + 1.0)
+    assert refined == [0.2] and jobs == []
+
+    explorer.controls["a"].set_state({"value": 0.4})                     # from the browser
+    jobs.pop()()                                                         # the request: cheap part shown ...
+    np.testing.assert_allclose(explorer.figure.axes[0].lines[0].get_ydata(), 0.4 * np.linspace(0, 1, 50))
+    assert "computing" in explorer.status.value and len(jobs) == 1       # ... refinement waiting
+    explorer.controls["a"].set_state({"value": 0.6})                     # the hand moves on
+    stale_refinement, request = jobs
+    jobs.clear()
+    stale_refinement()
+    assert refined == [0.2] and explorer.updates["dropped"] == 1         # 0.4 is never refined
+    request()
+    jobs.pop()()
+    assert refined == [0.2, 0.6] and explorer.status.value == ""
+    np.testing.assert_allclose(explorer.data, 0.6 * np.linspace(0, 1, 50) + 1.0)
