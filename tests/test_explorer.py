@@ -80,6 +80,18 @@ def test_the_layout_is_solved_once_and_then_frozen():
     assert explorer._layers.counts["layouts"] == 1
 
 
+def test_tick_labels_that_would_be_cut_off_get_a_new_layout():
+    explorer, _ = line_explorer()
+    ax = explorer.figure.axes[0]
+    ax.set_ylim(-1e9, 1e9)                                               # as an updater might
+    ax.yaxis.get_major_formatter().set_scientific(False)                  # long labels: "-1000000000"
+    explorer._layers.render()
+    assert explorer._layers.counts["layouts"] == 2
+    renderer = explorer._layers.canvas.get_renderer()
+    box, figure = ax.get_tightbbox(renderer), explorer.figure.bbox
+    assert box.x0 >= figure.x0 - 1 and box.x1 <= figure.x1 + 1
+
+
 def shown_vs_full_render(explorer):
     """(the image the explorer shows, the same figure drawn by matplotlib in one ordinary pass)."""
     layers = explorer._layers

@@ -152,6 +152,11 @@ def _margins(n):
     return 1 - pad, n + pad
 
 
+def _room_for(n, every=5):
+    """``n`` rounded up to a multiple of ``every``: the axis (and its tick labels) stays while depth moves by one."""
+    return max(every, every * int(np.ceil(n / every)))
+
+
 def graph_view_frame(fig, view):
     """The graph viewer as a frame that keeps its axes (and layout); returns ``update(view)``.
 
@@ -176,6 +181,7 @@ def depth_profile_frame(fig, profile, threshold=1e-6):
     """
     left, right = draw_depth_profile(fig, profile, threshold)
     norms, bound = left.lines[0], left.lines[1]
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
     state = {"bars": list(right.containers)}
 
     def update(profile, **_):
@@ -184,7 +190,7 @@ def depth_profile_frame(fig, profile, threshold=1e-6):
         norms.set_label(profile.name)
         level = threshold * profile.weight_norms[-1]
         bound.set_ydata([level, level])
-        left.set_xlim(*_margins(len(layers)))
+        left.set_xlim(*_margins(_room_for(len(layers))))
         left.set_ylim(*decade_limits(profile.weight_norms, level, floor=1e-300, current=left.get_ylim()))
         verdict = "below" if profile.ratio < threshold else "above"
         left.set_title(f"depth {profile.depth}: first/last = {profile.ratio:.2e} ({verdict} {threshold:g})",
@@ -194,8 +200,9 @@ def depth_profile_frame(fig, profile, threshold=1e-6):
             bars.remove()
         hidden = np.arange(1, len(profile.mean_derivative) + 1)
         state["bars"] = [right.bar(hidden, profile.mean_derivative, color=color(0), alpha=0.8)]
-        span = len(hidden) - 0.2                         # bars of width 0.8 from 0.6 to n + 0.4
-        right.set_xlim(0.6 - 0.05 * span, len(hidden) + 0.4 + 0.05 * span)
+        room = _room_for(len(hidden))
+        span = room - 0.2                                # bars of width 0.8 from 0.6 to n + 0.4
+        right.set_xlim(0.6 - 0.05 * span, room + 0.6)   # no tick beyond the room
         right.set_ylim(0, max(1.1, 1.1 * float(np.max(profile.mean_derivative, initial=0))))
 
     update(profile)
