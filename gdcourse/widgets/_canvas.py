@@ -33,6 +33,7 @@ import numpy as np
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.spines import Spine
 from matplotlib.transforms import Bbox
 
@@ -185,11 +186,15 @@ def _unstale(artist):
 
 
 def _content_extent(ax, renderer):
-    """Where the content of ``ax`` is drawn: the axes box, and whatever is not clipped to it (titles, legends)."""
+    """Where the content of ``ax`` is drawn: the axes box, and whatever is not clipped to it (titles, texts).
+
+    A legend placed by ``loc`` alone lies inside the axes box: measuring it would lay it out again.
+    """
     boxes = [ax.bbox]
     for artist in _content(ax):
-        if artist.get_visible() and (not artist.get_clip_on() or artist.get_clip_box() is None
-                                     or artist.get_clip_box() is not ax.bbox):
+        if not artist.get_visible() or (isinstance(artist, Legend) and artist._bbox_to_anchor is None):
+            continue
+        if not artist.get_clip_on() or artist.get_clip_box() is None or artist.get_clip_box() is not ax.bbox:
             box = artist.get_tightbbox(renderer)
             if box is not None and np.isfinite(box.extents).all():
                 boxes.append(box)
