@@ -11,7 +11,10 @@ from gdcourse.experiments import activations as E
 from gdcourse.plots import activations as P
 from gdcourse.widgets import Explorer, dropdown, slider
 
-__all__ = ["activation_explorer"]
+__all__ = ["PARAMETERS", "activation_explorer"]
+
+PARAMETERS = {"negative_slope": ("leaky_relu", "prelu"), "alpha": ("elu",), "approximate": ("gelu",)}
+"""Each parameter control → the activations it belongs to; for the others it is disabled."""
 
 
 def activation_explorer(name="relu", negative_slope=0.1, alpha=1.0, approximate="none") -> Explorer:
@@ -19,8 +22,8 @@ def activation_explorer(name="relu", negative_slope=0.1, alpha=1.0, approximate=
 
     Controls: ``name`` (every activation of :mod:`gdcourse.nn`), ``negative_slope``
     (leaky ReLU's slope, PReLU's initial slope; 0 … 1), ``alpha`` (ELU; 0 … 2) and
-    ``approximate`` (GELU: "none" or "tanh"). A parameter that does not belong to the
-    chosen activation has no effect. ``explorer.data`` is an
+    ``approximate`` (GELU: "none" or "tanh"). A parameter control is enabled only while
+    an activation it belongs to is chosen (:data:`PARAMETERS`). ``explorer.data`` is an
     :class:`~gdcourse.experiments.activations.ActivationFit`.
     """
     controls = {
@@ -29,6 +32,14 @@ def activation_explorer(name="relu", negative_slope=0.1, alpha=1.0, approximate=
         "alpha": slider(alpha, 0.0, 2.0, 0.05, "ELU α", width="240px"),
         "approximate": dropdown(["none", "tanh"], approximate, "GELU approximation", width="220px"),
     }
-    return Explorer(controls, compute=E.explore_activation,
-                    draw=lambda fig, fit, **_: P.draw_activation_fit(fig, fit),
-                    figsize=(10, 3.5), title="Activation explorer: function, derivative, and what it can fit")
+    explorer = Explorer(controls, compute=E.explore_activation,
+                        draw=lambda fig, fit, **_: P.draw_activation_fit(fig, fit),
+                        figsize=(10, 3.5), title="Activation explorer: function, derivative, and what it can fit")
+    _enable_parameters(controls, controls["name"].value)
+    controls["name"].observe(lambda change: _enable_parameters(controls, change["new"]), names="value")
+    return explorer
+
+
+def _enable_parameters(controls, name):
+    for parameter, owners in PARAMETERS.items():
+        controls[parameter].disabled = name not in owners
