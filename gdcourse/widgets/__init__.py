@@ -22,15 +22,17 @@ data of existing artists costs milliseconds. So an explorer keeps ONE figure:
   number of curves): the figure is then cleared, drawn and laid out again.
   A ``draw`` that returns anything else (``None``, a tuple of axes) gets a full
   redraw on every change, as before.
-* Only what changed is re-rendered. Artists the updater changes on every move
-  (a marker, a path, a legend whose labels carry numbers) should be created with
-  ``animated=True`` (or ``artist.set_animated(True)``): they are drawn over a cached
-  background. Any other change (limits, ticks, a non-animated line) marks its axes
-  stale (matplotlib's ``ax.stale``); the explorer re-renders just those axes, in the
-  region their tick labels and titles occupy, then the animated artists on top.
+* Only what changed is re-rendered (:mod:`gdcourse.widgets._canvas`): each axes'
+  *frame* (ticks, tick labels, axis labels) is cached and drawn again only when its
+  view changes (limits, scales, labels); its *content* (lines, collections, texts,
+  titles, legends) is drawn again when one of its artists changed. Ticks are the
+  expensive part, so an updater should change limits only when the data leaves
+  them (e.g. snap a log axis to whole decades) and reuse artists rather than add
+  new ones.
 * Frozen layout: labels must fit the space solved at the first draw. Keep tick-label
   widths stable (fixed formats, limits that do not jump between decades of digits)
-  or return :data:`REDRAW` when they must change.
+  or return :data:`REDRAW` when they must change. Figure-level artists
+  (``fig.suptitle``, ``fig.text``) are drawn with the first frame only.
 
 Follow the hand: sliders update while dragging (``continuous_update=True``). A change
 from the browser is not computed at once but *requested*: the latest values win and
@@ -44,22 +46,15 @@ Explorers for each notebook live in sub-modules (``gdcourse.widgets.gd`` …).
 from __future__ import annotations
 
 import asyncio
-import io
 
 import ipywidgets as W
-import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.image import AxesImage
-from matplotlib.transforms import Bbox
+
+from gdcourse.widgets._canvas import LayeredFigure
 
 __all__ = ["Explorer", "REDRAW", "slider", "int_slider", "log_slider", "dropdown"]
 
 REDRAW = "redraw"
 """Returned by an updater to ask for a new frame (cleared figure, draw, new layout)."""
-
-PNG_COMPRESS_LEVEL = 1
-"""zlib level 1: a 1,000×400 frame encodes in ~10-25 ms instead of ~40 ms (level 6), ~10 % larger."""
 
 COMPUTING = "<span style='color:#57606a'>computing…</span>"
 
@@ -93,12 +88,9 @@ class Explorer:
         self.delay = delay
         self.schedule = schedule or self._schedule_on_loop
         self.data = None
-        self.figure = Figure(figsize=figsize, dpi=dpi)
-        self.canvas = FigureCanvasAgg(self.figure)
+        self._layers = LayeredFigure(figsize, dpi)
         self.updates = {"full": 0, "partial": 0, "dropped": 0}
         self._updater = None
-        self._background = None
-        self._regions = {}
         self._waiting = False
         self._requests = 0
         self.image = W.Image(format="png", layout=W.Layout(width=f"{figsize[0] * dpi}px", max_width="100%"))
@@ -163,7 +155,7 @@ class Explorer:
     # ------------------------------------------------------------------ rendering
 
     def update(self):
-        """Recompute and redraw from the current control values."""
+        """Recompute from the current control values; update the frame (or draw a new one) and the image."""
         values = self.values()
         try:
             self.data = self.compute(**values)
@@ -171,107 +163,23 @@ class Explorer:
             self.status.value = f"<span style='color:#cf222e'>{err}</span>"
             return
         if self._updater is None or self._updater(self.data, **values) == REDRAW:
-            self._draw_frame(values)
+            result = self.draw(self._layers.new_frame(), self.data, **values)
+            self._updater = result if callable(result) else None
+            self._layers.freeze()
+            self.updates["full"] += 1
         else:
-            self._render_changes()
-        self.image.value = self._encode()
+            self._layers.render()
+            self.updates["partial"] += 1
+        self.image.value = self._layers.png()
         self.status.value = ""
 
-    def _draw_frame(self, values):
-        """A new frame: clear, draw, solve the constrained layout once, then freeze it."""
-        fig = self.figure
-        fig.clear()
-        fig.set_layout_engine("constrained")
-        result = self.draw(fig, self.data, **values)
-        self._updater = result if callable(result) else None
-        self.canvas.draw()                      # lays out and renders all but animated artists
-        fig.set_layout_engine("none")
-        self._background = self._pixels().copy()
-        renderer = self.canvas.get_renderer()
-        self._regions = {ax: _pixel_box(ax.get_tightbbox(renderer), fig) for ax in fig.axes}
-        self._draw_animated()
-        self.updates["full"] += 1
-
-    def _render_changes(self):
-        """Re-render the stale axes over the cached background, then every animated artist."""
-        fig = self.figure
-        renderer = self.canvas.get_renderer()
-        pixels = self._pixels()
-        pixels[...] = self._background
-        stale = [ax for ax in fig.axes if ax.stale]
-        if stale:
-            new = {ax: _pixel_box(ax.get_tightbbox(renderer), fig) for ax in stale}
-            stale = _overlapping(stale, {**self._regions, **new}, fig.axes)
-            face = (np.asarray(fig.get_facecolor()) * 255).round().astype(np.uint8)
-            for ax in stale:
-                region = _union(self._regions[ax], new.get(ax, self._regions[ax]))
-                x0, y0, x1, y1 = region
-                pixels[y0:y1, x0:x1] = face
-                self._regions[ax] = new.get(ax, self._regions[ax])
-            for ax in fig.axes:                  # in drawing order
-                if ax in stale:
-                    ax.draw(renderer)
-            self._background = pixels.copy()
-        self._draw_animated()
-        self.updates["partial"] += 1
-
-    def _draw_animated(self):
-        renderer = self.canvas.get_renderer()
-        for ax in self.figure.axes:
-            for artist in sorted(_animated(ax), key=lambda a: a.get_zorder()):
-                if artist.get_visible():
-                    artist.draw(renderer)
-
-    def _pixels(self):
-        """The Agg buffer as a writable (height, width, 4) uint8 array; row 0 is the top."""
-        return np.asarray(self.canvas.buffer_rgba())
-
-    def _encode(self) -> bytes:
-        from PIL import Image
-
-        width, height = self.canvas.get_width_height()
-        buffer = io.BytesIO()
-        Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
-            buffer, format="png", compress_level=PNG_COMPRESS_LEVEL)
-        return buffer.getvalue()
+    @property
+    def figure(self):
+        """The explorer's one matplotlib Figure (the same object across updates that keep the frame)."""
+        return self._layers.fig
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
-
-
-def _animated(ax):
-    """The artists of ``ax`` drawn over the cached background (images never are: Axes.draw draws them)."""
-    return [a for a in ax.get_children() if a.get_animated() and not isinstance(a, AxesImage)]
-
-
-def _pixel_box(bbox, fig):
-    """A display-space Bbox → (x0, y0, x1, y1) integer rows/columns of the buffer (row 0 at the top)."""
-    width, height = fig.canvas.get_width_height()
-    bbox = Bbox.intersection(bbox, fig.bbox) or Bbox([[0, 0], [0, 0]])
-    x0, x1 = int(np.floor(bbox.x0)) - 1, int(np.ceil(bbox.x1)) + 1
-    top, bottom = height - int(np.ceil(bbox.y1)) - 1, height - int(np.floor(bbox.y0)) + 1
-    return max(x0, 0), max(top, 0), min(x1, width), min(bottom, height)
-
-
-def _union(a, b):
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
-
-
-def _intersects(a, b):
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _overlapping(stale, regions, all_axes):
-    """The stale axes plus every axes whose region meets theirs (transitively): clearing one erases part of it."""
-    chosen = list(stale)
-    grown = True
-    while grown:
-        grown = False
-        for ax in all_axes:
-            if ax not in chosen and any(_intersects(regions[ax], regions[c]) for c in chosen):
-                chosen.append(ax)
-                grown = True
-    return chosen
 
 
 # ---------------------------------------------------------------------- controls

@@ -41,7 +41,7 @@ def race_explorer(landscape="quadratic", optimizers=("GD", "momentum", "Nesterov
         "steps": W.IntSlider(value=preset["steps"], min=10, max=500, step=10, description="steps",
                              continuous_update=False, layout=W.Layout(width="260px")),
     }
-    explorer = Explorer(controls, compute=E.race_data, draw=lambda fig, data, **_: P.draw_race(fig, data),
+    explorer = Explorer(controls, compute=E.race_data, draw=lambda fig, data, **_: P.race_frame(fig, data),
                         figsize=(10, 3.8), title="Optimizer race")
     controls["landscape"].observe(lambda change: explorer.set(**E.RACE_PRESETS[change["new"]]), names="value")
     return explorer
@@ -66,6 +66,6 @@ def momentum_explorer(kappa=100.0, lr_times_L=1.0, momentum=0.5, show_optimum=Tr
         controls,
         compute=lambda kappa, lr_times_L, momentum, show_optimum: E.rate_map_data(kappa, lr_times_L, momentum,
                                                                                    steps),
-        draw=lambda fig, data, show_optimum, **_: P.draw_rate_explorer(fig, data, show_optimum),
+        draw=lambda fig, data, show_optimum, **_: P.rate_explorer_frame(fig, data, show_optimum),
         figsize=(10.5, 3.5), title="Why momentum works: the rate map",
     )
