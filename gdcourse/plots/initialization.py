@@ -105,12 +105,16 @@ def _histogram_rows(ax, counts, edges, layers, xlabel, zero_spike):
     ax.set(xlabel=xlabel, xlim=_histogram_xlim(edges), ylim=(-0.1, 1.2 * len(layers)))
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
 
-    def update(counts, edges, layers):
+    shown = {"layers": tuple(layers)}
+
+    def update(counts, edges, layers, zero_spike=zero_spike):
         centers = (edges[:-1] + edges[1:]) / 2
         for line, fill, offset, height in zip(lines, fills, offsets, _row_heights(counts, zero_spike), strict=True):
             line.set_data(centers, offset + height)
             fill.set_data(centers, offset, offset + height)
-        ax.set_yticks(offsets, [f"layer {layer}" for layer in layers], fontsize=8)
+        if tuple(layers) != shown["layers"]:     # new tick labels redraw the axes' frame: only when needed
+            ax.set_yticks(offsets, [f"layer {layer}" for layer in layers], fontsize=8)
+            shown["layers"] = tuple(layers)
         if ax.get_xlim() != _histogram_xlim(edges):
             ax.set_xlim(_histogram_xlim(edges))
 
@@ -161,9 +165,12 @@ def draw_init_profile(fig, profile):
 
 
 def _shape(profile):
-    """What an update cannot change in place: rows of histograms, ReLU's cut bar, exact zeros."""
-    return (len(profile.hist_layers), profile.activation, bool(np.all(profile.stds == 0)),
-            bool(np.all(profile.grad_norms == 0)))
+    """What an update cannot change in place: the number of histogram rows, exact zeros."""
+    return len(profile.hist_layers), bool(np.all(profile.stds == 0)), bool(np.all(profile.grad_norms == 0))
+
+
+def _activation_label(profile):
+    return "activation h" + (" (bar at 0 cut: half the outputs are 0)" if profile.activation == "relu" else "")
 
 
 def init_profile_frame(fig, profile):
@@ -174,10 +181,8 @@ def init_profile_frame(fig, profile):
     new frame.
     """
     (ax_hist, ax_std), (ax_ghist, ax_gnorm) = fig.subplots(2, 2)
-    relu = profile.activation == "relu"
     _, update_acts = _histogram_rows(ax_hist, profile.act_counts, profile.act_edges, profile.hist_layers,
-                                     "activation h" + (" (bar at 0 cut: half the outputs are 0)" if relu else ""),
-                                     zero_spike=relu)
+                                     _activation_label(profile), zero_spike=profile.activation == "relu")
     reference = (profile.stds[0], "layer 1") if profile.stds[0] > 0 else None
     (std_line,) = per_layer_curves(ax_std, {"std of h": profile}, "stds", reference=reference)
     _, update_grads = _histogram_rows(ax_ghist, profile.grad_counts, profile.grad_edges, profile.hist_layers,
@@ -190,7 +195,9 @@ def init_profile_frame(fig, profile):
     def update(profile, **_):
         if _shape(profile) != shape:
             return "redraw"
-        update_acts(profile.act_counts, profile.act_edges, profile.hist_layers)
+        update_acts(profile.act_counts, profile.act_edges, profile.hist_layers, profile.activation == "relu")
+        if ax_hist.get_xlabel() != _activation_label(profile):
+            ax_hist.set_xlabel(_activation_label(profile))
         update_grads(profile.grad_counts, profile.grad_edges, profile.hist_layers)
         for ax, line, values in ((ax_std, std_line, profile.stds), (ax_gnorm, norm_line, profile.grad_norms)):
             line.set_data(np.arange(1, len(values) + 1), _positive(values))

@@ -18,6 +18,11 @@ item calls) once its kernel is idle, wait for the run to finish, then check that
   without a plot widget (the practice notebook) clicks the first button of its
   first widget instead and checks that the widget's text changed.
 
+How long the answer takes is recorded, not asserted: for each control moved, the time from
+the browser event (key press, choice, click) to the first new picture decoded in the page,
+and to the last one before the kernel went idle (an explorer that trains shows a cheap
+picture first), in ``artifacts/browser/latency.json``.
+
 Screenshots go to ``artifacts/screenshots/`` (ignored by git) for a person to look at:
 the screen around the widget that was moved, for every notebook, and the whole notebook
 after the run for ``solutions/``, for a notebook whose test failed, and for all of them
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import json
 import os
 import re
 import time
@@ -35,6 +41,8 @@ from pathlib import Path
 
 import pytest
 from browser_support import REPO, SCREENSHOTS, VIEWPORT
+
+LATENCY = REPO / "artifacts" / "browser" / "latency.json"
 
 NOTEBOOKS = sorted(path.relative_to(REPO).as_posix()
                    for folder in ("solutions", "notebooks") for path in (REPO / folder).glob("*.ipynb"))
@@ -140,6 +148,29 @@ JS_DISCARD = f"""(path) => {{
   if (panel) {{ panel.context.model.dirty = false; panel.dispose(); }}
   return true;
 }}"""
+# Latency: the first browser event a control fires (capture phase, so before the widget's own handlers)
+# and every decoded change of the widget's images, in the page's clock (performance.now(), ms).
+JS_WATCH_LATENCY = """(widget) => {
+  const record = {event: null, pictures: []};
+  window.browserTestLatency = record;
+  for (const type of ['keydown', 'mousedown', 'input', 'change']) {
+    widget.addEventListener(type, e => { if (record.event === null) record.event = e.timeStamp; },
+                            {capture: true, once: true});
+  }
+  for (const img of widget.querySelectorAll('img.widget-image')) {
+    new MutationObserver(() => {
+      img.decode().catch(() => null)
+        .then(() => { if (record.event !== null) record.pictures.push(performance.now()); });
+    }).observe(img, {attributes: true, attributeFilter: ['src']});
+  }
+  return true;
+}"""
+JS_READ_LATENCY = """() => {
+  const r = window.browserTestLatency;
+  if (!r || r.event === null || !r.pictures.length) return null;
+  return {first_picture_ms: Math.min(...r.pictures) - r.event, last_picture_ms: Math.max(...r.pictures) - r.event,
+          pictures: r.pictures.length};
+}"""
 JS_IMAGES_DIGEST = """async (widget) => {
   const digests = [];
   for (const img of widget.querySelectorAll('img.widget-image')) {
@@ -445,6 +476,7 @@ def check_plot_changes(nb: NotebookInLab, widget) -> None:
     for control in controls_of(widget):
         before = nb.images_digest(widget)
         busy_before = nb.kernel_busy_count()
+        widget.evaluate(JS_WATCH_LATENCY)
         action = use(control)
         if not nb.wait_for_kernel_to_handle(busy_before):
             tried.append(f"{action}: no message reached the kernel")
@@ -453,13 +485,38 @@ def check_plot_changes(nb: NotebookInLab, widget) -> None:
         while time.monotonic() < deadline and nb.images_digest(widget) == before:
             time.sleep(0.1)
         if nb.images_digest(widget) != before:
-            print(f"{nb.path}: the plot changed after {action}" + "".join(f"; before: {t}" for t in tried))
+            latency = nb.page.evaluate(JS_READ_LATENCY)
+            record_latency(nb.path, widget, action, latency)
+            print(f"{nb.path}: the plot changed after {action} ({describe_latency(latency)})"
+                  + "".join(f"; before: {t}" for t in tried))
             nb.screenshot_screen(screenshot_path(nb.path, ".widget"))
             return
         tried.append(f"{action}: plot unchanged")
     status = widget.inner_text()[-300:]
     pytest.fail(f"{nb.path}: no control changed the plot:\n" + "\n".join(tried)
                 + f"\nwidget text ends with {status!r}")
+
+
+def record_latency(notebook: str, widget, action: str, latency: dict | None) -> None:
+    """Add one measurement to :data:`LATENCY`: a JSON list of this session's measurements."""
+    title = widget.locator("b").first.inner_text() if widget.locator("b").count() else ""
+    _LATENCIES.append({"notebook": notebook, "explorer": title.strip()[:80], "action": action,
+                       "recorded": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                       **(latency or {"first_picture_ms": None, "last_picture_ms": None, "pictures": 0})})
+    LATENCY.parent.mkdir(parents=True, exist_ok=True)
+    LATENCY.write_text(json.dumps(_LATENCIES, indent=1) + "\n")
+
+
+_LATENCIES: list[dict] = []
+
+
+def describe_latency(latency: dict | None) -> str:
+    if not latency:
+        return "latency not measured"
+    text = f"new picture {latency['first_picture_ms']:.0f} ms after the event"
+    if latency["pictures"] > 1:
+        text += f", last of {latency['pictures']} pictures at {latency['last_picture_ms']:.0f} ms"
+    return text
 
 
 def controls_of(widget) -> list:
