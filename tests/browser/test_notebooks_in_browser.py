@@ -54,6 +54,9 @@ AHEAD = 2                    # notebooks open at once: one in its test, the next
 # measured slower on 2 cores: the suite is CPU-bound, and more contention costs more CPU.
 PLOT_CHANGE_TIMEOUT = 30.0
 CONTROL_MESSAGE_TIMEOUT = 3.0  # a control that sent nothing to the kernel by then sent nothing
+# An explorer answers a change from the browser on the kernel's event loop after the message
+# (the latest value wins), while the kernel already reports idle: wait that long for its picture.
+PICTURE_AFTER_IDLE_TIMEOUT = 5.0
 FULL_SCREENSHOT_MAX_HEIGHT = 30_000  # px; taller notebooks are cut (Chromium's limit is near 32k)
 CHAPTER = re.compile(r"0[1-9]_")     # notebooks that must have a plot explorer (DESIGN.md)
 WIDGET_TEXT_FALLBACK = re.compile(r"^\s*\w+\(children=", re.MULTILINE)
@@ -481,7 +484,7 @@ def check_plot_changes(nb: NotebookInLab, widget) -> None:
         if not nb.wait_for_kernel_to_handle(busy_before):
             tried.append(f"{action}: no message reached the kernel")
             continue
-        deadline = time.monotonic() + 1.0  # the new image reaches the page with the kernel's reply
+        deadline = time.monotonic() + PICTURE_AFTER_IDLE_TIMEOUT
         while time.monotonic() < deadline and nb.images_digest(widget) == before:
             time.sleep(0.1)
         if nb.images_digest(widget) != before:
