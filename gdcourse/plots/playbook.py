@@ -41,13 +41,14 @@ def _log_loss_axis(ax, *losses):
     Over less than two decades the tick labels are plain numbers ("2", "3", "4"), not "2×10⁰".
     """
     shown = _positive(np.concatenate([np.ravel(values) for values in losses]))
-    ax.set_yscale("log")
+    low = high = None
     if np.isfinite(shown).any():
         low, high = np.nanmin(shown) / 2, min(np.nanmax(shown) * 2, _LOSS_CEILING)
         ax.set_ylim(low, high)
-        if high / low < 100:
-            ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-            ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+    ax.set_yscale("log")
+    if low is not None and high / low < 100:
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
 
 
 def _loss_panel(ax, run):
