@@ -93,19 +93,21 @@ class DiagnoseWidget:
         width = f"{FIGSIZE[0] * 100:.0f}px"
         self.image = W.Image(format="png", layout=W.Layout(width=width, max_width="100%"))
         self.fixed_image = W.Image(format="png", layout=W.Layout(width=width, max_width="100%", display="none"))
+        fixed = {"flex": "0 0 auto"}   # in the side column only the feedback shrinks (and scrolls)
         self.view = W.ToggleButtons(options=[("the run", "broken"), ("fixed", "fixed")], value="broken",
-                                    style={"button_width": "120px"}, layout=W.Layout(display="none"))
+                                    style={"button_width": "120px"}, layout=W.Layout(display="none", **fixed))
         self.choice = W.RadioButtons(options=[(f.title, name) for name, f in diagnose.FAULTS.items()],
-                                     value=None, layout=W.Layout(width="auto"))
+                                     value=None, layout=W.Layout(width="auto", **fixed))
         self.check_button = W.Button(description="check", button_style="primary", icon="check")
         self.new_button = W.Button(description="new case", icon="refresh")
-        self.feedback = W.HTML(layout=W.Layout(flex="1 1 auto", overflow="auto"))
+        self.feedback = W.HTML(layout=W.Layout(flex="1 1 0px", min_height="0", overflow="auto"))
         self.check_button.on_click(lambda _: self.check())
         self.new_button.on_click(lambda _: self.new_case())
         self.choice.observe(lambda _: self.schedule(self._prepare_fixed), names="value")
         self.view.observe(lambda change: self._show(change["new"]), names="value")
-        side = W.VBox([W.HTML("<b>What is the most likely cause?</b>"), self.choice,
-                       W.HBox([self.check_button, self.new_button]), self.view, self.feedback],
+        side = W.VBox([W.HTML("<b>What is the most likely cause?</b>", layout=W.Layout(**fixed)), self.choice,
+                       W.HBox([self.check_button, self.new_button], layout=W.Layout(**fixed)), self.view,
+                       self.feedback],
                       layout=W.Layout(width=f"{_SIDE_WIDTH}px", height=f"{HEIGHT - TITLE_HEIGHT}px",
                                       overflow="hidden"))
         body = W.HBox([W.Box([self.image, self.fixed_image]), side],

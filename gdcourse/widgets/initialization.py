@@ -7,10 +7,7 @@ then updated in place).
 
 from __future__ import annotations
 
-import functools
-
 from gdcourse.experiments import initialization as E
-from gdcourse.experiments.common import read_only
 from gdcourse.plots import initialization as P
 from gdcourse.widgets import Explorer, dropdown, int_slider, log_slider
 
@@ -34,15 +31,9 @@ def init_explorer(scheme="xavier", activation="tanh", depth=30, gain=1.0) -> Exp
     }
     return Explorer(
         controls,
-        compute=_profile,
+        compute=lambda scheme, activation, depth, gain: E.explore_init(scheme, activation, depth, gain),
         draw=lambda fig, profile, **_: P.init_profile_frame(fig, profile)[1],
         figsize=(9.5, 6.2),
         title="Initialization explorer: width 256, inputs N(0, 1), softmax head on random labels",
     )
 
-
-@functools.lru_cache(maxsize=128)
-def _profile(scheme, activation, depth, gain):
-    """:func:`~gdcourse.experiments.initialization.explore_init`, kept per setting: a pass through 30 layers of
-    256 units takes about 0.1 s, and a learner moving a slider back and forth revisits settings."""
-    return read_only(E.explore_init(scheme, activation, depth, gain))
