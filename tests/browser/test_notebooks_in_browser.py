@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import json
 import os
 import re
 import time
@@ -41,8 +40,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import REPO, SCREENSHOTS, VIEWPORT
-
-LATENCY = REPO / "artifacts" / "browser" / "latency.json"
+from latency import JS_READ_LATENCY, JS_WATCH_LATENCY, describe_latency, record_latency
 
 NOTEBOOKS = sorted(path.relative_to(REPO).as_posix()
                    for folder in ("solutions", "notebooks") for path in (REPO / folder).glob("*.ipynb"))
@@ -151,29 +149,6 @@ JS_DISCARD = f"""(path) => {{
   if (panel) {{ panel.context.model.dirty = false; panel.dispose(); }}
   return true;
 }}"""
-# Latency: the first browser event a control fires (capture phase, so before the widget's own handlers)
-# and every decoded change of the widget's images, in the page's clock (performance.now(), ms).
-JS_WATCH_LATENCY = """(widget) => {
-  const record = {event: null, pictures: []};
-  window.browserTestLatency = record;
-  for (const type of ['keydown', 'mousedown', 'input', 'change']) {
-    widget.addEventListener(type, e => { if (record.event === null) record.event = e.timeStamp; },
-                            {capture: true, once: true});
-  }
-  for (const img of widget.querySelectorAll('img.widget-image')) {
-    new MutationObserver(() => {
-      img.decode().catch(() => null)
-        .then(() => { if (record.event !== null) record.pictures.push(performance.now()); });
-    }).observe(img, {attributes: true, attributeFilter: ['src']});
-  }
-  return true;
-}"""
-JS_READ_LATENCY = """() => {
-  const r = window.browserTestLatency;
-  if (!r || r.event === null || !r.pictures.length) return null;
-  return {first_picture_ms: Math.min(...r.pictures) - r.event, last_picture_ms: Math.max(...r.pictures) - r.event,
-          pictures: r.pictures.length};
-}"""
 JS_IMAGES_DIGEST = """async (widget) => {
   const digests = [];
   for (const img of widget.querySelectorAll('img.widget-image')) {
@@ -498,28 +473,6 @@ def check_plot_changes(nb: NotebookInLab, widget) -> None:
     status = widget.inner_text()[-300:]
     pytest.fail(f"{nb.path}: no control changed the plot:\n" + "\n".join(tried)
                 + f"\nwidget text ends with {status!r}")
-
-
-def record_latency(notebook: str, widget, action: str, latency: dict | None) -> None:
-    """Add one measurement to :data:`LATENCY`: a JSON list of this session's measurements."""
-    title = widget.locator("b").first.inner_text() if widget.locator("b").count() else ""
-    _LATENCIES.append({"notebook": notebook, "explorer": title.strip()[:80], "action": action,
-                       "recorded": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                       **(latency or {"first_picture_ms": None, "last_picture_ms": None, "pictures": 0})})
-    LATENCY.parent.mkdir(parents=True, exist_ok=True)
-    LATENCY.write_text(json.dumps(_LATENCIES, indent=1) + "\n")
-
-
-_LATENCIES: list[dict] = []
-
-
-def describe_latency(latency: dict | None) -> str:
-    if not latency:
-        return "latency not measured"
-    text = f"new picture {latency['first_picture_ms']:.0f} ms after the event"
-    if latency["pictures"] > 1:
-        text += f", last of {latency['pictures']} pictures at {latency['last_picture_ms']:.0f} ms"
-    return text
 
 
 def controls_of(widget) -> list:
