@@ -146,6 +146,7 @@ def test_depth_change_moves_the_histogram_rows():
     explorer = W.init_explorer(scheme="he", activation="relu", depth=30)
     explorer.controls["depth"].value = 12
     data = explorer.data
-    labels = [t.get_text() for t in explorer.figure.axes[0].get_yticklabels()]
+    labels = [t.get_text() for t in explorer.figure.axes[0].texts]
     assert labels == [f"layer {layer}" for layer in data.hist_layers]
-    assert explorer.figure.axes[1].get_xlim() == (0.5, 12.5) and explorer.updates["full"] == 1
+    assert explorer.figure.axes[1].get_xlim() == (0.5, 21.5) and explorer.updates["full"] == 1
+    np.testing.assert_array_equal(explorer.figure.axes[1].lines[0].get_xdata(), np.arange(1, 13))

@@ -91,8 +91,12 @@ def _row_heights(counts, zero_spike):
     return heights
 
 
-def _histogram_rows(ax, counts, edges, layers, xlabel, zero_spike):
-    """:func:`layer_histograms` and ``update(counts, edges, layers)`` (same number of rows)."""
+def _histogram_rows(ax, counts, edges, layers, xlabel, zero_spike, inside=False):
+    """:func:`layer_histograms` and ``update(counts, edges, layers, zero_spike)`` (same number of rows).
+
+    ``inside``: name the rows with texts inside the axes instead of tick labels, so that another depth
+    changes the axes' content, not its frame (an explorer redraws a frame only when its ticks change).
+    """
     centers = (edges[:-1] + edges[1:]) / 2
     lines, fills, offsets = [], [], []
     for i, height in enumerate(_row_heights(counts, zero_spike)):
@@ -101,20 +105,26 @@ def _histogram_rows(ax, counts, edges, layers, xlabel, zero_spike):
         fills.append(ax.fill_between(centers, offset, offset + height, step="mid", color=color(i), alpha=0.25))
         lines.append(line)
         offsets.append(offset)
-    ax.set_yticks(offsets, [f"layer {layer}" for layer in layers], fontsize=8)
+    names = [f"layer {layer}" for layer in layers]
+    if inside:
+        ax.set_yticks([])
+        place = ax.get_yaxis_transform()              # x in axes fraction, y in data
+        texts = [ax.text(0.01, offset + 0.75, name, transform=place, fontsize=8, color=color(i),
+                         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1})
+                 for i, (offset, name) in enumerate(zip(offsets, names, strict=True))]
+    else:
+        ax.set_yticks(offsets, names, fontsize=8)
+        texts = []
     ax.set(xlabel=xlabel, xlim=_histogram_xlim(edges), ylim=(-0.1, 1.2 * len(layers)))
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
-
-    shown = {"layers": tuple(layers)}
 
     def update(counts, edges, layers, zero_spike=zero_spike):
         centers = (edges[:-1] + edges[1:]) / 2
         for line, fill, offset, height in zip(lines, fills, offsets, _row_heights(counts, zero_spike), strict=True):
             line.set_data(centers, offset + height)
             fill.set_data(centers, offset, offset + height)
-        if tuple(layers) != shown["layers"]:     # new tick labels redraw the axes' frame: only when needed
-            ax.set_yticks(offsets, [f"layer {layer}" for layer in layers], fontsize=8)
-            shown["layers"] = tuple(layers)
+        for text, layer in zip(texts, layers, strict=True):
+            text.set_text(f"layer {layer}")
         if ax.get_xlim() != _histogram_xlim(edges):
             ax.set_xlim(_histogram_xlim(edges))
 
@@ -159,6 +169,12 @@ def _decade_ylim(values, decades=3):
     return 10.0 ** low, 10.0 ** high
 
 
+def _layer_xlim(depth):
+    """Layers 1 … ``depth`` (and the head at ``depth + 1``) on an axis that ends after the next multiple of
+    10: the ticks change only when the depth crosses one."""
+    return 0.5, 10 * -(-depth // 10) + 1.5
+
+
 def draw_init_profile(fig, profile):
     """Explorer frame: activation histograms, std per layer, gradient histograms, weight-gradient norms."""
     return init_profile_frame(fig, profile)[0]
@@ -182,11 +198,11 @@ def init_profile_frame(fig, profile):
     """
     (ax_hist, ax_std), (ax_ghist, ax_gnorm) = fig.subplots(2, 2)
     _, update_acts = _histogram_rows(ax_hist, profile.act_counts, profile.act_edges, profile.hist_layers,
-                                     _activation_label(profile), zero_spike=profile.activation == "relu")
+                                     _activation_label(profile), zero_spike=profile.activation == "relu", inside=True)
     reference = (profile.stds[0], "layer 1") if profile.stds[0] > 0 else None
     (std_line,) = per_layer_curves(ax_std, {"std of h": profile}, "stds", reference=reference)
     _, update_grads = _histogram_rows(ax_ghist, profile.grad_counts, profile.grad_edges, profile.hist_layers,
-                                      "back-propagated gradient ∂L/∂h", zero_spike=False)
+                                      "back-propagated gradient ∂L/∂h", zero_spike=False, inside=True)
     ax_ghist.set_title("gradients", fontsize=9)
     (norm_line,) = per_layer_curves(ax_gnorm, {"‖∂L/∂W‖ (last: head)": profile}, "grad_norms")
     reference_line = ax_std.lines[-1] if reference is not None else None
@@ -201,7 +217,7 @@ def init_profile_frame(fig, profile):
         update_grads(profile.grad_counts, profile.grad_edges, profile.hist_layers)
         for ax, line, values in ((ax_std, std_line, profile.stds), (ax_gnorm, norm_line, profile.grad_norms)):
             line.set_data(np.arange(1, len(values) + 1), _positive(values))
-            xlim = (0.5, len(values) + 0.5)
+            xlim = _layer_xlim(profile.depth)
             if ax.get_xlim() != xlim:
                 ax.set_xlim(xlim)
             ylim = _decade_ylim(values)
@@ -212,6 +228,7 @@ def init_profile_frame(fig, profile):
         _titles(profile, ax_hist, ax_std, ax_gnorm)
 
     for ax, values in ((ax_std, profile.stds), (ax_gnorm, profile.grad_norms)):
+        ax.set_xlim(_layer_xlim(profile.depth))
         ylim = _decade_ylim(values)
         if ylim is not None:
             ax.set_ylim(ylim)
