@@ -21,9 +21,8 @@ COMMANDS = {
     "bench": ("gdcourse.bench", "time one training step against the GEMM bound, plain NumPy and PyTorch"),
     "release": ("gdcourse.course.cli", "write the student notebooks in notebooks/ from solutions/"),
     "grade": ("gdcourse.course.cli", "grade submitted notebooks against solutions/ (sandboxed, in parallel)"),
-    "practice": ("gdcourse.practice.cli", "drill the interview questions: flashcards, mock interview, test"),
-    "cheatsheet": ("gdcourse.practice.cli",
-                   "write a cheat sheet of the key points and formulas (Markdown and HTML)"),
+    "practice": ("gdcourse.practice.cli", "drill interview questions: flashcards, learn, test, match, mock interview"),
+    "cheatsheet": ("gdcourse.practice.cli", "write a printable cheat sheet: one A4 page per topic, formulas rendered"),
     "diagnose": ("gdcourse.diagnose", "diagnose a training run with one injected fault"),
     "lab": ("gdcourse.lab", "copy the student notebooks into a folder and open JupyterLab there"),
 }

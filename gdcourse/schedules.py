@@ -29,7 +29,7 @@ from gdcourse.validate import check_fraction, check_positive, check_positive_int
 
 __all__ = [
     "Schedule", "Constant", "StepDecay", "ExponentialDecay", "InverseTimeDecay", "CosineDecay",
-    "LinearWarmup", "ReduceLROnPlateau",
+    "LinearWarmup", "ReduceLROnPlateau", "CosineWarmRestarts", "OneCycle",
 ]
 
 
@@ -302,6 +302,97 @@ class ReduceLROnPlateau(Schedule):
         return {"lr0": self.lr0, "factor": self.factor, "patience": self.patience,
                 "threshold": self.threshold, "threshold_mode": self.threshold_mode,
                 "cooldown": self.cooldown, "min_lr": self.min_lr, "mode": self.mode}
+
+
+class CosineWarmRestarts(Schedule):
+    """Cosine annealing with warm restarts, SGDR (Loshchilov & Hutter, 2017); PyTorch's
+    ``CosineAnnealingWarmRestarts``.
+
+    Cycle ``i`` lasts ``T_i = period · mult^i`` steps; inside it, with ``t_cur``
+    the steps since the cycle began::
+
+        lr(t) = lr_min + ½ (lr0 − lr_min) (1 + cos(π t_cur / T_i))
+
+    The jump back to ``lr0`` at each restart kicks the iterate out of the basin it
+    settled in, and each cycle's end is a good snapshot (an ensemble for free);
+    ``mult > 1`` makes later cycles longer so they can settle deeper.
+    """
+
+    def __init__(self, lr0, period, mult=1, lr_min=0.0):
+        self.lr0 = check_positive(lr0, "lr0")
+        self.period = check_positive_int(period, "period")
+        self.mult = check_positive_int(mult, "mult")
+        self.lr_min = check_positive(lr_min, "lr_min", allow_zero=True)
+        if self.lr_min > self.lr0:
+            raise ValueError(f"lr_min: expected a value <= lr0={self.lr0}, got {self.lr_min}")
+
+    def cycle_start(self, cycle):
+        """First step of cycle ``cycle`` (0, T₀, T₀ + T₀·mult, …); works on int arrays."""
+        if self.mult == 1:
+            return self.period * cycle
+        return self.period * (self.mult**cycle - 1) // (self.mult - 1)
+
+    def _lr_at(self, t):
+        t = np.asarray(t, dtype=np.int64)
+        if self.mult == 1:
+            cycle = t // self.period
+        else:  # invert cycle_start with a logarithm, then fix its rounding at the boundaries
+            cycle = np.floor(np.log(t / self.period * (self.mult - 1) + 1) / np.log(self.mult)).astype(np.int64)
+            cycle = np.where(self.cycle_start(cycle + 1) <= t, cycle + 1, cycle)
+            cycle = np.where(self.cycle_start(cycle) > t, cycle - 1, cycle)
+        t_cur = t - self.cycle_start(cycle)
+        length = self.period * self.mult**cycle
+        return self.lr_min + 0.5 * (self.lr0 - self.lr_min) * (1.0 + np.cos(np.pi * t_cur / length))
+
+    def _args(self):
+        return {"lr0": self.lr0, "period": self.period, "mult": self.mult, "lr_min": self.lr_min}
+
+
+class OneCycle(Schedule):
+    """The one-cycle policy (Smith & Topin, 2019); PyTorch's ``OneCycleLR`` with cosine annealing.
+
+    Over ``total_steps`` steps the rate rises from ``max_lr / div_factor`` to
+    ``max_lr`` during the first ``pct_start`` of training, then falls to
+    ``max_lr / (div_factor · final_div_factor)``; each phase is a half cosine
+    ``lr = end + ½ (start − end)(1 + cos(π · progress))``. As in PyTorch the
+    first phase ends at step ``pct_start·total_steps − 1`` and the second at
+    ``total_steps − 1``; later steps stay at the final rate.
+
+    The warm-up part lets a large peak rate be reached without early blow-up; the
+    long descent to a tiny rate removes the noise floor at the end (notebook 02).
+    """
+
+    def __init__(self, max_lr, total_steps, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+        self.max_lr = check_positive(max_lr, "max_lr")
+        self.total_steps = check_positive_int(total_steps, "total_steps")
+        self.pct_start = check_fraction(pct_start, "pct_start")
+        self.div_factor = check_positive(div_factor, "div_factor")
+        self.final_div_factor = check_positive(final_div_factor, "final_div_factor")
+        self.rise_end = self.pct_start * self.total_steps - 1
+        if not 0 < self.rise_end < self.total_steps - 1:
+            raise ValueError(f"pct_start: expected a rise of at least one step and a fall of at least one, "
+                             f"got pct_start={pct_start} with total_steps={total_steps}")
+
+    @property
+    def initial_lr(self) -> float:
+        return self.max_lr / self.div_factor
+
+    @property
+    def final_lr(self) -> float:
+        return self.initial_lr / self.final_div_factor
+
+    def _lr_at(self, t):
+        t = np.minimum(t, self.total_steps - 1)
+        rising = t <= self.rise_end
+        progress = np.where(rising, t / self.rise_end,
+                            (t - self.rise_end) / (self.total_steps - 1 - self.rise_end))
+        start = np.where(rising, self.initial_lr, self.max_lr)
+        end = np.where(rising, self.max_lr, self.final_lr)
+        return end + 0.5 * (start - end) * (1.0 + np.cos(np.pi * progress))
+
+    def _args(self):
+        return {"max_lr": self.max_lr, "total_steps": self.total_steps, "pct_start": self.pct_start,
+                "div_factor": self.div_factor, "final_div_factor": self.final_div_factor}
 
 
 def _as_steps(steps) -> np.ndarray:

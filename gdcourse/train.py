@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from gdcourse import losses as L
 from gdcourse import regularization as R
 from gdcourse._fit_inputs import check_fit_args, check_pair, check_targets, check_targets_fit_output
 from gdcourse._vector_ops import squared_norm
+from gdcourse.accumulation import accumulate_gradients
 from gdcourse.data import batches
 from gdcourse.nn.module import Module
 from gdcourse.nn.parameter import grad_vector
@@ -216,7 +218,8 @@ def _scheduled_lr(schedule, step, optimizer):
 
 
 def fit(model, loss, optimizer, data, *, epochs, batch_size, val=None, schedule=None, clip_norm=None,
-        l1=0.0, l2=0.0, early_stopping=None, callbacks=(), progress=True, rng=None) -> History:
+        l1=0.0, l2=0.0, early_stopping=None, callbacks=(), progress=True, rng=None,
+        accumulation_steps=1) -> History:
     """Train ``model`` with mini-batch gradient descent and return its :class:`History`.
 
     Parameters
@@ -248,6 +251,10 @@ def fit(model, loss, optimizer, data, *, epochs, batch_size, val=None, schedule=
         Show a tqdm progress bar (the notebook-aware one) over epochs.
     rng : int or Generator
         Shuffling order; the same seed gives the same history.
+    accumulation_steps : int
+        Split each batch into this many micro-batches and add their gradients before one
+        step (:mod:`gdcourse.accumulation`): the same update as the whole batch at once,
+        except through batch normalization, with the memory of one micro-batch.
 
     Everything is checked before the first update, with messages naming these arguments:
     ``X``/``X_val`` finite floats of the same per-sample shape, ``y``/``y_val`` one target per
@@ -265,6 +272,9 @@ def fit(model, loss, optimizer, data, *, epochs, batch_size, val=None, schedule=
     X, y, val, callbacks = check_fit_args(model, loss, optimizer, data, val, epochs, batch_size, schedule,
                                            l1, l2, clip_norm, early_stopping, callbacks)
     rng = as_rng(rng)
+    parts = check_positive_int(accumulation_steps, "accumulation_steps")
+    if parts > batch_size:
+        raise ValueError(f"accumulation_steps: expected at most batch_size={batch_size}, got {parts}")
     params = model.parameters()
     history = History()
     classify = _is_classification(loss)
@@ -277,7 +287,7 @@ def fit(model, loss, optimizer, data, *, epochs, batch_size, val=None, schedule=
             # loss and the gradient norm below, with TrainingDiverged, not by floating-point warnings.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 record = _train_epoch(model, loss, optimizer, X, y, val, batch_size, schedule, clip_norm, l1, l2,
-                                      params, history, classify, step, rng)
+                                      params, history, classify, step, rng, parts)
             step = len(history.step_loss)
             history.log_epoch(**record)
             if bar is not None:
@@ -303,20 +313,29 @@ def _loss_value(loss, out, target, step, lr, history) -> float:
         raise
 
 
+def _checked_loss(step, lr, history, y, val, loss, out, target) -> float:
+    if step == 0:
+        _first_step_checks(loss, out, y, val)
+    return _loss_value(loss, out, target, step, lr, history)
+
+
 def _train_epoch(model, loss, optimizer, X, y, val, batch_size, schedule, clip_norm, l1, l2, params, history,
-                 classify, step, rng) -> dict:
+                 classify, step, rng, parts=1) -> dict:
     """One epoch of steps (numbered from ``step``) and its record; raises TrainingDiverged."""
     losses, correct = [], []
     for xb, yb in batches(X, y, batch_size, shuffle=True, rng=rng):
         lr = _scheduled_lr(schedule, step, optimizer)
         optimizer.zero_grad()
-        out = model.forward(xb)
-        if step == 0:
-            _first_step_checks(loss, out, y, val)
-        value = _loss_value(loss, out, yb, step, lr, history)
+        if parts > 1 and len(xb) >= parts:
+            value, out = accumulate_gradients(model, loss, xb, yb, parts,
+                                              partial(_checked_loss, step, lr, history, y, val))
+        else:
+            out = model.forward(xb)
+            value = _checked_loss(step, lr, history, y, val, loss, out, yb)
+            if math.isfinite(value):
+                model.backward(loss.backward(), input_grad=False)
         if not math.isfinite(value):
             raise TrainingDiverged(_divergence_message(step, lr, f"the loss is {value}"), history)
-        model.backward(loss.backward(), input_grad=False)
         if l1:
             R.add_l1_grad(params, l1)
         if l2:

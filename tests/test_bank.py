@@ -33,8 +33,10 @@ NOTEBOOK_OF_TOPIC = {
     "GD": "01_gd_basics.ipynb", "VAR": "02_gd_variants.ipynb", "OPT": "03_optimizers.ipynb",
     "BP": "04_backprop.ipynb", "ACT": "05_activations.ipynb", "NORM": "06_normalization.ipynb",
     "REG": "07_regularization.ipynb", "INIT": "08_initialization.ipynb", "PRAC": "09_training_playbook.ipynb",
-    "DL": "",
+    "DL": "", "SCALE": "11_training_at_scale.ipynb",
 }
+COURSE_TOPICS = {"SCALE"}
+"""Topics the course adds beyond the question list of questions.md: their ids are the course's own."""
 
 
 def parse_question_tables(text: str) -> dict[str, dict]:
@@ -92,7 +94,7 @@ def test_questions_md_notebook_column_matches_topic_notebooks():
         assert NOTEBOOK_OF_COLUMN[row["notebook"]] == NOTEBOOK_OF_TOPIC[topic], entry_id
 
 
-@pytest.mark.parametrize("topic", list(TOPICS))
+@pytest.mark.parametrize("topic", [topic for topic in TOPICS if topic not in COURSE_TOPICS])
 def test_every_question_id_has_an_entry(bank, topic):
     wanted = [entry_id for entry_id in question_ids() if entry_id.startswith(topic + "-")]
     assert wanted, f"questions.md lists no ids for topic {topic}"
@@ -101,7 +103,16 @@ def test_every_question_id_has_an_entry(bank, topic):
 
 
 def test_every_main_entry_is_a_question_id(bank):
-    assert set(bank.main_ids()) <= set(question_ids())
+    listed = {entry_id for entry_id in bank.main_ids() if bank.get(entry_id).topic not in COURSE_TOPICS}
+    assert listed <= set(question_ids())
+
+
+@pytest.mark.parametrize("topic", sorted(COURSE_TOPICS))
+def test_course_topics_have_main_questions_and_no_seed_sources(bank, topic):
+    entries = bank.by_topic(topic)
+    assert [e for e in entries if not e.is_follow_up], f"{topic} has no main question"
+    assert all(not e.sources for e in entries), f"{topic} entries are the course's own: sources must be []"
+    assert not set(e.id for e in entries) & set(question_ids())
 
 
 def test_follow_ups_exist_and_are_listed_by_their_parent(bank):
@@ -126,6 +137,8 @@ def test_main_entries_cite_the_seeds_of_questions_md(bank):
     if rows is None:
         pytest.skip("../shared/questions.md is not beside this checkout")
     for entry_id in bank.main_ids():
+        if bank.get(entry_id).topic in COURSE_TOPICS:
+            continue
         assert list(bank.get(entry_id).sources) == rows[entry_id]["seeds"], entry_id
 
 

@@ -15,6 +15,9 @@ from gdcourse import schedules
 from gdcourse.data import batch_indices, num_batches
 from gdcourse.experiments import variants as E
 
+SEEDS = range(20)
+"""Random-outcome claims are measured over at least 20 seeds and asserted as intervals on the rate."""
+
 
 @pytest.fixture(scope="module")
 def problem():
@@ -160,10 +163,12 @@ def test_single_example_gradient_is_unbiased_and_noisy(problem):
 
 
 def test_one_epoch_of_sgd_beats_one_full_batch_step(problem, curvatures):
+    """VAR-02: one epoch of B = 1 SGD ends ~10x closer than one exact step, in every one of 20 seeds."""
     _, L = curvatures
     gd = E.run_sgd(problem, 1 / L, problem.n, 1).excess(problem)[-1]
-    sgd = E.run_sgd(problem, 0.02, 1, 1, rng=0).excess(problem)[-1]
-    assert sgd < gd / 5
+    sgd = np.array([E.run_sgd(problem, 0.02, 1, 1, rng=s).excess(problem)[-1] for s in SEEDS])
+    assert np.mean(sgd < gd / 5) >= 0.9                     # measured 20/20
+    assert gd / 15 < np.median(sgd) < gd / 5                # measured gd/9.5
 
 
 def test_mini_batch_noise_scales_like_one_over_b(problem):
@@ -210,16 +215,18 @@ def test_loglog_slope_of_a_power_law():
 
 # ---------------------------------------------------------------- VAR-04: side by side
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_per_update_exact_wins_per_epoch_noisy_wins(problem, curvatures, seed):
+def test_per_update_exact_wins_per_epoch_noisy_wins(problem, curvatures):
+    """VAR-04's three orderings, as rates over 20 seeds (each measured 20/20)."""
     _, L = curvatures
-    gd = E.run_sgd(problem, 1 / L, 500, 10)
-    mb = E.run_sgd(problem, 0.2, 32, 10, rng=seed)
-    sgd = E.run_sgd(problem, 0.02, 1, 10, rng=seed)
-    ex = {name: t.excess(problem) for name, t in [("gd", gd), ("mb", mb), ("sgd", sgd)]}
-    assert ex["gd"][10] < ex["mb"][10] < ex["sgd"][10]                       # after 10 updates
-    assert ex["sgd"][500] < ex["mb"][16] < ex["gd"][1]                       # after 1 epoch
-    assert ex["mb"][-16:].mean() < ex["sgd"][-500:].mean() < ex["gd"][-1]   # the last epoch
+    gd = E.run_sgd(problem, 1 / L, 500, 10).excess(problem)
+    holds = []
+    for seed in SEEDS:
+        mb = E.run_sgd(problem, 0.2, 32, 10, rng=seed).excess(problem)
+        sgd = E.run_sgd(problem, 0.02, 1, 10, rng=seed).excess(problem)
+        holds.append((gd[10] < mb[10] < sgd[10],                              # after 10 updates
+                      sgd[500] < mb[16] < gd[1],                              # after 1 epoch
+                      mb[-16:].mean() < sgd[-500:].mean() < gd[-1]))          # the last epoch
+    assert np.all(np.mean(holds, axis=0) >= 0.9)
 
 
 # ---------------------------------------------------------------- VAR-05: arithmetic
@@ -244,16 +251,22 @@ def test_about_one_over_e_is_never_drawn(n, tol):
 
 
 def test_reshuffling_settles_lower_and_its_floor_falls_faster():
+    """VAR-06 over 30 seeds: reshuffling lower in (nearly) every seed; floors ∝ η^1.0 with replacement and
+    ∝ η^2.7 reshuffled (the quadratic's η³ rather than the general bound's η²)."""
     small = E.regression_problem(n=50, d=3, noise=0.5, rng=0)
-    floor = {}
-    for lr in [0.05, 0.02]:
+    floor, per_seed = {}, {}
+    lrs = [0.05, 0.02, 0.01]
+    for lr in lrs:
         for replacement in [False, True]:
-            excess = E.epoch_end_excess(small, lr, 1, 40, replacement, seeds=range(6))
-            floor[lr, replacement] = excess[:, 20:].mean()
-    assert floor[0.05, True] > 2 * floor[0.05, False]
-    assert floor[0.02, True] > 5 * floor[0.02, False]
-    assert floor[0.05, False] / floor[0.02, False] > 2.5**2                 # at least quadratic in lr
-    assert 1.8 < floor[0.05, True] / floor[0.02, True] < 3.5                # about linear in lr
+            excess = E.epoch_end_excess(small, lr, 1, 40, replacement, seeds=range(30))
+            per_seed[lr, replacement] = excess[:, 20:].mean(axis=1)
+            floor[lr, replacement] = per_seed[lr, replacement].mean()
+    for lr in lrs:
+        assert np.mean(per_seed[lr, False] < per_seed[lr, True]) >= 0.9      # measured 30/30 at each rate
+    slope = {r: np.polyfit(np.log(lrs), np.log([floor[lr, r] for lr in lrs]), 1)[0] for r in (False, True)}
+    assert 0.8 < slope[True] < 1.2                                            # measured 1.00
+    assert 2.4 < slope[False] < 3.2                                           # measured 2.75
+    assert floor[0.02, False] / floor[0.01, False] > 2**2.5                  # last halving: 7.6
 
 
 # ---------------------------------------------------------------- VAR-07: the noise floor
@@ -279,9 +292,13 @@ def test_a_one_over_t_rate_keeps_shrinking_the_cloud():
 
 
 def test_constant_rates_stall_on_floors_that_fall_with_the_rate(problem):
+    """VAR-07: smaller constant rate, lower floor; the 1/t rate ends lowest. Ordering in 20/20 seeds."""
     settings = [0.05, 0.025, 0.0125, schedules.InverseTimeDecay(0.05, 0.005)]
-    last = [E.run_sgd(problem, lr, 1, 12, rng=1).excess(problem)[-500:].mean() for lr in settings]
-    assert last[0] > last[1] > last[2] > last[3]
+    ordered = []
+    for seed in SEEDS:
+        last = [E.run_sgd(problem, lr, 1, 12, rng=seed).excess(problem)[-500:].mean() for lr in settings]
+        ordered.append(last[0] > last[1] > last[2] > last[3])
+    assert np.mean(ordered) >= 0.9
 
 
 # ---------------------------------------------------------------- VAR-08: batch size
@@ -297,9 +314,11 @@ def test_bias_is_at_monte_carlo_level_and_variance_halves(problem):
 def test_linear_scaling_until_the_cap_then_no_gain(problem, curvatures):
     _, L = curvatures
     B = [1, 2, 4, 8, 16, 32, 64, 128, 256, 500]
-    runs = E.steps_to_target(problem, B, lambda b: min(0.02 * b, 1 / L), 0.02, 1000, seeds=range(2))
+    runs = E.steps_to_target(problem, B, lambda b: min(0.02 * b, 1 / L), 0.02, 1000, seeds=SEEDS)
+    assert np.all(np.isfinite(runs))
+    per_seed_halving = runs[:5] / runs[1:6]                    # every seed, not only the median
+    assert np.mean((per_seed_halving > 1.6) & (per_seed_halving < 2.4)) >= 0.9
     steps = np.median(runs, axis=1)
-    assert np.all(np.isfinite(steps))
     halving = steps[:5] / steps[1:6]
     assert np.all((halving > 1.8) & (halving < 2.2))
     examples = steps * np.array(B)
@@ -326,16 +345,21 @@ def test_scaled_lr_rules():
 
 
 def test_linear_scaling_matches_per_epoch_and_sqrt_lags(problem):
-    curves = {}
-    for rule in ["linear", "sqrt"]:
-        for b in [2, 8, 32, 128]:
-            t = E.run_sgd(problem, E.scaled_lr(0.01, 2, b, rule), b, 6, rng=0)
-            curves[rule, b] = t.excess(problem)[np.concatenate([[0], t.epoch_ends])]
-    linear = np.array([curves["linear", b] for b in [2, 8, 32, 128]])
-    assert np.all(np.abs(linear / linear[0] - 1) < 0.15)
-    sqrt_final = [curves["sqrt", b][-1] for b in [2, 8, 32, 128]]
-    assert np.all(np.diff(sqrt_final) > 0)
-    assert sqrt_final[-1] > 10 * sqrt_final[0]
+    """VAR-09 over 20 seeds: linear-rule curves within 16 % of B = 2's at every epoch end (worst seed 0.162);
+    the square-root rule falls behind with B in every seed."""
+    deviation, lags = [], []
+    for seed in SEEDS:
+        curves = {}
+        for rule in ["linear", "sqrt"]:
+            for b in [2, 8, 32, 128]:
+                t = E.run_sgd(problem, E.scaled_lr(0.01, 2, b, rule), b, 6, rng=seed)
+                curves[rule, b] = t.excess(problem)[np.concatenate([[0], t.epoch_ends])]
+        linear = np.array([curves["linear", b] for b in [2, 8, 32, 128]])
+        deviation.append(np.abs(linear / linear[0] - 1).max())
+        sqrt_final = [curves["sqrt", b][-1] for b in [2, 8, 32, 128]]
+        lags.append(np.all(np.diff(sqrt_final) > 0) and sqrt_final[-1] > 10 * sqrt_final[0])
+    assert max(deviation) < 0.2 and np.median(deviation) < 0.15
+    assert np.mean(lags) >= 0.9
 
 
 def test_update_noise_constant_under_sqrt_and_growing_under_linear(problem):
@@ -391,11 +415,17 @@ def test_every_decay_beats_the_constant_floor(problem):
              "exponential": ("exponential", dict(step_size=T // 4, gamma=0.3)),
              "1/t": ("inverse_time", dict(decay_rate=10 / T)), "cosine": ("cosine", {}),
              "cosine + warmup": ("cosine", dict(warmup_steps=T // 20))}
-    tail = {}
-    for name, (kind, settings) in kinds.items():
-        trace = E.run_sgd(problem, E.make_schedule(kind, 0.3, T, **settings), 4, 10, rng=0)
-        tail[name] = trace.excess(problem)[1:][-T // 10:].mean()
-    assert all(tail["constant"] > 10 * v for k, v in tail.items() if k != "constant")
+    ratios = []
+    for seed in SEEDS:
+        tail = {}
+        for name, (kind, settings) in kinds.items():
+            trace = E.run_sgd(problem, E.make_schedule(kind, 0.3, T, **settings), 4, 10, rng=seed)
+            tail[name] = trace.excess(problem)[1:][-T // 10:].mean()
+        ratios.append({k: tail["constant"] / v for k, v in tail.items() if k != "constant"})
+    lowest = min(min(r.values()) for r in ratios)
+    highest = max(max(r.values()) for r in ratios)
+    assert 10 < lowest < 40                   # "never less than 20x": measured 20.7 (1/t)
+    assert 1000 < highest < 6000              # "up to 2,600x": measured 2611 (exponential)
 
 
 def test_noise_free_full_batch_needs_no_decay(problem, curvatures):
@@ -430,14 +460,21 @@ def test_a_huge_rate_explodes_and_a_non_finite_loss_is_flagged(digits):
 
 
 def test_warmup_removes_adams_early_spike(digits):
-    no_warmup = E.warmup_runs(0.03, 0, seeds=range(6), depth=8, epochs=6, data=digits)
-    warmup = E.warmup_runs(0.03, 25, seeds=range(6), depth=8, epochs=6, data=digits)
+    """VAR-11 over the notebook's 30 seeds: early peak > 1.2x in 77 % ± 8 %, > 1.5x in 40 % ± 9 % without
+    warmup, 0 % with; final losses 0.50 ± 0.16 and 0.53 ± 0.28, no measurable difference."""
+    no_warmup = E.warmup_runs(0.03, 0, seeds=range(30), depth=8, epochs=6, data=digits)
+    warmup = E.warmup_runs(0.03, 25, seeds=range(30), depth=8, epochs=6, data=digits)
     np.testing.assert_allclose(no_warmup[:, 0], warmup[:, 0])          # same init and first batch
     peak_no = no_warmup[:, :25].max(axis=1) / no_warmup[:, 0]
     peak_warm = warmup[:, :25].max(axis=1) / warmup[:, 0]
-    assert np.sum(peak_no > 1.2) >= 5 and np.sum(peak_no > 1.5) >= 3 and peak_no.max() > 3   # "5 of 6, 3 by half"
-    assert np.all(peak_warm < 1.2)
-    assert warmup[:, -10:].mean() < 1.0 and no_warmup[:, -10:].mean() < 1.0   # both recover on this small net
+    assert 0.55 <= np.mean(peak_no > 1.2) <= 0.95          # measured 0.77
+    assert 0.2 <= np.mean(peak_no > 1.5) <= 0.65           # measured 0.40
+    assert 2.5 < peak_no.max() < 5                         # measured 3.5
+    assert np.mean(peak_warm > 1.2) <= 0.1                 # measured 0
+    final_no, final_warm = no_warmup[:, -10:].mean(axis=1), warmup[:, -10:].mean(axis=1)
+    assert final_no.mean() < 1.0 and final_warm.mean() < 1.0          # both recover on this small net
+    standard_error = math.hypot(final_no.std(), final_warm.std()) / math.sqrt(30)
+    assert abs(final_warm.mean() - final_no.mean()) < 3 * standard_error   # no measurable difference
 
 
 # ---------------------------------------------------------------- VAR-12: synchronous vs asynchronous
@@ -498,11 +535,13 @@ def test_simulated_stability_map_agrees_with_the_formula_away_from_the_boundary(
 def test_noise_floor_rises_with_staleness():
     p = E.async_problem()
     def floor_of(tau):
-        runs = [E.simulate_async_sgd(p, 0.3, tau, 300, batch_size=10, rng=s) for s in range(4)]
-        return np.mean([r.excess(p)[-100:].mean() for r in runs])
+        runs = [E.simulate_async_sgd(p, 0.3, tau, 300, batch_size=10, rng=s) for s in SEEDS]
+        return np.array([r.excess(p)[-100:].mean() for r in runs])
 
     floor = {tau: floor_of(tau) for tau in [0, 4, 5, 6]}
-    assert floor[0] < floor[4] < floor[5] < 1 < floor[6]
+    means = {tau: f.mean() for tau, f in floor.items()}
+    assert means[0] < means[4] < means[5] < 1 < means[6]
+    assert np.mean(floor[6] > 1) >= 0.9 and np.mean(floor[4] < 0.1) >= 0.9      # measured 20/20 each
 
 
 def test_sync_sgd_is_one_step_on_the_union_of_the_workers_batches():

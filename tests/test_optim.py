@@ -445,7 +445,9 @@ def test_every_rule_keeps_float32_values_and_state(opt_cls, hyper):
 
 def test_optimizers_registry_names_the_classes():
     assert optim.OPTIMIZERS == {"sgd": SGD, "adagrad": Adagrad, "adadelta": Adadelta, "rmsprop": RMSprop,
-                                "adam": Adam, "adamw": AdamW, "nadam": NAdam, "newton": Newton}
+                                "adam": Adam, "adamw": AdamW, "nadam": NAdam, "newton": Newton,
+                                "signsgd": optim.SignSGD, "lion": optim.Lion, "lars": optim.LARS,
+                                "lamb": optim.LAMB}
 
 
 # ------------------------------------------------------------------ Newton

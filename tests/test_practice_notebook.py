@@ -28,9 +28,10 @@ def test_notebook_is_valid_with_metadata_ids_and_no_outputs(notebook):
     assert len(headings) >= 4
 
 
-def test_notebook_shows_the_three_modes(notebook):
+def test_notebook_shows_every_mode_the_plan_and_the_charts(notebook):
     source = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    for name in ("FlashcardWidget(", "MockInterviewWidget(", "TestWidget("):
+    for name in ("FlashcardWidget(", "MockInterviewWidget(", "TestWidget(", "LearnWidget(", "MatchWidget(",
+                 "make_plan(", "plan_figure(", "progress_figure("):
         assert name in source
     assert "environ" not in source and "ProgressStore()" in source  # the real store unless GDCOURSE_HOME is set
 
@@ -47,4 +48,7 @@ def test_notebook_runs_top_to_bottom_with_a_scratch_store(notebook, tmp_path, mo
     assert (home / "progress.sqlite3").is_file()     # the kernel used GDCOURSE_HOME
     widgets = [cell for cell in notebook.cells if cell.cell_type == "code"
                and any("application/vnd.jupyter.widget-view+json" in out.get("data", {}) for out in cell.outputs)]
-    assert len(widgets) == 3
+    assert len(widgets) == 5
+    charts = [cell for cell in notebook.cells if cell.cell_type == "code"
+              and any("image/png" in out.get("data", {}) for out in cell.outputs)]
+    assert [cell.id for cell in charts] == ["plan-chart", "stats"]

@@ -1,4 +1,4 @@
-"""The practice engines without any UI: flashcards, mock interview, test items."""
+"""The practice engines without any UI: flashcards and mock interview (test items: test_practice_quiz.py)."""
 
 import datetime as dt
 from collections import Counter
@@ -6,14 +6,12 @@ from collections import Counter
 import pytest
 from practice_helpers import Stopwatch
 
+from gdcourse.bank import TOPICS
 from gdcourse.practice.session import (
     FlashcardSession,
     MockInterview,
-    TestSession,
-    count_test_items,
     draw_questions,
     format_seconds,
-    make_test_items,
     normalize_levels,
     normalize_topics,
     notebook_reference,
@@ -24,7 +22,7 @@ from gdcourse.practice.session import (
 # ---------------------------------------------------------------- selection
 def test_filters_normalize_case_and_reject_unknown_names(bank):
     assert normalize_topics(["gd", "OPT", "gd"]) == ("GD", "OPT")
-    assert normalize_topics(None)[0] == "GD" and len(normalize_topics([])) == 10
+    assert normalize_topics(None)[0] == "GD" and len(normalize_topics([])) == len(TOPICS)
     assert normalize_levels("HARD") == ("hard",)
     with pytest.raises(ValueError, match=r"topic: expected one of GD, .* got 'XX'"):
         normalize_topics(["XX"])
@@ -53,7 +51,7 @@ def test_flashcards_grade_needs_a_reveal_and_is_stored_at_once(bank, store):
 
 def test_flashcards_limit_and_filters(bank, store):
     session = FlashcardSession(bank, store, levels=["easy"], limit=3)
-    assert [c.entry.id for c in session._queue] == ["GD-01", "GD-04", "OPT-01"]
+    assert [c.entry.id for c in session._queue] == ["GD-01", "OPT-01", "DL-01"]  # topics interleaved
     assert (session.due_count, session.new_count) == (0, 3)
     with pytest.raises(ValueError, match="limit"):
         FlashcardSession(bank, store, limit=0)
@@ -228,62 +226,3 @@ def test_interrupted_interview_keeps_its_answers_and_nothing_is_written_without_
 def test_interview_without_matching_questions(bank, tmp_path):
     with pytest.raises(ValueError, match="no main question matches"):
         MockInterview(bank, n=1, topics=["NORM"], rng=0)
-
-
-# ---------------------------------------------------------------- test items
-def test_test_items_are_seeded_and_well_formed(bank):
-    items = make_test_items(bank, 12, rng=3)
-    assert items == make_test_items(bank, 12, rng=3)
-    assert items != make_test_items(bank, 12, rng=4)
-    first_round = [item.entry_id for item in items[:11]]
-    assert len(set(first_round)) == 11                     # one item per entry before any second one
-    for item in items:
-        entry = bank.get(item.entry_id)
-        if item.kind == "key_point":
-            assert item.options[item.correct] in entry.key_points
-            wrong = [o for i, o in enumerate(item.options) if i != item.correct]
-            assert len(wrong) == 3 and not set(wrong) & set(entry.key_points)
-            family = {entry.id, entry.parent} | set(entry.follow_ups)
-            sources = [e for e in bank if any(o in e.key_points for o in wrong)]
-            assert all(e.id not in family for e in sources)
-            assert all(e.topic == entry.topic for e in sources) or entry.topic == "DL"
-        else:
-            assert item.kind == "mistake" and item.options == ("True", "False")
-            assert " ".join(entry.common_mistake.split()) in item.question
-            claims_own_prompt = f'"{entry.prompt}"' in item.question
-            assert claims_own_prompt == (item.correct == 0)
-
-
-def test_true_false_items_come_both_ways(bank):
-    answers = {item.correct for seed in range(10) for item in make_test_items(bank, 15, rng=seed)
-               if item.kind == "mistake"}
-    assert answers == {0, 1}
-
-
-def test_count_of_test_items_by_hand(bank):
-    # 11 entries each give a key-point item; GD-01, GD-02, OPT-01a, OPT-03 also a true/false item
-    assert count_test_items(bank) == 15
-    assert count_test_items(bank, ["DL"]) == 2
-    with pytest.raises(ValueError, match="at most 15 test items"):
-        make_test_items(bank, 16, rng=0)
-
-
-def test_test_session_scores_and_stores(bank, store):
-    test = TestSession(bank, n=4, rng=5, store=store)
-    picks = [item.correct if i % 2 == 0 else (item.correct + 1) % len(item.options)
-             for i, item in enumerate(test.items)]
-    for pick in picks:
-        test.answer(pick)
-    assert test.score == 2 and test.finished
-    with pytest.raises(RuntimeError, match="finished"):
-        test.answer(0)
-    summary = test.close()
-    assert summary["score"] == 2 and summary["wrong"] == [test.items[1].entry_id, test.items[3].entry_id]
-    assert [row["correct"] for row in store.test_answers(test.session_id)] == [1, 0, 1, 0]
-    assert store.session(test.session_id)["status"] == "finished"
-
-
-def test_test_answer_validation(bank):
-    test = TestSession(bank, n=1, rng=0)
-    with pytest.raises(ValueError, match="option: expected an int from 0 to"):
-        test.answer(7)

@@ -112,7 +112,7 @@ def test_overdue_cards_come_first_oldest_due_first(bank, store, clock):
     store.record_review("GD-02", "GD", 1)          # due 2025-03-03 (lapse: 1 day)
     clock.advance(days=10)
     ids = [card_id for card_id, _ in _queue(bank, store)]
-    # due: GD-04 (oldest), then GD-02 and OPT-01 (same day: bank order); then new cards in bank order
+    # due: GD-04 (oldest), then GD-02 and OPT-01 (same day: bank order); then new cards, topics in turn
     assert ids[:3] == ["GD-04", "GD-02", "OPT-01"]
-    assert ids[3:] == [e.id for e in bank if e.id not in {"GD-04", "GD-02", "OPT-01"}]
+    assert ids[3:] == ["GD-01", "OPT-01a", "DL-01", "GD-01a", "OPT-02", "DL-02", "GD-03", "OPT-03"]
     assert store.stats([e.id for e in bank]).due == ("GD-04", "GD-02", "OPT-01")

@@ -61,7 +61,7 @@ def test_store_uses_wal_a_busy_timeout_and_marks_the_file_as_ours(path):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
 
 
 def test_a_failed_write_leaves_nothing_behind(path):
@@ -152,11 +152,12 @@ def test_garbage_file_is_moved_aside_with_a_message(path, clock):
         moved = store.moved_aside
         assert moved == path.with_name("progress.sqlite3.corrupt-20250301T090000")
         assert moved.read_bytes() == garbage                      # kept, not discarded
-        assert len(messages) == 1 and str(moved) in messages[0] and "fresh" in messages[0]
+        assert len(messages) == 2 and str(moved) in messages[0] and "fresh" in messages[0]
+        assert messages[1] == "gdcourse: copied 0 readable row(s) from it into the fresh store."
         store.record_review("GD-01", "GD", 4)                     # the fresh store works
     with ProgressStore(path, now=clock, on_message=messages.append) as store:
         assert store.moved_aside is None and len(store.reviews()) == 1
-    assert len(messages) == 1
+    assert len(messages) == 2
 
 
 def test_foreign_sqlite_file_is_moved_aside_untouched(path, clock):
@@ -190,8 +191,32 @@ def test_damaged_pages_are_detected_and_moved_aside(path, clock):
     messages = []
     with ProgressStore(path, now=clock, on_message=messages.append) as store:
         assert store.moved_aside is not None and store.moved_aside.name.startswith("progress.sqlite3.corrupt-")
-        assert store.reviews() == []
-    assert len(messages) == 1 and str(store.moved_aside) in messages[0] and "fresh store" in messages[0]
+        assert store.moved_aside.read_bytes() == bytes(data)         # the original is kept as it was
+        salvaged = store.reviews()
+        # the rows on the undamaged pages are copied, each as it was written
+        assert 0 < len(salvaged) <= 300 and store.salvaged >= len(salvaged)
+        assert all(row["grade"] == 4 and row["card_id"].startswith("GD-") for row in salvaged)
+        assert len({row["card_id"] for row in salvaged}) == len(salvaged)
+    assert str(store.moved_aside) in messages[0] and "fresh store" in messages[0]
+    assert messages[1] == f"gdcourse: copied {store.salvaged} readable row(s) from it into the fresh store."
+
+
+def test_a_store_damaged_in_one_index_page_keeps_every_review(path, clock):
+    with ProgressStore(path, now=clock) as store:
+        for i in range(7):
+            store.record_review(f"GD-{i:02d}", "GD", 4)
+        store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        root = store._conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'reviews_day'").fetchone()[0]
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[(root - 1) * page + 8:(root - 1) * page + 64] = b"\xff" * 56   # garble the index page's cells
+    path.write_bytes(bytes(data))
+    messages = []
+    with ProgressStore(path, now=clock, on_message=messages.append) as store:
+        assert store.moved_aside is not None
+        assert [row["card_id"] for row in store.reviews()] == [f"GD-{i:02d}" for i in range(7)]
+        assert store.card_state("GD-03").interval == 1
+    assert "copied 14 readable row(s)" in messages[1]   # 7 cards and 7 reviews
 
 
 def test_moving_aside_twice_in_one_second_keeps_both_files(path, clock):
@@ -251,6 +276,7 @@ def test_export_writes_every_answer_as_csv_atomically(path, clock, tmp_path):
         clock.advance(hours=1)
         test = store.start_session("test")
         store.record_test_answer(test, "DL-01", "DL", kind="mistake", chosen="True", correct=False)
+        (tmp_path / "out").mkdir()
         target = tmp_path / "out" / "progress.csv"
         assert store.export_csv(target) == 3
     with open(target, newline="", encoding="utf-8") as handle:

@@ -1,5 +1,6 @@
 """``gdcourse practice`` driven end to end with scripted input, and its bad-argument handling."""
 
+import csv
 import io
 import signal
 import subprocess
@@ -15,6 +16,8 @@ from practice_helpers import BANK_FIXTURE, Clock
 import gdcourse.cli
 from gdcourse.bank import BankError, load
 from gdcourse.practice import cli as practice_cli
+from gdcourse.practice.items import load_material
+from gdcourse.practice.quiz import make_test_items
 from gdcourse.practice.session import MockInterview
 from gdcourse.practice.store import ProgressStore
 from gdcourse.practice.terminal import Console, _LiveClock, paginate, wrap_markdown
@@ -57,7 +60,10 @@ class Terminal:
         return " ".join(self.out.getvalue().split())
 
     def run(self, argv, bank, now=None):
-        return practice_cli.main(argv, bank=bank, input_fn=self, out=self.out, err=self.err, now=now or Clock())
+        # the small test bank comes with its own test material; the real bank uses the real one
+        material = load_material(bank, BANK_FIXTURE / "distractors") if len(bank) < 50 else None
+        return practice_cli.main(argv, bank=bank, input_fn=self, out=self.out, err=self.err, now=now or Clock(),
+                                 material=material)
 
 
 class AutoTerminal(Terminal):
@@ -219,7 +225,7 @@ def test_mock_interview_end_to_end_with_a_follow_up(bank, home):
     term = Terminal("", "", "a", "", "a", "")
     assert term.run(["--mode", "mock", "--topic", "OPT", "--level", "easy", "--seed", "3"], bank) == 0
     assert "Good answer: here is a follow-up." in term.flat
-    assert "follow-up | OPT-01a" in term.text
+    assert "Mock interview | OPT-01a | OPT" in term.text and "follow-up         0:00 / 4:00" in term.text
     assert "Nothing to review" in term.text
     with _store(home) as store:
         assert [(a["card_id"], a["follow_up"]) for a in store.interview_answers(2)] == [("OPT-01", 0),
@@ -274,33 +280,60 @@ def test_more_questions_than_match_is_clamped_with_a_note(bank, home):
 
 # ---------------------------------------------------------------- test mode
 def test_test_mode_end_to_end(bank, home):
+    # DL has two true/false items (DL-01, DL-02); the seed is shown for replay
     term = Terminal("z", "a", "b")
     assert term.run(["--mode", "test", "--topic", "DL", "-n", "2", "--seed", "0"], bank) == 0
-    assert "Please type one letter from a to d." in term.text
+    assert "Test of 2 item(s), seed 0: replay it with --seed 0." in term.screens[0]
+    assert "Please type one letter from a to b." in term.text
     with _store(home) as store:
         rows = store.test_answers(1)
-        assert [row["chosen"] for row in rows] != [] and len(rows) == 2
+        assert [row["chosen"] for row in rows] == ["True", "False"]
         right = sum(row["correct"] for row in rows)
-        assert f"Score: {right}/2 answered (2 items)." in term.text
+        assert f"Score: {right}/2 answered (2 items), seed 0." in term.text
         assert store.session(1)["status"] == "finished"
     assert_fits_80x24(term)
 
 
+def _first_seed(bank, kind, n):
+    """The first seed whose test of ``n`` items starts with an item of ``kind``."""
+    material = load_material(bank, BANK_FIXTURE / "distractors")
+    return next(seed for seed in range(100) if make_test_items(bank, n, rng=seed, material=material)[0].kind == kind)
+
+
+def test_test_mode_reads_a_typed_number_and_asks_again_when_unreadable(bank, home):
+    seed = _first_seed(bank, "number", 7)                              # GD-02: 2 / 4 = 0.5
+    term = Terminal("half", "0.5", "q")
+    assert term.run(["--mode", "test", "-n", "7", "--seed", str(seed)], bank) == 0
+    assert "Please try again: expected a number such as 0.25 or 1e-3, got 'half'" in term.text
+    assert "Right." in term.text
+    with _store(home) as store:
+        assert [(r["kind"], r["chosen"], r["correct"]) for r in store.test_answers(1)] == [("number", "0.5", 1)]
+
+
+def test_test_mode_reads_an_order(bank, home):
+    seed = _first_seed(bank, "order", 7)                               # OPT-01: three steps, shown shuffled
+    item = make_test_items(bank, 7, rng=seed, material=load_material(bank, BANK_FIXTURE / "distractors"))[0]
+    right = " ".join(str(i + 1) for i in item.correct)
+    term = Terminal("1 1 2", right, "q")
+    assert term.run(["--mode", "test", "-n", "7", "--seed", str(seed)], bank) == 0
+    assert "Please try again: expected the numbers 1 to 3, each once" in term.text and "Right." in term.text
+    assert "  1. " in term.text and "Order, e.g. 3 2 1 (q quit): " in term.text
+
+
 @pytest.mark.parametrize("reply, option", [("t", "True"), ("f", "False"), ("TRUE", "True")])
 def test_test_mode_accepts_t_and_f_for_true_false_items(bank, home, reply, option):
-    # all 7 GD items: 5 key-point items (a-d) and the true/false items of GD-01 and GD-02 (a-b)
-    term = AutoTerminal({"Answer a-b": reply, "Answer a-d": "a"})
-    assert term.run(["--mode", "test", "--topic", "GD", "-n", "7", "--seed", "0"], bank) == 0
+    term = AutoTerminal({"Answer a-b": reply, "Answer a-d": "a", "Your number": "0.5", "Order, e.g.": "1 2 3"})
+    assert term.run(["--mode", "test", "-n", "7", "--seed", "0"], bank) == 0
     assert "Please type one letter" not in term.text
     with _store(home) as store:
-        chosen = [row["chosen"] for row in store.test_answers(1) if row["kind"] == "mistake"]
-    assert chosen == [option, option]
+        chosen = [row["chosen"] for row in store.test_answers(1) if row["kind"] == "true_false"]
+    assert chosen and set(chosen) == {option}
 
 
 def test_test_mode_ctrl_c_ends_with_the_score_so_far(bank, home):
     term = Terminal(KeyboardInterrupt)
     assert term.run(["--mode", "test", "--topic", "GD", "-n", "3", "--seed", "0"], bank) == 130
-    assert "Score: 0/0 answered (3 items)." in term.text
+    assert "Score: 0/0 answered (3 items), seed 0." in term.text
 
 
 # ---------------------------------------------------------------- stats and export
@@ -311,11 +344,16 @@ def test_stats_and_export(bank, home, tmp_path):
     target = tmp_path / "export.csv"
     assert term.run(["--stats", "--export", str(target), "--topic", "GD"], bank) == 0
     assert "streak 1 day" in term.text
-    assert "Flashcards: 0 due now, 3 new, 2 scheduled later, next on 2025-03-02" in term.text
-    assert "  GD       1/2     50%  ##########" in term.text
+    assert "Flashcards: 0 due now, 0 missed in tests or mock interviews (due now), 3 new, 2 scheduled later, " \
+           "next on 2025-03-02" in term.flat
+    assert "  flashcards    1/2     50%" in term.text
+    assert "  GD        1/2     50%" in term.text and "2025-03-01     1/2     50%  ##########" in term.text
     assert "OPT" not in term.text  # only the topics asked for
-    assert "Wrote 3 row(s)" in term.text
-    assert target.read_text().count("\n") == 4
+    assert "Wrote 3 row(s) for GD" in term.text
+    rows = list(csv.DictReader(target.open()))
+    assert [(r["card_id"], r["result"], r["question"]) for r in rows] == [
+        ("GD-01", "5", "What is gradient descent?"), ("GD-01a", "1", "Why does the update use the negative gradient?"),
+        ("GD-01a", "4", "Why does the update use the negative gradient?")]
 
 
 def test_corrupt_store_is_reported_and_practice_goes_on(bank, home):
@@ -408,7 +446,7 @@ def test_real_ctrl_c_exits_130_and_keeps_the_grades(home, tmp_path):
 def test_no_matching_question_exits_2(bank, home):
     term = Terminal()
     assert term.run(["--mode", "test", "--topic", "NORM"], bank) == 2
-    assert "no question matches" in term.err.getvalue()
+    assert "no NORM question exists; these topics have no questions" in term.err.getvalue()
 
 
 def test_practice_and_cheatsheet_are_registered_commands():
@@ -445,7 +483,8 @@ def test_real_bank_mock_interview(home):
 
 def test_real_bank_test_mode(home):
     bank = _real_bank()
-    term = AutoTerminal({"-- more (": "s", "Answer a-": "a"})
+    term = AutoTerminal({"-- more (": "s", "Answer a-": "a", "Your number": "1", "Your formula": "1",
+                         "Order, e.g.": "1 2 3 4"})
     assert term.run(["--mode", "test", "-n", "10", "--seed", "11"], bank) == 0
     with _store(home) as store:
         rows = store.test_answers(1)

@@ -3,8 +3,9 @@
 import threading
 import time
 
-from practice_helpers import Stopwatch
+from practice_helpers import BANK_FIXTURE, Stopwatch
 
+from gdcourse.practice.items import load_material
 from gdcourse.practice.widgets import (
     FlashcardWidget,
     LiveTimer,
@@ -117,19 +118,35 @@ def test_live_timer_alone():
     assert label.value == stopped
 
 
-def test_test_widget_scores_clicks(bank, store):
-    test = TestWidget(bank, store, n=3, topics=["OPT"], rng=2)
+def test_test_widget_scores_clicks_and_typed_answers(bank, store):
+    material = load_material(bank, BANK_FIXTURE / "distractors")
+    test = TestWidget(bank, store, n=3, topics=["GD"], rng=2, material=material)
     items = list(test.test.items)
-    assert "Item 1 of 3" in test.header.value and len(test.option_buttons) == len(items[0].options)
-    test.option_buttons[items[0].correct].click()
-    assert test.feedback.value == "<b>Right.</b>" and test.score_label.value == "Score 1/1"
-    wrong = (items[1].correct + 1) % len(items[1].options)
-    test.option_buttons[wrong].click()
-    assert test.feedback.value.startswith("<b>Wrong</b>") and test.score_label.value == "Score 1/2"
-    assert "Item 3 of 3" in test.header.value
-    test.option_buttons[items[2].correct].click()
+    assert "Item 1 of 3" in test.header.value and "seed 2" in test.header.value
+    rights = []
+    for number, item in enumerate(items):
+        right = number != 1
+        if item.kind in ("number", "order"):
+            test.answer_box.text.value = item.right_answer() if right else "12345"
+            test.answer_box.submit_button.click()
+        else:
+            assert len(test.option_buttons) == len(item.options)
+            test.option_buttons[item.correct if right else (item.correct + 1) % len(item.options)].click()
+        rights.append(right)
+        assert test.feedback.value.startswith("<b>Right.</b>" if right else "<b>Wrong</b>")
     assert "done" in test.header.value and "Score 2/3" in test.question.value
     assert [row["correct"] for row in store.test_answers(test.test.session_id)] == [1, 0, 1]
+
+
+def test_test_widget_says_why_a_typed_answer_cannot_be_read(bank, store):
+    material = load_material(bank, BANK_FIXTURE / "distractors")
+    seed = next(s for s in range(100) if TestWidget(bank, None, n=1, topics=["GD"], rng=s,
+                                                     material=material).test.items[0].kind == "number")
+    test = TestWidget(bank, store, n=1, topics=["GD"], rng=seed, material=material)
+    test.answer_box.text.value = "half"
+    test.answer_box.submit_button.click()
+    assert test.answer_box.message.value == "expected a number such as 0.25 or 1e-3, got 'half'"
+    assert test.test.answers == []
 
 
 def test_markdown_to_html_escapes_and_keeps_structure():

@@ -34,6 +34,7 @@ TOPICS = {
     "INIT": "Initialization",
     "PRAC": "Training practice and diagnostics",
     "DL": "General deep-learning concepts",
+    "SCALE": "Training at scale: precision, memory, large batches, stability",
 }
 
 # easy: everyone should know; medium: beyond the definition; hard: needs experience.
@@ -51,6 +52,7 @@ NOTEBOOKS = (
     "08_initialization.ipynb",
     "09_training_playbook.ipynb",
     "10_mock_interview.ipynb",
+    "11_training_at_scale.ipynb",
 )
 
 BANK_DIR = Path(__file__).resolve().parent

@@ -15,11 +15,12 @@ from gdcourse.nn.activations import (
     Step,
     Tanh,
 )
-from gdcourse.nn.dropout import Dropout
+from gdcourse.nn.checkpoint import Checkpoint, cached_bytes
+from gdcourse.nn.dropout import Dropout, DropPath
 from gdcourse.nn.linear import Linear, WeightNormLinear
 from gdcourse.nn.module import IncompatibleKeys, Module, Sequential
 from gdcourse.nn.noise import GaussianNoise
-from gdcourse.nn.normalization import BatchNorm1d, LayerNorm
+from gdcourse.nn.normalization import BatchNorm1d, GroupNorm, LayerNorm, RMSNorm
 from gdcourse.nn.parameter import FlatPack, Parameter, grad_vector, pack_parameters
 from gdcourse.nn.recurrent import RNN
 from gdcourse.nn.residual import Residual
@@ -29,5 +30,6 @@ __all__ = [
     "Linear", "WeightNormLinear",
     "Identity", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU",
     "Softplus", "Softmax",
-    "Dropout", "GaussianNoise", "BatchNorm1d", "LayerNorm", "Residual", "RNN",
+    "Dropout", "DropPath", "GaussianNoise", "BatchNorm1d", "LayerNorm", "RMSNorm", "GroupNorm", "Residual", "RNN",
+    "Checkpoint", "cached_bytes",
 ]

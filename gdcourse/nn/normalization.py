@@ -1,4 +1,4 @@
-"""Batch normalization and layer normalization, with ``torch.nn`` semantics."""
+"""Batch, layer, RMS and group normalization, with ``torch.nn`` semantics."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 from gdcourse.nn.module import Module, Parameter
 from gdcourse.validate import check_positive, check_positive_int
 
-__all__ = ["BatchNorm1d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "LayerNorm", "RMSNorm", "GroupNorm"]
 
 
 def _normalize_backward(dxhat, xhat, inv_std, axis):
@@ -134,3 +134,95 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return f"num_features={self.num_features}, eps={self.eps}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalization over the last axis (Zhang & Sennrich, 2019). ``x: (..., C)``.
+
+    ``y = x / rms(x) · weight`` with ``rms(x) = sqrt(mean(x²) + eps)`` over the
+    ``C`` features, ``weight`` initialised to ones (``torch.nn.RMSNorm``'s
+    ``weight``; no bias). Unlike LayerNorm it does not subtract the mean: the
+    output is invariant to re-scaling the input (``x → a·x``, ``a > 0``) but not
+    to re-centering it (``x → x + c``), and it costs one reduction instead of two.
+
+    Backward, with ``r = 1/rms(x)`` and ``u = dy · weight``:
+    ``dx = r·u − r³ · x · mean(u·x)``.
+    """
+
+    def __init__(self, num_features, eps=1e-6, dtype=np.float64):
+        super().__init__()
+        self.num_features = check_positive_int(num_features, "num_features")
+        self.eps = check_positive(eps, "eps")
+        self.weight = Parameter(np.ones(self.num_features, dtype=dtype), "weight")
+
+    def forward(self, x):
+        if not isinstance(x, np.ndarray) or x.ndim < 1 or x.shape[-1] != self.num_features:
+            shape = getattr(x, "shape", type(x).__name__)
+            raise ValueError(f"RMSNorm: expected input x of shape (..., {self.num_features}), got {shape}")
+        inv_rms = 1.0 / np.sqrt((x * x).mean(axis=-1, keepdims=True) + self.eps)
+        xhat = x * inv_rms
+        return self._keep((x, xhat, inv_rms), xhat * self.weight.value)
+
+    def backward(self, dy, input_grad=True):
+        x, xhat, inv_rms = self._saved(dy)
+        self.weight.grad += (dy * xhat).reshape(-1, self.num_features).sum(axis=0)
+        u = dy * self.weight.value
+        return inv_rms * u - inv_rms**3 * x * (u * x).mean(axis=-1, keepdims=True)
+
+    def extra_repr(self):
+        return f"num_features={self.num_features}, eps={self.eps}"
+
+
+class GroupNorm(Module):
+    """Group normalization (Wu & He, 2018), ``torch.nn.GroupNorm`` semantics. ``x: (N, C, *)``.
+
+    The ``C`` channels are split into ``num_groups`` groups of ``C/G``
+    consecutive channels; each sample's group (its channels and every spatial
+    position) is normalized by its own mean and biased variance, then each
+    channel is scaled and shifted: ``y = weight[c] · x̂ + bias[c]``. Nothing
+    depends on the batch, so it behaves the same at batch size 1 and in
+    evaluation. ``num_groups = 1`` normalizes all channels together (LayerNorm
+    over (C, *)); ``num_groups = C`` is instance normalization.
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=np.float64):
+        super().__init__()
+        self.num_groups = check_positive_int(num_groups, "num_groups")
+        self.num_channels = check_positive_int(num_channels, "num_channels")
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.eps = check_positive(eps, "eps")
+        self.affine = bool(affine)
+        if self.affine:
+            self.weight = Parameter(np.ones(self.num_channels, dtype=dtype), "weight")
+            self.bias = Parameter(np.zeros(self.num_channels, dtype=dtype), "bias")
+
+    def forward(self, x):
+        if not isinstance(x, np.ndarray) or x.ndim < 2 or x.shape[1] != self.num_channels:
+            shape = getattr(x, "shape", type(x).__name__)
+            raise ValueError(f"GroupNorm: expected input x of shape (N, {self.num_channels}, *), got {shape}")
+        grouped = x.reshape(x.shape[0], self.num_groups, -1)
+        mean = grouped.mean(axis=-1, keepdims=True)
+        inv_std = 1.0 / np.sqrt(grouped.var(axis=-1, keepdims=True) + self.eps)
+        xhat = ((grouped - mean) * inv_std).reshape(x.shape)
+        if not self.affine:
+            return self._keep((xhat, inv_std), xhat)
+        channel = (1, -1) + (1,) * (x.ndim - 2)
+        y = xhat * self.weight.value.reshape(channel) + self.bias.value.reshape(channel)
+        return self._keep((xhat, inv_std), y)
+
+    def backward(self, dy, input_grad=True):
+        xhat, inv_std = self._saved(dy)
+        dxhat = dy
+        if self.affine:
+            other_axes = (0,) + tuple(range(2, dy.ndim))
+            self.weight.grad += (dy * xhat).sum(axis=other_axes)
+            self.bias.grad += dy.sum(axis=other_axes)
+            dxhat = dy * self.weight.value.reshape((1, -1) + (1,) * (dy.ndim - 2))
+        n, g = dy.shape[0], self.num_groups
+        dx = _normalize_backward(dxhat.reshape(n, g, -1), xhat.reshape(n, g, -1), inv_std, axis=-1)
+        return dx.reshape(dy.shape)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

@@ -1,13 +1,20 @@
-"""Practice the interview questions: flashcards (SM-2), mock interviews and tests.
+"""Practice the interview questions: flashcards (SM-2) on an exam-date plan, Learn, tests, Match, mock interviews.
 
-- :mod:`~gdcourse.practice.sm2`: the spaced-repetition schedule.
-- :mod:`~gdcourse.practice.store`: the SQLite progress store in the user's data directory.
-- :mod:`~gdcourse.practice.session`: the three engines, free of any user interface
+- :mod:`~gdcourse.practice.sm2`: the spaced-repetition schedule; :mod:`~gdcourse.practice.plan`:
+  today's cards and the plan until an interview date.
+- :mod:`~gdcourse.practice.store`: the SQLite progress store in the user's data directory
+  (read-only opening, :mod:`~gdcourse.practice.salvage` of a damaged one), with
+  :mod:`~gdcourse.practice.record`: statistics of every mode, misses, export.
+- :mod:`~gdcourse.practice.session`: the engines, free of any user interface
   (:mod:`~gdcourse.practice.flashcards`, :mod:`~gdcourse.practice.interview`,
-  :mod:`~gdcourse.practice.quiz`, filters in :mod:`~gdcourse.practice.selection`).
-- :mod:`~gdcourse.practice.terminal`: ``gdcourse practice`` in a terminal.
-- :mod:`~gdcourse.practice.widgets`: the same engines as ipywidgets for JupyterLab.
-- :mod:`~gdcourse.practice.cheatsheet`: key points and formulas as Markdown and HTML.
+  :mod:`~gdcourse.practice.quiz` with :mod:`~gdcourse.practice.items`,
+  :mod:`~gdcourse.practice.learn`, :mod:`~gdcourse.practice.match`; filters in
+  :mod:`~gdcourse.practice.selection`, reasons for empty ones in :mod:`~gdcourse.practice.empty`).
+- :mod:`~gdcourse.practice.terminal` and :mod:`~gdcourse.practice.drills`: ``gdcourse practice`` in a terminal.
+- :mod:`~gdcourse.practice.widgets`, :mod:`~gdcourse.practice.drill_widgets` and
+  :mod:`~gdcourse.practice.dashboard`: the same engines and the record as ipywidgets and charts.
+- :mod:`~gdcourse.practice.cheatsheet`: one printable A4 page per topic.
+- :mod:`~gdcourse.practice.mathtext`: LaTeX as Unicode text (terminal) or MathML (HTML).
 """
 
 import importlib

@@ -1,9 +1,12 @@
 """Flashcards: spaced repetition (SM-2) over the bank, one grade at a time.
 
-Cards due today come first (oldest due date first), then new cards in bank order;
-each grade is stored and scheduled by SM-2 at once. Cards graded below 4 come back
-at the end of the session until they score 4 or more (SM-2's step 7); those
-same-day repeats are logged but do not move the schedule again.
+Which cards and in which order: :func:`gdcourse.practice.plan.todays_queue` (cards failed
+earlier today, cards missed in a test or mock interview, due cards oldest first, then new
+cards with topics interleaved; with an interview date, the plan's share for today).
+Each grade is stored and scheduled by SM-2 at once. Cards graded below 4 come back
+at the end of the session until they score 4 or more (SM-2's step 7), and in the next
+session the same day if this one is stopped first; those same-day repeats are logged
+but do not move the schedule again.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as _dt
 from collections import deque
 from dataclasses import dataclass
 
+from gdcourse.practice.plan import REPEAT_BELOW, todays_queue
 from gdcourse.practice.selection import normalize_levels, normalize_topics, select_entries
 from gdcourse.practice.sm2 import CardState, check_grade
 from gdcourse.practice.store import ProgressStore
@@ -19,7 +23,6 @@ from gdcourse.validate import check_positive_int
 
 __all__ = ["REPEAT_BELOW", "Card", "FlashcardSession"]
 
-REPEAT_BELOW = 4
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class Card:
 
     entry: object
     state: CardState
-    reason: str  # "due", "new" or "repeat"
+    reason: str  # "due", "new", "repeat", "missed" (in a test or mock) or "ahead" (before an interview)
 
 
 class FlashcardSession:
@@ -44,23 +47,22 @@ class FlashcardSession:
         Filters (default: everything).
     limit : int
         Maximum number of distinct cards this session (default 20).
+    until : datetime.date, optional
+        The interview date: today's share of the plan (:func:`gdcourse.practice.plan.make_plan`).
     """
 
-    def __init__(self, bank, store: ProgressStore, *, topics=None, levels=None, limit: int = 20):
+    def __init__(self, bank, store: ProgressStore, *, topics=None, levels=None, limit: int = 20, until=None):
         self.bank, self.store = bank, store
         self.limit = check_positive_int(limit, "limit")
         self.today = store.today()
         entries = select_entries(bank, topics, levels)
         states = store.card_states()
-        order = {entry.id: rank for rank, entry in enumerate(entries)}
-        due = sorted((e for e in entries if e.id in states and states[e.id].is_due(self.today)),
-                     key=lambda e: (states[e.id].due, order[e.id]))
-        new = [e for e in entries if e.id not in states]
-        chosen = (due + new)[: self.limit]
-        self.due_count = sum(1 for e in chosen if e.id in states)
-        self.new_count = len(chosen) - self.due_count
-        self._queue = deque(Card(e, states.get(e.id, CardState()), "due" if e.id in states else "new")
-                            for e in chosen)
+        queue = todays_queue(entries, states, self.today, self.limit, until=until,
+                             again=store.failed_today(self.today), missed=store.missed_since_review())
+        self.due_count = sum(1 for _, reason in queue if reason != "new")
+        self.new_count = len(queue) - self.due_count
+        self._queue = deque(Card(e, states.get(e.id, CardState()), "repeat" if reason == "again" else reason)
+                            for e, reason in queue)
         later = [states[e.id].due for e in entries if e.id in states and not states[e.id].is_due(self.today)]
         self.next_due: _dt.date | None = min(later) if later else None
         self.revealed = False

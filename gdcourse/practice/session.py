@@ -9,18 +9,22 @@ The terminal (:mod:`gdcourse.practice.terminal`) and the notebook widgets
 (:mod:`gdcourse.practice.widgets`) only show what these objects hold and call
 their methods, so every rule lives in the engines and is tested there.
 
-- :class:`FlashcardSession`: cards due today first (oldest due date first), then
-  new cards in bank order; each grade is stored and scheduled by SM-2 at once.
-  Cards graded below 4 come back at the end of the session until they score 4 or
-  more (SM-2's step 7); those same-day repeats are logged but do not move the
-  schedule again.
+- :class:`FlashcardSession`: cards failed earlier today, cards missed in another
+  mode, cards due (oldest first), then new cards with topics interleaved, or
+  today's share of an exam-date plan (:mod:`~gdcourse.practice.plan`); each grade
+  is stored and scheduled by SM-2 at once. Cards graded below 4 come back at the
+  end of the session until they score 4 or more (SM-2's step 7), and first in the
+  next session the same day if this one stops early; those same-day repeats are
+  logged but do not move the schedule again.
 - :class:`MockInterview`: N main questions drawn with a seed, mixing topics and
   levels, with no repeats; a timer per question; a hint (the first key point,
   which then no longer counts towards the score); a score from the key points the
   candidate says they covered; a follow-up when the answer scores at least 70 %;
   a summary that is stored and written as Markdown.
-- :class:`TestSession`: multiple-choice and true/false items generated from the
-  bank's key points and common mistakes with a seed, scored automatically.
+- :class:`TestSession`: items that need knowledge (which statement is wrong, true or
+  false on a claim, a typed number, an ordering) made with a seed from the bank and
+  its curated material, scored automatically.
+- Learn (:mod:`~gdcourse.practice.learn`) and Match (:mod:`~gdcourse.practice.match`).
 """
 
 from gdcourse.practice.flashcards import REPEAT_BELOW, Card, FlashcardSession

@@ -14,7 +14,12 @@ Safety rules, each covered by a test:
 - A file that is not SQLite (garbage bytes), fails SQLite's integrity check, or
   is a SQLite database of some other program is never silently overwritten: it is
   renamed ``progress.sqlite3.corrupt-<time>`` (or ``.foreign-<time>``), a message
-  says so, and a fresh store is created. A store written by a *newer* gdcourse is
+  says so, and a fresh store is created. From a damaged store of ours, every row that
+  can still be read is copied into the fresh one (:mod:`~gdcourse.practice.salvage`)
+  and the message gives the count.
+- A store that cannot be written (read-only file, directory or file system) is opened
+  read-only: statistics and export work, and every write raises :class:`StoreError`
+  saying why answers cannot be saved (``read_only`` tells in advance). A store written by a *newer* gdcourse is
   left alone and opening fails with a message instead.
 - Identity and version: ``PRAGMA application_id`` marks the file as ours and the
   ``schema_version`` table holds the layout version.
@@ -23,18 +28,17 @@ Safety rules, each covered by a test:
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as _dt
 import json
 import os
 import sqlite3
 import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from gdcourse.atomic import atomic_write
-from gdcourse.practice.sm2 import PASSING_GRADE, CardState, review
+from gdcourse.practice.record import EXPORT_COLUMNS, RecordQueries, Stats
+from gdcourse.practice.salvage import salvage
+from gdcourse.practice.sm2 import CardState, review
 
 try:  # advisory lock around open/recovery; not available on Windows
     import fcntl
@@ -44,6 +48,7 @@ except ImportError:  # pragma: no cover - Windows
 __all__ = [
     "APPLICATION_ID",
     "DB_NAME",
+    "EXPORT_COLUMNS",
     "SCHEMA_VERSION",
     "ProgressStore",
     "Stats",
@@ -52,7 +57,7 @@ __all__ = [
 ]
 
 DB_NAME = "progress.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: answer_text in reviews and interview_answers
 APPLICATION_ID = 0x67644350  # "gdCP": marks the file as a gdcourse progress store
 BUSY_TIMEOUT_S = 15.0
 
@@ -89,7 +94,8 @@ CREATE TABLE reviews (
     day TEXT NOT NULL,
     interval INTEGER,
     easiness REAL,
-    due TEXT
+    due TEXT,
+    answer_text TEXT
 );
 CREATE TABLE interview_answers (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,7 +108,8 @@ CREATE TABLE interview_answers (
     hint_used INTEGER NOT NULL,
     follow_up INTEGER NOT NULL,
     at TEXT NOT NULL,
-    day TEXT NOT NULL
+    day TEXT NOT NULL,
+    answer_text TEXT
 );
 CREATE TABLE test_answers (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -119,12 +126,6 @@ CREATE INDEX reviews_day ON reviews(day);
 CREATE INDEX interview_day ON interview_answers(day);
 CREATE INDEX test_day ON test_answers(day);
 """
-
-EXPORT_COLUMNS = (
-    "at", "day", "mode", "session_id", "card_id", "topic", "result", "out_of",
-    "scheduled", "interval_days", "easiness", "due",
-)
-
 
 class StoreError(RuntimeError):
     """The progress store cannot be opened or written (and was left untouched)."""
@@ -149,29 +150,6 @@ def data_dir(environ=None) -> Path:
     return Path.home() / ".local" / "share" / "gdcourse"
 
 
-@dataclass(frozen=True)
-class Stats:
-    """What ``gdcourse practice --stats`` shows.
-
-    ``retention`` maps topic -> (passed, total) over scheduled flashcard reviews,
-    where passed means graded >= 3. ``streak`` is the number of consecutive days
-    with any practice (flashcards, mock interview or test) that ends today, or
-    ends yesterday when nothing was done yet today (the streak is still alive).
-    """
-
-    today: _dt.date
-    due: tuple[str, ...]
-    new: tuple[str, ...]
-    scheduled_later: int
-    next_due: _dt.date | None
-    reviews: int
-    retention: dict[str, tuple[int, int]] = field(default_factory=dict)
-    streak: int = 0
-    last_active: _dt.date | None = None
-    interviews: int = 0
-    tests: int = 0
-
-
 def _iso(day: _dt.date | None) -> str | None:
     return None if day is None else day.isoformat()
 
@@ -180,7 +158,7 @@ def _date(text: str | None) -> _dt.date | None:
     return None if text is None else _dt.date.fromisoformat(text)
 
 
-class ProgressStore:
+class ProgressStore(RecordQueries):
     """A user's practice history and flashcard schedule, in one SQLite file.
 
     Parameters
@@ -192,6 +170,13 @@ class ProgressStore:
         it, so tests can move through days. Default ``datetime.now``.
     on_message : callable(str), optional
         Receives notices for the user (a moved-aside file); default prints to stderr.
+
+    Attributes
+    ----------
+    read_only : str
+        Empty when answers can be saved, else the reason they cannot (the store was opened read-only).
+    salvaged : int
+        Rows copied from a damaged store that was moved aside (0 otherwise).
     """
 
     def __init__(self, path=None, *, now=None, on_message=None, timeout: float = BUSY_TIMEOUT_S):
@@ -201,12 +186,46 @@ class ProgressStore:
         self._timeout = timeout
         self._lock = threading.RLock()
         self.moved_aside: Path | None = None
+        self.salvaged = 0
         self._conn = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = self._unwritable()
+        if self.read_only:
+            self._conn = self._open_read_only()
+            return
         with self._open_lock():
             self._conn = self._open_or_recover()
 
     # ------------------------------------------------------------------ opening
+    def _unwritable(self) -> str:
+        """Why the store cannot be written ('' when it can); creates the directory when it can."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            return f"cannot create {self.path.parent}: {error.strerror or error}"
+        if not os.access(self.path.parent, os.W_OK):
+            return f"the directory {self.path.parent} is read-only"
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            return f"the file {self.path} is read-only"
+        return ""
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """The file opened read-only (immutable: no -wal/-shm can be made), or an empty in-memory store."""
+        if self.path.is_file():
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                app_id, tables = self._identity(conn)
+                if app_id == APPLICATION_ID and "schema_version" in tables:
+                    return conn
+            except sqlite3.DatabaseError:
+                pass
+            conn.close()
+            self._say(f"gdcourse: {self.path} cannot be read as a progress store; showing an empty one.")
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn.executescript(_SCHEMA)
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        return conn
+
     @contextlib.contextmanager
     def _open_lock(self):
         if fcntl is None:
@@ -242,6 +261,9 @@ class ProgressStore:
             self._move_aside("corrupt", f"SQLite says: {exc}")
         conn = self._connect()
         self._prepare(conn)
+        if self.moved_aside is not None and ".corrupt-" in self.moved_aside.name:
+            self.salvaged = salvage(self.moved_aside, conn)
+            self._say(f"gdcourse: copied {self.salvaged} readable row(s) from it into the fresh store.")
         return conn
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
@@ -268,6 +290,11 @@ class ProgressStore:
         version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
         if version is None or version < 1:
             raise _NotOurs("corrupt", f"schema_version table holds {version!r}")
+        if version == 1:
+            with self._transaction(conn):
+                for table in ("reviews", "interview_answers"):
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN answer_text TEXT")
+                conn.execute("INSERT INTO schema_version (version) VALUES (2)")
         if version > SCHEMA_VERSION:
             conn.close()
             raise StoreError(
@@ -315,6 +342,9 @@ class ProgressStore:
 
     @contextlib.contextmanager
     def _write(self):
+        if self.read_only:
+            raise StoreError(f"progress store {self.path} is open read-only ({self.read_only}): answers cannot "
+                             f"be saved; set GDCOURSE_HOME to a writable directory to practise")
         with self._lock:
             self._check_open()
             with self._transaction(self._conn) as conn:
@@ -375,7 +405,7 @@ class ProgressStore:
         return {row[0]: self._state_from_row(row[1:]) for row in rows}
 
     def record_review(self, card_id: str, topic: str, grade: int, *, scheduled: bool = True,
-                      session_id: int | None = None) -> CardState:
+                      session_id: int | None = None, answer_text: str | None = None) -> CardState:
         """Store a flashcard grade and, when ``scheduled``, move the card by SM-2.
 
         Unscheduled reviews (same-day repeats of a failed card) are logged but do
@@ -399,9 +429,9 @@ class ProgressStore:
                 )
             conn.execute(
                 "INSERT INTO reviews (session_id, card_id, topic, grade, scheduled, at, day, interval, "
-                "easiness, due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "easiness, due, answer_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (session_id, card_id, topic, int(grade), int(scheduled), at, day, state.interval,
-                 state.easiness, _iso(state.due)),
+                 state.easiness, _iso(state.due), answer_text),
             )
         return state
 
@@ -443,15 +473,16 @@ class ProgressStore:
         return record
 
     def record_interview_answer(self, session_id: int, card_id: str, topic: str, *, covered: int, total: int,
-                                seconds: float, hint_used: bool, follow_up: bool) -> None:
-        """Store one mock-interview answer: key points covered out of ``total``."""
+                                seconds: float, hint_used: bool, follow_up: bool,
+                                answer_text: str | None = None) -> None:
+        """Store one mock-interview answer: key points covered out of ``total`` (and the typed answer)."""
         at, day = self._stamp()
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO interview_answers (session_id, card_id, topic, covered, total, seconds, hint_used, "
-                "follow_up, at, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "follow_up, at, day, answer_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (session_id, card_id, topic, int(covered), int(total), float(seconds), int(hint_used),
-                 int(follow_up), at, day),
+                 int(follow_up), at, day, answer_text),
             )
 
     def record_test_answer(self, session_id: int, card_id: str, topic: str, *, kind: str, chosen: str,
@@ -491,85 +522,3 @@ class ProgressStore:
         rows = self._read(sql + " ORDER BY id", params)
         keys = ("card_id", "topic", "grade", "scheduled", "at", "day", "interval", "easiness", "due")
         return [dict(zip(keys, row, strict=True)) for row in rows]
-
-    # ------------------------------------------------------------------ statistics
-    def active_days(self) -> list[_dt.date]:
-        """Days with any practice, oldest first."""
-        rows = self._read(
-            "SELECT day FROM reviews UNION SELECT day FROM interview_answers UNION SELECT day FROM test_answers "
-            "ORDER BY day"
-        )
-        return [_dt.date.fromisoformat(row[0]) for row in rows]
-
-    def streak(self, today: _dt.date | None = None) -> int:
-        """Consecutive practice days ending today (or yesterday, if not yet practised today)."""
-        today = today or self.today()
-        days = set(self.active_days())
-        day = today if today in days else today - _dt.timedelta(days=1)
-        count = 0
-        while day in days:
-            count += 1
-            day -= _dt.timedelta(days=1)
-        return count
-
-    def retention_by_topic(self) -> dict[str, tuple[int, int]]:
-        """topic -> (scheduled reviews graded >= 3, scheduled reviews)."""
-        rows = self._read(
-            "SELECT topic, sum(grade >= ?), count(*) FROM reviews WHERE scheduled = 1 GROUP BY topic",
-            (PASSING_GRADE,),
-        )
-        return {topic: (int(passed), int(total)) for topic, passed, total in rows}
-
-    def stats(self, card_ids=None, today: _dt.date | None = None) -> Stats:
-        """Due, new and later cards among ``card_ids`` (default: every reviewed card), retention, streak."""
-        today = today or self.today()
-        states = self.card_states()
-        ids = list(states) if card_ids is None else list(card_ids)
-        due = tuple(sorted((i for i in ids if i in states and states[i].is_due(today)),
-                           key=lambda i: (states[i].due, i)))
-        new = tuple(i for i in ids if i not in states)
-        later = [states[i].due for i in ids if i in states and not states[i].is_due(today)]
-        days = self.active_days()
-        counts = self._read(
-            "SELECT (SELECT count(*) FROM reviews WHERE scheduled = 1), "
-            "(SELECT count(*) FROM sessions WHERE mode = 'mock' AND status != 'open'), "
-            "(SELECT count(*) FROM sessions WHERE mode = 'test' AND status != 'open')"
-        )[0]
-        return Stats(
-            today=today,
-            due=due,
-            new=new,
-            scheduled_later=len(later),
-            next_due=min(later) if later else None,
-            reviews=int(counts[0]),
-            retention=self.retention_by_topic(),
-            streak=self.streak(today),
-            last_active=days[-1] if days else None,
-            interviews=int(counts[1]),
-            tests=int(counts[2]),
-        )
-
-    # ------------------------------------------------------------------ export
-    def activity(self) -> list[dict]:
-        """Every answer of every mode as rows with ``EXPORT_COLUMNS``, oldest first."""
-        rows = self._read(
-            "SELECT at, day, 'flashcards', session_id, card_id, topic, grade, 5, scheduled, interval, easiness, due "
-            "FROM reviews "
-            "UNION ALL SELECT at, day, 'mock', session_id, card_id, topic, covered, total, 0, NULL, NULL, NULL "
-            "FROM interview_answers "
-            "UNION ALL SELECT at, day, 'test', session_id, card_id, topic, correct, 1, 0, NULL, NULL, NULL "
-            "FROM test_answers ORDER BY 1"
-        )
-        return [dict(zip(EXPORT_COLUMNS, row, strict=True)) for row in rows]
-
-    def export_csv(self, path) -> int:
-        """Write the activity log to ``path`` as CSV (atomically); return the number of rows."""
-        import io
-
-        rows = self.activity()
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({key: ("" if value is None else value) for key, value in row.items()} for row in rows)
-        atomic_write(path, buffer.getvalue())
-        return len(rows)

@@ -1,7 +1,9 @@
 """The terminal interface of ``gdcourse practice``: line-based, keyboard-driven, 80×24.
 
 Every screen (header, text, prompt) fits 24 rows of 78 columns: text is wrapped
-with :mod:`textwrap` and long answers are shown page by page. Input is read one
+with :mod:`textwrap` and long answers are shown page by page. Math is shown as Unicode
+text (:func:`~gdcourse.practice.mathtext.to_unicode`), never as raw LaTeX. The test,
+Learn and Match screens and ``--stats`` are in :mod:`~gdcourse.practice.drills`. Input is read one
 line at a time (``input()``), so it works in any terminal, over ssh, in tmux and
 from a script. Each grade or answer is committed to the store as soon as it is
 given, so Ctrl-C (exit status 130) or end of input (status 0) loses nothing.
@@ -23,7 +25,7 @@ import threading
 from gdcourse.bank import TOPICS
 from gdcourse.practice.flashcards import REPEAT_BELOW, FlashcardSession
 from gdcourse.practice.interview import FOLLOW_UP_THRESHOLD, MockInterview
-from gdcourse.practice.quiz import TestSession
+from gdcourse.practice.mathtext import to_unicode
 from gdcourse.practice.selection import format_seconds
 from gdcourse.practice.sm2 import GRADE_MEANINGS
 
@@ -32,15 +34,14 @@ __all__ = [
     "QuitSession",
     "run_flashcards",
     "run_mock",
-    "run_test",
     "paginate",
-    "show_stats",
     "wrap_markdown",
 ]
 
 WIDTH = 78
 HEIGHT = 24
 EXIT_INTERRUPTED = 130
+TIMER_COLUMNS = 19  # "12:34 / 4:00 (over)"
 
 
 class QuitSession(Exception):
@@ -82,7 +83,7 @@ def wrap_markdown(text: str, width: int = WIDTH) -> list[str]:
                 lines.extend(textwrap.wrap(joined, width, break_on_hyphens=False) or [""])
         block, indent = [], ""
 
-    for raw in text.strip("\n").splitlines():
+    for raw in to_unicode(text).strip("\n").splitlines():
         line = raw.rstrip()
         if not in_code and not _FENCE.match(line):
             line = _EMPHASIS.sub(r"\2", line)  # **bold** and __bold__ read as plain text here
@@ -113,6 +114,8 @@ def wrap_markdown(text: str, width: int = WIDTH) -> list[str]:
 
 
 def _wrap(text: str, width: int, indent: str = "", hang: str | None = None) -> list[str]:
+    """``text`` (its math as Unicode) wrapped to ``width`` with an indent and a hanging indent."""
+    text = to_unicode(text)
     return textwrap.wrap(text, width, initial_indent=indent,
                          subsequent_indent=indent if hang is None else hang, break_on_hyphens=False) or [""]
 
@@ -198,8 +201,8 @@ class Console:
         while number < len(pages) - 1:
             self.clear()
             self.lines([_fit(header, self.width), self.rule(), *pages[number]])
-            reply = self.ask(f"-- more ({number + 1}/{len(pages)}): Enter next page, s skip to the end, "
-                             f"q quit -- ").lower()
+            keys = "Enter next page, s skip to the end, q quit" if self.width >= 70 else "Enter, s end, q quit"
+            reply = self.ask(f"-- more ({number + 1}/{len(pages)}): {keys} -- ").lower()
             if reply == "q":
                 raise QuitSession
             number = len(pages) - 1 if reply == "s" else number + 1
@@ -251,7 +254,7 @@ def _answer_lines(entry, width: int) -> list[str]:
     """The model answer, its formula and the common mistake (the key points come separately)."""
     lines = ["Answer:"] + wrap_markdown(entry.answer, width)
     if entry.formula:
-        lines += ["", "Formula:"] + _wrap(entry.formula, width, indent="  ")
+        lines += ["", "Formula:"] + _wrap(f"${entry.formula}$", width, indent="  ")
     if entry.common_mistake:
         lines += ["", "Common mistake:"] + _wrap(entry.common_mistake, width, indent="  ")
     return lines
@@ -302,7 +305,8 @@ def _graded_lines(card, grade: int, state, width: int) -> list[str]:
     else:
         text = f"Saved {card.entry.id}: grade {grade}; next review {state.due} (in {state.interval} d)"
     if grade < REPEAT_BELOW:
-        text += "; it comes back once more at the end of this session"
+        text += (f"; it comes back at the end of this session until you grade it {REPEAT_BELOW} or more "
+                 f"(and in your next session today if you stop first)")
     return _wrap(text + ".", width) + [""]
 
 
@@ -346,7 +350,7 @@ class _LiveClock:
 
     def _run(self):
         while not self._stop.wait(self.interval):
-            text = f"{self.interview.timer_text():>20}"
+            text = f"{self.interview.timer_text():>{TIMER_COLUMNS}}"
             column = self.console.width - len(text) + 1
             with self.console.lock:
                 self.console.out.write(f"\0337\033[1;{column}H{text}\0338")
@@ -360,9 +364,10 @@ class _LiveClock:
 
 def _question_header(interview: MockInterview, width: int) -> str:
     q = interview.current
-    kind = "follow-up" if q.follow_up_of else f"question {interview.main_number} of {interview.planned}"
-    left = f"Mock interview | {kind} | {q.entry.id} | {q.entry.topic} | {q.entry.level}"
-    return _header(left, f"{interview.timer_text():>20}", width)
+    kind = "follow-up" if q.follow_up_of else f"Q{interview.main_number}/{interview.planned}"
+    left = f"Mock interview | {q.entry.id} | {q.entry.topic} | {q.entry.level}"
+    # the number stays when the left is cut; the live clock rewrites only the last TIMER_COLUMNS
+    return _header(left, f"{kind} {interview.timer_text():>{TIMER_COLUMNS}}", width)
 
 
 def _parse_covered(reply: str, total: int) -> list[int] | None:
@@ -495,83 +500,3 @@ def _end_mock(interview: MockInterview, console: Console, clock, last: list[str]
     except (EOFError, KeyboardInterrupt, QuitSession):
         console.write("")
     return code
-
-
-# ---------------------------------------------------------------------- test
-_LETTERS = "abcdefgh"
-
-
-def run_test(test: TestSession, console: Console) -> int:
-    """Ask every item, score it at once; return the exit status."""
-    status: list[str] = []
-    try:
-        while not test.finished:
-            item = test.current
-            number = len(test.answers) + 1
-            header = _header(f"Test | item {number} of {len(test.items)} | {item.topic} | "
-                             f"{item.kind.replace('_', ' ')}", f"score {test.score}/{len(test.answers)}",
-                             console.width)
-            body = status + [line for part in item.question.split("\n") for line in _wrap(part, console.width)]
-            body.append("")
-            letters = _LETTERS[: len(item.options)]
-            for letter, option in zip(letters, item.options, strict=True):
-                body += _wrap(option, console.width, f"  {letter}) ", "     ")
-            prompt = f"Answer {letters[0]}-{letters[-1]} (q quit): "
-            reply = console.screen(header, body, prompt).lower()
-            while reply not in letters or not reply:
-                if reply == "q":
-                    raise QuitSession
-                if item.options == ("True", "False") and reply in {"t", "f", "true", "false"}:
-                    reply = "a" if reply.startswith("t") else "b"
-                    break
-                console.write(f"Please type one letter from {letters[0]} to {letters[-1]}.")
-                reply = console.ask(prompt).lower()
-            choice = letters.index(reply)
-            right = test.answer(choice)
-            correct = f"{letters[item.correct]}) {item.options[item.correct]}"
-            text = "Right." if right else f"Wrong: the answer is {correct}. {item.explanation}"
-            status = _wrap(text, console.width) + [""]
-    except QuitSession:
-        return _end_test(test, console, status, "interrupted", 0)
-    except EOFError:
-        return _end_test(test, console, status, "interrupted", 0)
-    except KeyboardInterrupt:
-        return _end_test(test, console, status, "interrupted", EXIT_INTERRUPTED)
-    return _end_test(test, console, status, "finished", 0)
-
-
-def _end_test(test: TestSession, console: Console, status: list[str], how: str, code: int) -> int:
-    summary = test.close(how)
-    lines = list(status)
-    lines.append(f"Score: {summary['score']}/{summary['answered']} answered ({summary['items']} items).")
-    for topic, (right, total) in summary["by_topic"].items():
-        lines.append(f"  {topic:<5} {right}/{total}")
-    if summary["wrong"]:
-        lines += _wrap("Review: " + ", ".join(summary["wrong"]), console.width)
-    console.write("")
-    console.lines(lines)
-    return code
-
-
-# ---------------------------------------------------------------------- stats
-def show_stats(stats, console: Console, store_path, topics=None) -> int:
-    """Print cards due, new, retention by topic and the streak."""
-    lines = [_fit(f"Progress store: {store_path}", console.width)]
-    last = stats.last_active.isoformat() if stats.last_active else "never"
-    days = "day" if stats.streak == 1 else "days"
-    lines.append(f"Today {stats.today} | streak {stats.streak} {days} | last practice {last}")
-    later = f", next on {stats.next_due}" if stats.next_due else ""
-    lines.append(f"Flashcards: {len(stats.due)} due now, {len(stats.new)} new, "
-                 f"{stats.scheduled_later} scheduled later{later}")
-    lines.append(f"Reviews: {stats.reviews} | mock interviews: {stats.interviews} | tests: {stats.tests}")
-    lines += ["", "Retention by topic (share of reviews graded 3 or more):"]
-    shown = [t for t in TOPICS if topics is None or t in topics]
-    for topic in shown:
-        passed, total = stats.retention.get(topic, (0, 0))
-        if total:
-            bar = "#" * round(20 * passed / total)
-            lines.append(f"  {topic:<5} {passed:>4}/{total:<4} {passed / total:>4.0%}  {bar}")
-        else:
-            lines.append(f"  {topic:<5}    no reviews yet")
-    console.lines(lines)
-    return 0

@@ -21,25 +21,34 @@ import ipywidgets as w
 
 from gdcourse.practice.flashcards import FlashcardSession
 from gdcourse.practice.interview import MockInterview
-from gdcourse.practice.quiz import TestSession
+from gdcourse.practice.mathtext import latex_to_mathml, to_html
+from gdcourse.practice.quiz import KIND_NAMES, TYPED, TestSession
 from gdcourse.practice.selection import format_seconds
 from gdcourse.practice.sm2 import GRADE_MEANINGS
 
-__all__ = ["FlashcardWidget", "LiveTimer", "MockInterviewWidget", "TestWidget", "markdown_to_html"]
+__all__ = ["AnswerBox", "FlashcardWidget", "LiveTimer", "MockInterviewWidget", "TestWidget", "item_html",
+           "markdown_to_html", "verdict_html"]
 
 
 # ---------------------------------------------------------------------- helpers
-def _inline(text: str) -> str:
+def _prose(text: str) -> str:
     text = html.escape(text, quote=False)
-    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
-    text = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
-    return text
+    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
+
+
+def _inline(text: str) -> str:
+    """Escaped text with `code`, **bold** and ``$…$`` math as MathML (no raw LaTeX left to typeset)."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick stays as text
+        parts[-2:] = [parts[-2] + "`" + parts[-1]]
+    return "".join(f"<code>{html.escape(part, quote=False)}</code>" if i % 2 else to_html(part, _prose)
+                   for i, part in enumerate(parts))
 
 
 def markdown_to_html(text: str) -> str:
     """A small Markdown subset to HTML: paragraphs, ``-``/``1.`` lists, fenced code, `code`, **bold**.
 
-    All text is HTML-escaped first; ``$...$`` is left for the HTMLMath widget to typeset.
+    All text is HTML-escaped; ``$...$`` math becomes MathML (:func:`~gdcourse.practice.mathtext.to_html`).
     """
     out, para, items, code, in_code = [], [], [], [], False
 
@@ -82,7 +91,7 @@ def markdown_to_html(text: str) -> str:
 def _key_points_html(entry) -> str:
     html_text = "<b>Key points</b><ol>" + "".join(f"<li>{_inline(p)}</li>" for p in entry.key_points) + "</ol>"
     if entry.formula:
-        html_text += f"<p><b>Formula</b>: ${html.escape(entry.formula, quote=False)}$</p>"
+        html_text += f"<p><b>Formula</b>: {latex_to_mathml(entry.formula)}</p>"
     if entry.common_mistake:
         html_text += f"<p><b>Common mistake</b>: {_inline(entry.common_mistake)}</p>"
     return html_text
@@ -141,12 +150,13 @@ class FlashcardWidget(_Displayable):
     """Flashcards in a notebook: Show answer, then grade 0-5; each grade is saved at once.
 
     ``bank`` defaults to the course bank, ``store`` to the user's progress store
-    (``GDCOURSE_HOME`` or the per-user data directory).
+    (``GDCOURSE_HOME`` or the per-user data directory); ``until`` (a date) follows the
+    exam-date plan (:mod:`~gdcourse.practice.plan`).
     """
 
-    def __init__(self, bank=None, store=None, *, topics=None, levels=None, limit: int = 20):
+    def __init__(self, bank=None, store=None, *, topics=None, levels=None, limit: int = 20, until=None):
         bank, store = _default_bank_and_store(bank, store)
-        self.session = FlashcardSession(bank, store, topics=topics, levels=levels, limit=limit)
+        self.session = FlashcardSession(bank, store, topics=topics, levels=levels, limit=limit, until=until)
         self.header = w.HTML()
         self.prompt = w.HTMLMath()
         self.answer = w.HTMLMath()
@@ -333,51 +343,100 @@ class MockInterviewWidget(_Displayable):
 
 
 # ---------------------------------------------------------------------- test
+def item_html(item) -> str:
+    """A test item's question (and, for an ordering, its numbered steps) as HTML."""
+    text = "<br>".join(_inline(part) for part in item.question.split("\n"))
+    if item.kind == "order":
+        text += "<ol>" + "".join(f"<li>{_inline(step)}</li>" for step in item.options) + "</ol>"
+    return text
+
+
+def verdict_html(item, right: bool) -> str:
+    if right:
+        return "<b>Right.</b>"
+    answer = item.right_answer() if item.kind in TYPED else item.options[item.correct]
+    return f"<b>Wrong</b>: the answer is “{_inline(answer)}”. {_inline(item.explanation)}"
+
+
+class AnswerBox:
+    """Buttons for a choice item, or a text box and a button for a typed number or order."""
+
+    def __init__(self, on_answer):
+        self.on_answer = on_answer
+        self.buttons: list[w.Button] = []
+        self.text = w.Text(placeholder="your answer", layout=w.Layout(width="16em"))
+        self.submit_button = w.Button(description="Submit", button_style="primary")
+        self.submit_button.on_click(lambda _: self.submit())
+        self.message = w.Label()
+        self.box = w.VBox()
+
+    def show(self, item) -> None:
+        self.message.value = ""
+        if item is None:
+            self.buttons, self.box.children = [], []
+            return
+        if item.kind in TYPED:
+            self.buttons = []
+            self.text.value = ""
+            self.text.placeholder = {"number": "a number, e.g. 0.25", "formula": "a formula, e.g. 2/(n + 1)",
+                                     "order": "e.g. 3 1 2 4"}[item.kind]
+            self.box.children = [w.HBox([self.text, self.submit_button]), self.message]
+            return
+        self.buttons = [w.Button(description=option, tooltip=option, layout=w.Layout(width="auto"))
+                        for option in item.options]
+        for index, button in enumerate(self.buttons):
+            button.on_click(lambda _, index=index: self.on_answer(index))
+        self.box.children = self.buttons
+
+    def submit(self) -> None:
+        try:
+            self.on_answer(self.text.value)
+        except ValueError as error:
+            self.message.value = str(error).split(": ", 1)[-1]
+
+
 class TestWidget(_Displayable):
-    """A seeded multiple-choice test: click an option, see whether it was right, go on."""
+    """A seeded test (see :mod:`~gdcourse.practice.quiz`): click or type an answer, see whether it was right."""
 
     __test__ = False
 
-    def __init__(self, bank=None, store=None, *, n: int = 5, topics=None, levels=None, rng=None):
+    def __init__(self, bank=None, store=None, *, n: int = 5, topics=None, levels=None, rng=None, material=None):
         bank, store = _default_bank_and_store(bank, store)
         rng = secrets.randbelow(1_000_000) if rng is None else rng
-        self.test = TestSession(bank, n=n, topics=topics, levels=levels, rng=rng, store=store)
+        self.test = TestSession(bank, n=n, topics=topics, levels=levels, rng=rng, store=store, material=material)
         self.header = w.HTML()
         self.question = w.HTMLMath()
-        self.option_buttons: list[w.Button] = []
-        self.options_box = w.VBox()
+        self.answer_box = AnswerBox(self.choose)
         self.feedback = w.HTMLMath()
         self.score_label = w.Label()
-        self.widget = w.VBox([self.header, self.question, self.options_box, self.feedback, self.score_label])
+        self.widget = w.VBox([self.header, self.question, self.answer_box.box, self.feedback, self.score_label])
         self._render()
 
-    def choose(self, option: int) -> None:
+    @property
+    def option_buttons(self) -> list[w.Button]:
+        return self.answer_box.buttons
+
+    def choose(self, reply) -> None:
+        """Answer the current item: an option index, or the typed text of a number or an order."""
         item = self.test.current
         if item is None:
             return
-        right = self.test.answer(option)
-        self.feedback.value = ("<b>Right.</b>" if right else
-                               f"<b>Wrong</b>: the answer is “{_inline(item.options[item.correct])}”. "
-                               f"{_inline(item.explanation)}")
+        self.feedback.value = verdict_html(item, self.test.answer(reply))
         self._render()
 
     def _render(self) -> None:
         test = self.test
         self.score_label.value = f"Score {test.score}/{len(test.answers)}"
         item = test.current
+        self.answer_box.show(item)
         if item is None:
             summary = test.close()
-            self.header.value = "<b>Test: done</b>"
+            self.header.value = f"<b>Test: done</b> · seed {summary['seed']}"
             self.question.value = (f"Score {summary['score']}/{summary['items']}."
-                                   + (f" Review: {', '.join(summary['wrong'])}." if summary["wrong"] else ""))
-            self.options_box.children, self.option_buttons = [], []
+                                   + (f" Review: {', '.join(summary['wrong'])} (now due in your flashcards)."
+                                      if summary["wrong"] else ""))
             return
         number = len(test.answers) + 1
         self.header.value = (f"<b>Item {number} of {len(test.items)}</b> · {item.topic} · "
-                             f"{item.kind.replace('_', ' ')}")
-        self.question.value = "<br>".join(_inline(part) for part in item.question.split("\n"))
-        self.option_buttons = [w.Button(description=option, tooltip=option, layout=w.Layout(width="auto"))
-                               for option in item.options]
-        for index, button in enumerate(self.option_buttons):
-            button.on_click(lambda _, index=index: self.choose(index))
-        self.options_box.children = self.option_buttons
+                             f"{KIND_NAMES[item.kind]} · seed {test.seed}")
+        self.question.value = item_html(item)

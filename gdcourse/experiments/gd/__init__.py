@@ -35,6 +35,7 @@ from gdcourse.experiments.gd.nonconvex import (
     steps_to_escape,
 )
 from gdcourse.experiments.gd.regression import (
+    SEPARABLE_X,
     direct_solve_flops,
     gd_step_flops,
     least_squares,
@@ -42,6 +43,7 @@ from gdcourse.experiments.gd.regression import (
     mse,
     mse_gradient,
     mse_smoothness,
+    separable_logistic_gradient,
     steps_to_reach,
 )
 from gdcourse.experiments.gd.step_size import (
@@ -75,7 +77,7 @@ __all__ = [
     "final_gaps", "LRRun1D", "explore_lr_1d", "LRRunQuadratic", "explore_lr_quadratic",
     "slopes_along_directions",
     "mse", "mse_gradient", "mse_smoothness", "least_squares", "linear_regression_gd", "steps_to_reach",
-    "direct_solve_flops", "gd_step_flops",
+    "direct_solve_flops", "gd_step_flops", "SEPARABLE_X", "separable_logistic_gradient",
     "basins_of_attraction", "steps_to_escape", "positive_definite_fraction", "final_losses_by_width",
     "STOP_REASONS", "relative_change", "stopping_reason", "GDRun", "gd_until",
     "make_overfitting_regression", "EarlyStoppedRun", "early_stopped_gd",

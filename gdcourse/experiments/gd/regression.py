@@ -11,7 +11,10 @@ from gdcourse.experiments.gd.descent import check_lr, gd_path
 from gdcourse.validate import check_array, check_positive, check_positive_int
 
 __all__ = ["mse", "mse_gradient", "mse_smoothness", "least_squares", "linear_regression_gd", "steps_to_reach",
-           "direct_solve_flops", "gd_step_flops"]
+           "direct_solve_flops", "gd_step_flops", "SEPARABLE_X", "separable_logistic_gradient"]
+
+SEPARABLE_X = np.array([-2.0, -1.0, 1.0, 2.0])
+"""Four 1-D inputs with labels ``sign(x)``: linearly separable, so the logistic loss has no minimizer."""
 
 
 def check_regression(w, X, y):
@@ -69,6 +72,21 @@ def linear_regression_gd(X, y, steps, lr=None, w0=None):
     W = gd_path(lambda w: (2.0 / len(y)) * (X.T @ (X @ w - y)), w0, lr, steps)
     residuals = W @ X.T - y  # (k + 1, n)
     return W, np.mean(residuals * residuals, axis=1), lr
+
+
+def separable_logistic_gradient(w) -> np.ndarray:
+    """``∇J(w)`` for ``J(w) = mean log(1 + exp(−yᵢ xᵢ w))`` on :data:`SEPARABLE_X`, ``yᵢ = sign(xᵢ)``; shape (1,).
+
+    Every margin ``yᵢxᵢw`` is positive for ``w > 0`` and grows with w, so ``J`` keeps falling towards
+    its infimum 0 and ``J'(w) = −mean(|xᵢ| σ(−|xᵢ|w)) < 0`` everywhere: no stationary point. Gradient
+    descent drives ``|∇J| → 0`` while ``w`` grows like ``log t`` (Soudry et al., 2018), a run whose
+    gradient vanishes without approaching any stationary point.
+    """
+    w = check_array(w, "w", ndim=1, float_only=False, finite=True).astype(np.float64)
+    if w.shape != (1,):
+        raise ValueError(f"w: expected shape (1,), got {w.shape}")
+    margins = np.abs(SEPARABLE_X) * w[0]                 # yᵢ xᵢ w, with yᵢ = sign(xᵢ)
+    return np.array([-np.mean(np.abs(SEPARABLE_X) / (1.0 + np.exp(margins)))])
 
 
 def steps_to_reach(gaps, rel_tol):

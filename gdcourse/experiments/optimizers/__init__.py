@@ -55,6 +55,7 @@ from gdcourse.experiments.optimizers.race import (
     race,
     race_data,
     race_landscape,
+    tuned_final_gaps,
 )
 from gdcourse.experiments.optimizers.running import descend, run_rule, state_floats_per_entry
 from gdcourse.experiments.optimizers.second_order import SecondOrderRun, second_order_race
@@ -71,6 +72,6 @@ __all__ = [
     "SecondOrderRun", "second_order_race",
     "Clipped",
     "RACE_OPTIMIZERS", "RACE_LANDSCAPES", "RACE_PRESETS", "race_landscape", "optimizer_factory", "race",
-    "RaceData", "race_data",
+    "RaceData", "race_data", "tuned_final_gaps",
     "state_floats_per_entry",
 ]

@@ -11,7 +11,7 @@ from gdcourse import landscapes, optim
 from gdcourse.validate import check_positive, check_positive_int, check_unit_interval
 
 __all__ = ["RACE_OPTIMIZERS", "RACE_LANDSCAPES", "RACE_PRESETS", "race_landscape", "optimizer_factory", "race",
-           "RaceData", "race_data"]
+           "RaceData", "race_data", "tuned_final_gaps"]
 
 
 RACE_OPTIMIZERS = ("GD", "momentum", "Nesterov", "Adagrad", "RMSprop", "Adadelta", "Adam", "AMSGrad", "NAdam",
@@ -91,3 +91,24 @@ def race_data(landscape="quadratic", optimizers=("GD", "momentum", "Adam"), lr=0
     betas = (beta1, beta2)
     configs = {name: optimizer_factory(name, lr, adaptive_lr, momentum, betas) for name in optimizers}
     return RaceData(ls, race(ls, configs, check_positive_int(steps, "steps")))
+
+
+def tuned_final_gaps(landscape, optimizers, lrs, steps=200) -> dict:
+    """Each optimizer tuned on one grid of learning rates: dict name -> ``(best lr, best f(x_T) − f*)``.
+
+    Every contender gets the same ``lrs`` (used as ``lr`` by GD and momentum, as ``adaptive_lr`` by the
+    adaptive methods), the same start and the same ``steps``: a comparison between methods that does
+    not hand one of them its theoretically best rate and the others a guess. A diverged run counts as
+    ``inf``.
+    """
+    steps = check_positive_int(steps, "steps")
+    out = {}
+    for name in optimizers:
+        finals = []
+        for lr in np.asarray(lrs, dtype=np.float64):
+            path = landscapes.run(optimizer_factory(name, lr, lr), landscape, None, steps)
+            final = path.values[-1]
+            finals.append(final if np.isfinite(final) and not path.diverged else np.inf)
+        best = int(np.argmin(finals))
+        out[name] = (float(lrs[best]), float(finals[best]))
+    return out
