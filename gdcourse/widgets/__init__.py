@@ -39,6 +39,10 @@ from the browser is not computed at once but *requested*: the latest values win 
 at most one update is waiting, so a drag never builds a queue of stale frames. The
 status line shows "computing…" until the picture is current. Programmatic changes
 (``explorer.set(...)``, ``control.value = ...`` in a cell or a test) update at once.
+An inherently slow computation is split in two: ``compute`` returns the cheap part
+(drawn at once) and ``refine(data, **values)`` the rest, run as a scheduled job whose
+result is drawn when ready, unless the controls moved meanwhile (see ``Explorer``):
+the updater then receives both kinds of data, so it must draw either.
 
 Explorers for each notebook live in sub-modules (``gdcourse.widgets.gd`` …).
 """
@@ -76,12 +80,19 @@ class Explorer:
         on the kernel's event loop after ``delay`` seconds (at once when there is no
         running loop, as in a script). Tests pass ``jobs.append`` and run the jobs.
     delay : seconds a browser change waits, so messages already sent by a drag arrive first.
+    refine : callable(data, **values) -> data, optional
+        The slow rest of a computation (a training run, a finer grid). Then ``compute``
+        gives the cheap part, shown at once with "computing…"; ``refine`` runs as a
+        scheduled job whose result replaces it, unless the controls moved meanwhile
+        (then the newer request does its own cheap part and refinement). Changes from
+        code refine at once, so ``explorer.data`` is final after ``set``.
     """
 
     def __init__(self, controls, compute, draw, figsize=(9, 3.5), title=None, dpi=100, schedule=None,
-                 delay=0.01):
+                 delay=0.01, refine=None):
         self.controls = dict(controls)
         self.compute = compute
+        self.refine = refine
         self.draw = draw
         self.figsize = figsize
         self.dpi = dpi
@@ -92,7 +103,7 @@ class Explorer:
         self.updates = {"full": 0, "partial": 0, "dropped": 0}
         self._updater = None
         self._waiting = False
-        self._requests = 0
+        self._generation = 0
         self.image = W.Image(format="png", layout=W.Layout(width=f"{figsize[0] * dpi}px", max_width="100%"))
         self.status = W.HTML()
         heading = [W.HTML(f"<b>{title}</b>")] if title else []
@@ -132,7 +143,7 @@ class Explorer:
         While one request waits, further requests only count as dropped: the job
         reads the control values when it runs, so it shows the newest setting.
         """
-        self._requests += 1
+        self._generation += 1               # a refinement still waiting is now stale
         if self._waiting:
             self.updates["dropped"] += 1
             return
@@ -142,7 +153,7 @@ class Explorer:
 
     def _run_request(self):
         self._waiting = False
-        self.update()
+        self.update(refine_now=False)
 
     def _schedule_on_loop(self, job):
         try:
@@ -154,14 +165,38 @@ class Explorer:
 
     # ------------------------------------------------------------------ rendering
 
-    def update(self):
-        """Recompute from the current control values; update the frame (or draw a new one) and the image."""
+    def update(self, refine_now=True):
+        """Recompute from the current control values; update the frame (or draw a new one) and the image.
+
+        With a ``refine`` step, ``refine_now=False`` shows the cheap part and schedules the rest.
+        """
+        self._generation += 1
         values = self.values()
         try:
-            self.data = self.compute(**values)
+            self._show(self.compute(**values), values)
         except ValueError as err:  # e.g. an impossible combination of settings
             self.status.value = f"<span style='color:#cf222e'>{err}</span>"
             return
+        if self.refine is None:
+            return
+        if refine_now:
+            self._refine(self._generation, values)
+            return
+        self.status.value = COMPUTING
+        generation = self._generation
+        self.schedule(lambda: self._refine(generation, values))
+
+    def _refine(self, generation, values):
+        if generation != self._generation:  # the controls moved since: that request refines its own
+            self.updates["dropped"] += 1
+            return
+        try:
+            self._show(self.refine(self.data, **values), values)
+        except ValueError as err:
+            self.status.value = f"<span style='color:#cf222e'>{err}</span>"
+
+    def _show(self, data, values):
+        self.data = data
         if self._updater is None or self._updater(self.data, **values) == REDRAW:
             result = self.draw(self._layers.new_frame(), self.data, **values)
             self._updater = result if callable(result) else None

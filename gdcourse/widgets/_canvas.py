@@ -19,6 +19,8 @@ Each axes owns a region of the canvas (its tight bounding box, titles and
 legends included); regions that overlap are redrawn together, so nothing is
 drawn twice on top of itself.
 
+If a frame drawn again would put tick labels outside the figure, the layout is
+solved again (:meth:`LayeredFigure.relayout`) rather than cutting them off.
 Figure-level artists (``fig.suptitle``, ``fig.legend``, ``fig.text``) belong to
 the first frame and are not redrawn: put changing text inside an axes.
 """
@@ -96,6 +98,9 @@ class LayeredFigure:
             return
         for ax in changed:
             extent = ax.get_tightbbox(renderer) if ax in moved else _content_extent(ax, renderer)
+            if ax in moved and not _inside(extent, fig.bbox):
+                self.relayout()                  # new tick labels would be cut off: solve the layout again
+                return
             self._regions[ax] = _union(self._regions[ax], _pixel_box(extent, fig))
         pixels = self._pixels()
         shown = pixels.copy()
@@ -118,6 +123,11 @@ class LayeredFigure:
             pixels[y0:y1, x0:x1] = self._frames[y0:y1, x0:x1]
         self._draw_content([ax for ax in fig.axes if ax in redraw])
         self._views, self._members = views, members
+
+    def relayout(self):
+        """Solve the constrained layout again for the figure as it is now, and render it all."""
+        self.fig.set_layout_engine("constrained")
+        self.freeze()
 
     def png(self) -> bytes:
         """The canvas as PNG bytes (PIL, fast compression)."""
@@ -197,6 +207,11 @@ def _pixel_box(bbox, fig):
     x0, x1 = int(np.floor(bbox.x0)) - 2, int(np.ceil(bbox.x1)) + 2
     top, bottom = height - int(np.ceil(bbox.y1)) - 2, height - int(np.floor(bbox.y0)) + 2
     return max(x0, 0), max(top, 0), min(x1, width), min(bottom, height)
+
+
+def _inside(box, outer, tolerance=1.0):
+    return (box.x0 >= outer.x0 - tolerance and box.y0 >= outer.y0 - tolerance
+            and box.x1 <= outer.x1 + tolerance and box.y1 <= outer.y1 + tolerance)
 
 
 def _union(a, b):

@@ -11,7 +11,7 @@ import ipywidgets as W
 
 from gdcourse.experiments import optimizers as E
 from gdcourse.plots import optimizers as P
-from gdcourse.widgets import Explorer, dropdown, log_slider, slider
+from gdcourse.widgets import Explorer, dropdown, int_slider, log_slider, slider
 
 __all__ = ["race_explorer", "momentum_explorer"]
 
@@ -38,8 +38,7 @@ def race_explorer(landscape="quadratic", optimizers=("GD", "momentum", "Nesterov
         "momentum": slider(momentum, 0.0, 0.99, 0.01, "momentum μ"),
         "beta1": slider(beta1, 0.0, 0.99, 0.01, "β₁"),
         "beta2": slider(beta2, 0.9, 0.9999, 0.0001, "β₂ (RMSprop α)", readout_format=".4f"),
-        "steps": W.IntSlider(value=preset["steps"], min=10, max=500, step=10, description="steps",
-                             continuous_update=False, layout=W.Layout(width="260px")),
+        "steps": int_slider(preset["steps"], 10, 500, "steps", step=10, width="260px"),
     }
     explorer = Explorer(controls, compute=E.race_data, draw=lambda fig, data, **_: P.race_frame(fig, data),
                         figsize=(10, 3.8), title="Optimizer race")
