@@ -6,6 +6,7 @@ from matplotlib.figure import Figure
 
 from gdcourse.experiments import activations as E
 from gdcourse.plots import activations as P
+from gdcourse.widgets import COMPUTING
 from gdcourse.widgets.activations import activation_explorer
 
 
@@ -167,7 +168,7 @@ def test_a_dragged_slider_shows_the_curve_at_once_and_the_fit_when_trained():
     jobs.pop(0)()                                             # the update: the cheap part
     cheap = explorer.data
     np.testing.assert_allclose(cheap.curve.dy[cheap.curve.x < 0], 0.57)
-    assert cheap.prediction is None and "training" in explorer.status.value
+    assert cheap.prediction is None and explorer.status.value == COMPUTING
     assert "training" in explorer.figure.axes[2].get_title()
     jobs.pop(0)()                                             # the training run, then the full picture
     full = explorer.data
@@ -185,7 +186,8 @@ def test_only_the_latest_setting_is_trained():
     browser_change(explorer, alpha=1.45)                      # the learner moved on before it ran
     train_035 = jobs.pop(0)
     train_035()                                               # skipped: 0.35 is no longer on screen
-    assert explorer.data.prediction is None and ("elu", 0.01, 0.35, "none") not in explorer._finished
+    assert explorer.data.prediction is None and explorer.updates["dropped"] >= 1
+    assert ("elu", 0.01, 0.35, "none") not in explorer.refine.trained
     while jobs:
         jobs.pop(0)()
     assert explorer.data.curve.label == "ELU (α = 1.45)" and explorer.data.prediction is not None

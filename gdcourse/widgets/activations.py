@@ -3,7 +3,7 @@
 It only wires controls to :func:`gdcourse.experiments.activations.explore_activation`
 (the data, cached per setting) and :func:`gdcourse.plots.activations.activation_fit_frame`
 (the picture). The curve follows a dragged slider at once; the fit, a training run of
-0.1-0.3 s per new setting, follows when it is ready (see :mod:`gdcourse.widgets.staged`).
+0.1-0.3 s per new setting, follows when it is ready (``refine``, see :mod:`gdcourse.widgets.staged`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from gdcourse.experiments import activations as E
 from gdcourse.plots import activations as P
 from gdcourse.widgets import Explorer, dropdown, slider
-from gdcourse.widgets.staged import StagedExplorer
+from gdcourse.widgets.staged import two_stage
 
 __all__ = ["PARAMETERS", "activation_explorer"]
 
@@ -37,9 +37,10 @@ def activation_explorer(name="relu", negative_slope=0.1, alpha=1.0, approximate=
         "alpha": slider(alpha, 0.0, 2.0, 0.05, "ELU α", width="240px"),
         "approximate": dropdown(["none", "tanh"], approximate, "GELU approximation", width="220px"),
     }
-    explorer = StagedExplorer(controls, quick=_curve, slow=E.explore_activation, combine=_combine, key=_key,
-                              draw=lambda fig, fit, **_: P.activation_fit_frame(fig, fit)[1],
-                              figsize=(10, 3.5), title="Activation explorer: function, derivative, and what it can fit")
+    compute, refine = two_stage(quick=_curve, slow=E.explore_activation, combine=_combine, key=_key)
+    explorer = Explorer(controls, compute=compute, refine=refine,
+                        draw=lambda fig, fit, **_: P.activation_fit_frame(fig, fit)[1],
+                        figsize=(10, 3.5), title="Activation explorer: function, derivative, and what it can fit")
     _enable_parameters(controls, controls["name"].value)
     controls["name"].observe(lambda change: _enable_parameters(controls, change["new"]), names="value")
     return explorer

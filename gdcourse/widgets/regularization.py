@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from gdcourse.experiments import regularization as E
 from gdcourse.plots import regularization as P
 from gdcourse.widgets import Explorer, dropdown, log_slider, slider
-from gdcourse.widgets.staged import StagedExplorer
+from gdcourse.widgets.staged import two_stage
 
 __all__ = ["penalty_explorer", "dropout_explorer"]
 
@@ -42,12 +42,13 @@ def penalty_explorer(penalty="l1", strength=1e-3) -> Explorer:
         "penalty": dropdown([("L1 (proximal step)", "l1"), ("L2", "l2")], penalty, "penalty", width="220px"),
         "strength": log_slider(E.snap_strength(strength), -4, -1, "strength λ", step=0.1),
     }
-    return StagedExplorer(
-        controls,
+    compute, refine = two_stage(
         quick=lambda penalty, strength: PendingPenaltyRun(penalty, E.snap_strength(strength)),
         slow=lambda penalty, strength: E.penalty_run(penalty, strength),
         combine=lambda pending, run: pending if run is None else run,
-        key=lambda penalty, strength: (penalty, E.snap_strength(strength)),
+        key=lambda penalty, strength: (penalty, E.snap_strength(strength)))
+    return Explorer(
+        controls, compute=compute, refine=refine,
         draw=lambda fig, run, **_: P.penalty_run_frame(fig, run)[1], figsize=(10, 3.6),
         title="L1 vs L2 on moons: how strong, how sparse, what boundary")
 
@@ -61,11 +62,12 @@ def dropout_explorer(p=0.5) -> Explorer:
     (with ``run`` None while a rate chosen in the browser trains).
     """
     control = slider(E.snap_dropout(p), 0.0, 0.9, 0.1, "dropout p", readout_format=".1f")
-    return StagedExplorer(
-        {"p": control},
+    compute, refine = two_stage(
         quick=lambda p: E.overfit_run(),
         slow=lambda p: E.dropout_view(p),
         combine=lambda baseline, view: E.DropoutView(None, baseline) if view is None else view,
-        key=lambda p: E.snap_dropout(p),
+        key=lambda p: E.snap_dropout(p))
+    return Explorer(
+        {"p": control}, compute=compute, refine=refine,
         draw=lambda fig, view, **_: P.dropout_view_frame(fig, view)[1], figsize=(10, 3.6),
         title="Dropout rate on an overfitting problem")
