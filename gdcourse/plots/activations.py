@@ -84,7 +84,12 @@ def activation_fit_frame(fig, fit):
                 ylim=LOSS_RANGE, xlim=(0, len(steps) + 1))
     ax_loss.grid(alpha=0.25)
 
+    shown = [fit]
+
     def update(fit, **_):
+        if fit is shown[0]:          # the same data again (a refinement that had nothing to add)
+            return None
+        shown[0] = fit
         f_line.set_data(fit.curve.x, fit.curve.y)
         d_line.set_data(fit.curve.x, fit.curve.dy)
         ax_f.set_title(fit.curve.label)

@@ -119,7 +119,12 @@ def dropout_view_frame(fig, view):
     move_boundary = _boundary_updater(ax_boundary, _decision_boundary(ax_boundary, run.boundary, X, y))
     _dropout_titles(ax_curves, ax_boundary, run, view.baseline)
 
+    shown = [view]
+
     def update(view, **_):
+        if view is shown[0]:         # the same data again (a refinement that had nothing to add)
+            return None
+        shown[0] = view
         run = view.run
         if run is None:
             for line in run_lines:
@@ -234,7 +239,12 @@ def penalty_run_frame(fig, run):
     ax_z.tick_params(axis="x", labelsize=7)
     _penalty_titles(ax_b, ax_w, run)
 
+    shown = [run]
+
     def update(run, **_):
+        if run is shown[0]:          # the same data again (a refinement that had nothing to add)
+            return None
+        shown[0] = run
         if not hasattr(run, "weights"):
             ax_b.set_title(f"{_penalty_name(run)}, λ = {run.strength:.3g}: training…", fontsize=9)
             ax_w.set_title("first layer: training…")
