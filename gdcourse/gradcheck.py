@@ -4,8 +4,9 @@ The central difference ``(f(x + ε e_i) − f(x − ε e_i)) / 2ε`` has truncat
 about ``ε² |f'''| / 6`` and round-off error about ``u |f| / ε`` (``u`` the unit
 round-off). In float64 (``u ≈ 1.1e-16``) with ``ε = 1e-6`` that is ~1e-13 and
 ~1e-10 for ``|f| ~ 1``, so a correct gradient agrees to a relative error of about
-1e-7 or better, except on entries far smaller than 1e-3, where the absolute
-round-off dominates (``ε ≈ 1e-5``, near ``u^(1/3)``, balances the two terms best).
+1e-7 or better, except on entries far smaller than the rest of the gradient, where the
+absolute round-off dominates: :func:`relative_error` measures those on the gradient's scale
+(``ε ≈ 1e-5``, near ``u^(1/3)``, balances the two terms best).
 In float32 (``u ≈ 6e-8``) the round-off alone is ~0.06, which is why everything here
 insists on float64.
 
@@ -127,21 +128,33 @@ def _scalar(value):
     return value
 
 
-def relative_error(a, b, floor=1e-12):
-    """Worst elementwise relative error ``max_i |a_i − b_i| / max(|a_i| + |b_i|, floor)``.
+SCALE_FLOOR = 1e-3
+"""Entries below this fraction of the largest ``|a_j| + |b_j|`` are measured on the gradient's scale."""
 
-    The form of the CS231n notebooks: symmetric in ``a`` and ``b`` and at most 1.
-    The ``floor`` keeps entries where both are (nearly) zero from dividing by zero:
-    there the absolute difference, divided by ``floor``, is what counts. Empty
-    arrays give 0. NaN or inf entries have no relative error: they raise.
+
+def relative_error(a, b, floor=1e-12, scale_floor=SCALE_FLOOR):
+    """Worst elementwise relative error ``max_i |a_i − b_i| / max(|a_i| + |b_i|, scale_floor · s, floor)``.
+
+    ``s = max_j (|a_j| + |b_j|)`` is the scale of the whole gradient. Symmetric in ``a`` and ``b`` and at
+    most 1. Why a scale-aware floor: a central difference carries an absolute round-off of about
+    ``u |f| / h`` whatever the size of the entry, so an entry near zero divided by its own tiny
+    ``|a_i| + |b_i|`` raises a false alarm (``f = w₀² + w₁² + 100`` at ``w = (1, 1e-9)``, ``h = 1e-5``:
+    0.032 with the absolute floor alone, 3e-8 with the scale floor, for a correct gradient). Entries
+    smaller than ``scale_floor`` times the largest are therefore compared on the scale of the gradient
+    (a wrong entry there still shows: 100% off at a millionth of the scale gives about 1e-3).
+    ``scale_floor=0`` gives the plain CS231n form with the absolute ``floor`` only, which keeps entries
+    where both are zero from dividing by zero. Empty arrays give 0. NaN or inf entries raise.
     """
     a, b = _real_array(a, "a"), _real_array(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a, b: expected the same shape, got {a.shape} and {b.shape}")
     check_positive(floor, "floor")
+    if not 0.0 <= scale_floor < 1.0:
+        raise ValueError(f"scale_floor: expected a number in [0, 1), got {scale_floor!r}")
     if a.size == 0:
         return 0.0
-    scale = np.maximum(np.abs(a) + np.abs(b), floor)
+    magnitude = np.abs(a) + np.abs(b)
+    scale = np.maximum(magnitude, max(scale_floor * float(magnitude.max()), floor))
     return float(np.max(np.abs(a - b) / scale))
 
 

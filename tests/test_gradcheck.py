@@ -99,7 +99,9 @@ def test_relative_error_is_the_worst_element_not_an_average():
     # a large correct entry must not hide a bad small one
     a = np.array([1000.0, 1e-3])
     b = np.array([1000.0, 2e-3])
-    assert relative_error(a, b) == pytest.approx(1e-3 / 3e-3)
+    assert relative_error(a, b, scale_floor=0) == pytest.approx(1e-3 / 3e-3)
+    # with the default scale-aware floor it is measured on the gradient's scale, and still flagged (> 1e-5)
+    assert relative_error(a, b) == pytest.approx(1e-3 / (1e-3 * 2000))
 
 
 def test_relative_error_floor():

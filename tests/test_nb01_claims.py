@@ -645,3 +645,67 @@ def test_bad_arguments_name_the_argument():
     for make, error, fragment in cases:
         with pytest.raises(error, match=fragment):
             make()
+
+
+# ---------------------------------------------------------------- GD-03c: edge of stability
+
+def test_power_iteration_on_hessian_vector_products_finds_the_top_eigenvalue_of_a_quadratic():
+    from gdcourse.curvature import hessian_vector_product, power_iteration
+    A = np.diag([5.0, 2.0, 1.0, 0.5])
+    result = power_iteration(lambda v: hessian_vector_product(lambda w: A @ w, np.ones(4), v), 4, rng=0,
+                             iters=300, tol=1e-10)
+    assert result.eigenvalue == pytest.approx(5.0, rel=1e-6)
+
+
+def test_full_batch_gd_on_a_network_runs_at_the_edge_of_stability():
+    # Notebook GD-03c: eta = 1.5 (2/eta = 1.33); measured over 20 seeds: lowest sharpness 0.75-0.91 of 2/eta,
+    # median of the second half 0.91-1.04 of it in 20 of 20 seeds. Asserted: >= 17 of 20 within +-10 %, and
+    # the sharpness climbs back by >= 5 % of 2/eta from its low in >= 17 of 20 (progressive sharpening).
+    at_edge = rises = 0
+    for seed in range(20):
+        run = E.sharpness_during_gd(lr=1.5, steps=800, every=40, n=128, rng=seed)
+        assert np.all(np.isfinite(run.loss)) and run.loss[-1] < 0.01 * run.loss[0]
+        ratio = run.sharpness / run.threshold
+        late = np.median(ratio[len(ratio) // 2:])
+        at_edge += abs(late - 1.0) <= 0.10
+        rises += late - ratio.min() >= 0.05
+    assert at_edge >= 17 and rises >= 17
+
+
+# ---------------------------------------------------------------- GD-07b: implicit bias
+
+def test_gd_from_zero_finds_the_minimum_norm_solution_and_from_elsewhere_does_not():
+    # Notebook GD-07b, 20 seeds: from zero ||w - pinv|| < 1e-8; from N(0, I) the distance equals the start's
+    # null-space part, about sqrt(d - n) = sqrt(30).
+    far = []
+    for seed in range(20):
+        zero = E.underdetermined_gd(n=20, d=50, steps=3000, rng=seed)
+        assert zero.residual < 1e-8 and zero.distance < 1e-8
+        start = E.underdetermined_gd(n=20, d=50, steps=3000, start_scale=1.0, rng=seed)
+        assert start.residual < 1e-8 and start.norm_ratio > 1.0
+        assert start.distance == pytest.approx(start.null_part, rel=1e-6)
+        far.append(start.distance)
+    assert 4.5 < np.median(far) < 6.5
+
+
+def test_minimum_norm_solution_by_an_independent_formula():
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((5, 9)), rng.standard_normal(5)
+    w = X.T @ np.linalg.solve(X @ X.T, y)                       # X^T (X X^T)^{-1} y
+    fit = E.underdetermined_gd(n=5, d=9, steps=4000, rng=np.random.default_rng(3))
+    np.testing.assert_allclose(fit.pinv, w, atol=1e-10)
+    with pytest.raises(ValueError, match="d"):
+        E.underdetermined_gd(n=10, d=5)
+
+
+# ---------------------------------------------------------------- GD-09b: lazy training
+
+def test_relative_weight_change_falls_with_width():
+    # Notebook GD-09b: medians 0.39, 0.23, 0.12 for widths 16, 64, 256 over 20 seeds, falling in every seed.
+    widths = (16, 64, 256)
+    changes = E.weight_change_by_width(widths, seeds=20)
+    assert np.all(np.diff(changes, axis=0) < 0)
+    medians = np.median(changes, axis=1)
+    np.testing.assert_allclose(medians, [0.39, 0.23, 0.12], rtol=0.15)
+    slope = np.polyfit(np.log(widths), np.log(medians), 1)[0]
+    assert -0.55 < slope < -0.3

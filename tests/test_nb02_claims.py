@@ -559,3 +559,64 @@ def test_sync_sgd_is_one_step_on_the_union_of_the_workers_batches():
 def test_stragglers_cost_the_harmonic_number(workers):
     harmonic = sum(1 / k for k in range(1, workers + 1))
     assert E.straggler_slowdown(workers, rounds=20_000, rng=0) == pytest.approx(harmonic, rel=0.03)
+
+
+# ---------------------------------------------------------------- VAR-10b: per-step vs per-epoch counting
+
+def _notebook_problem():
+    return E.regression_problem(n=500, d=10, noise=0.5, scales=np.geomspace(1, 0.3, 10), rng=0)
+
+
+def test_schedule_modes_use_the_rates_their_counter_gives():
+    per_epoch, epochs = 50, 20
+    rates = {m: np.array([E.schedule_mode(m, 0.1, epochs, per_epoch)(t) for t in range(epochs * per_epoch)])
+             for m in E.SCHEDULE_MODES}
+    cosine = 0.05 * (1 + np.cos(np.pi * np.arange(1000) / 1000))
+    np.testing.assert_allclose(rates["per step"], cosine, atol=1e-12)
+    staircase = 0.05 * (1 + np.cos(np.pi * (np.arange(1000) // 50) / 20))
+    np.testing.assert_allclose(rates["per epoch (staircase)"], staircase, atol=1e-12)
+    bug = rates["per-step schedule stepped per epoch (bug)"]
+    assert bug[-1] == pytest.approx(0.05 * (1 + np.cos(np.pi * 19 / 1000)))     # still 99.9 % of the peak
+    assert np.all(rates["constant"] == 0.1)
+    with pytest.raises(ValueError, match="mode"):
+        E.schedule_mode("per week", 0.1, 2, 2)
+
+
+def test_stepping_a_per_step_schedule_per_epoch_never_decays():
+    # Notebook VAR-10b, 20 seeds: medians 2.5e-5 (per step), 2.0e-5 (staircase), 8.2e-4 (bug) = constant.
+    problem = _notebook_problem()
+    finals = {m: np.array([E.final_excess_loss(problem, E.schedule_mode(m, 0.1, 20, 50), 10, 20, rng=s)
+                           for s in range(20)]) for m in E.SCHEDULE_MODES}
+    med = {m: np.median(v) for m, v in finals.items()}
+    per_step, staircase = med["per step"], med["per epoch (staircase)"]
+    bug, constant = med["per-step schedule stepped per epoch (bug)"], med["constant"]
+    assert 2.0e-5 < per_step < 3.2e-5 and 1.4e-5 < staircase < 2.8e-5
+    assert 15 < bug / per_step < 60
+    assert bug == pytest.approx(constant, rel=0.05)
+    assert np.all(finals["per-step schedule stepped per epoch (bug)"] > finals["per step"])
+
+
+def test_tuned_schedule_shapes_on_the_same_budget():
+    # Notebook VAR-10c: same budget (7 epochs, batch 10), peaks tuned on seeds 0-4, measured on seeds 5-24.
+    problem = _notebook_problem()
+    result = E.tuned_schedule_losses(problem, (0.1, 0.3, 0.6, 1.0), 10, 7, range(5), range(5, 25))
+    peaks = {shape: peak for shape, (peak, _) in result.items()}
+    assert peaks == {"constant": 0.1, "cosine": 0.3, "warm restarts": 0.3, "one-cycle": 0.3}
+    med = {shape: np.median(losses) for shape, (_, losses) in result.items()}
+    assert med["cosine"] < med["one-cycle"] < med["warm restarts"] < med["constant"]
+    np.testing.assert_allclose([med["constant"], med["cosine"], med["one-cycle"], med["warm restarts"]],
+                               [1.4e-3, 7.9e-5, 1.4e-4, 2.2e-4], rtol=0.2)
+    cosine = result["cosine"][1]
+    assert np.sum(cosine < result["one-cycle"][1]) >= 17 and np.sum(cosine < result["warm restarts"][1]) >= 17
+
+
+def test_schedule_shapes_match_their_definitions():
+    lr = E.schedule_shape("warm restarts", 0.3, 350, 50)
+    assert lr(0) == pytest.approx(0.3) and lr(50) == pytest.approx(0.3) and lr(150) == pytest.approx(0.3)
+    assert lr(25) == pytest.approx(0.15)                         # half-way through the first one-epoch cycle
+    one = E.schedule_shape("one-cycle", 0.3, 350, 50)
+    rates = one.values(350)
+    assert rates[0] == pytest.approx(0.3 / 25) and rates.max() == pytest.approx(0.3, rel=1e-3)
+    assert 95 <= int(np.argmax(rates)) <= 110 and rates[-1] < 0.3 / 25 / 100     # 30 % warm-up, deep anneal
+    with pytest.raises(ValueError, match="shape"):
+        E.schedule_shape("triangle", 0.3, 10, 5)

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.optimize import LbfgsInvHessProduct, minimize
 
 from gdcourse import landscapes as LS
 from gdcourse import optim
@@ -735,3 +736,158 @@ def test_rate_map_rows_are_momentum_columns_are_lr():
     for i, beta in enumerate(betas):
         for j, alpha in enumerate(alphas):
             assert grid[i, j] == pytest.approx(_eig_rate(alpha, beta, [1.0, 100.0]), abs=1e-7)
+
+
+# ---------------------------------------------------------------- OPT-07c: sign methods
+
+def test_sign_rules_by_hand_and_their_state():
+    w = Parameter(np.array([1.0, -2.0, 0.5]), name="w")
+    opt = optim.SignSGD([w], lr=0.1)
+    w.grad = np.array([3.0, -0.001, 0.0])
+    opt.step()
+    np.testing.assert_allclose(w.value, [0.9, -1.9, 0.5])
+    lion = Parameter(np.zeros(2), name="w")
+    rule = optim.Lion([lion], lr=0.1, betas=(0.9, 0.99))
+    lion.grad = np.array([2.0, -1.0])
+    rule.step()                                               # m = 0: sign(0.1 g) = sign(g)
+    np.testing.assert_allclose(lion.value, [-0.1, 0.1])
+    lion.grad = np.array([-1.0, -1.0])
+    rule.step()                                               # m = 0.01 g1; c = 0.9 m + 0.1 g2
+    c = 0.9 * 0.01 * np.array([2.0, -1.0]) + 0.1 * np.array([-1.0, -1.0])
+    np.testing.assert_allclose(lion.value, [-0.1, 0.1] - 0.1 * np.sign(c))
+    floats = {name: E.state_floats_per_entry(lambda p, f=f: f(p, 0.01)) for name, f in E.SIGN_RULES.items()}
+    assert floats == {"SGD": 0, "signSGD": 0, "Lion": 1}
+    assert E.state_floats_per_entry(lambda p: optim.Adam(p)) == 2
+
+
+def test_sign_agreement_rises_with_batch_size_and_falls_near_the_minimum():
+    # Notebook OPT-07c: 0.55 / 0.96 at the start (batch 1 / 512), 0.51 / 0.89 near the minimum.
+    X, y, _ = E.noisy_regression(n=1000, d=20, noise=1.0, rng=0)
+    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    start = [E.sign_agreement(X, y, np.zeros(20), b, rng=0) for b in (1, 8, 64, 512)]
+    near = [E.sign_agreement(X, y, 0.9 * w_star, b, rng=0) for b in (1, 8, 64, 512)]
+    assert np.all(np.diff(start) > 0) and np.all(np.diff(near) > 0)
+    assert np.all(np.array(near) < np.array(start))
+    np.testing.assert_allclose([start[0], start[-1], near[0], near[-1]], [0.55, 0.96, 0.51, 0.89], atol=0.03)
+
+
+def test_tuned_sign_sgd_loses_to_tuned_sgd_on_isotropic_least_squares():
+    # Notebook OPT-07c: same grid, steps, batch 64; over 20 seeds signSGD ends about 11x above SGD (20 of 20).
+    X, y, _ = E.noisy_regression(n=1000, d=20, noise=1.0, rng=0)
+    race = E.sign_race(X, y, 64, lrs=(0.003, 0.01, 0.03, 0.1), steps=200, seeds=range(20))
+    sgd, sign, lion = (race[name][1] for name in ("SGD", "signSGD", "Lion"))
+    assert all(race[name][0] in (0.01, 0.03) for name in race)          # tuned rates inside the grid
+    assert np.sum(sign > sgd) >= 19
+    assert 6 < np.median(sign / sgd) < 20
+    assert np.median(lion) > np.median(sign)
+
+
+# ---------------------------------------------------------------- OPT-11c: natural gradient, Fisher, Adam's v
+
+def test_logistic_fisher_is_the_hessian_and_the_gradient_matches_differences():
+    X, y = E.logistic_problem(n=50, rng=1)
+    w = np.array([0.3, -0.2])
+    g = E.logistic_gradient(w, X, y)
+    num = np.array([(E.logistic_loss(w + h, X, y) - E.logistic_loss(w - h, X, y)) / 2e-6
+                    for h in np.eye(2) * 1e-6])
+    np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-9)
+    hess = np.array([(E.logistic_gradient(w + h, X, y) - E.logistic_gradient(w - h, X, y)) / 2e-6
+                     for h in np.eye(2) * 1e-6])
+    np.testing.assert_allclose(E.fisher(w, X), hess, rtol=1e-5)
+    G = E.per_example_gradients(w, X, y)
+    np.testing.assert_allclose(G.mean(axis=0), g)
+    np.testing.assert_allclose(E.empirical_fisher_diagonal(w, X, y), np.diag(G.T @ G) / len(y))
+
+
+def _natural_and_best_gd_steps(seed):
+    """Steps to the minimum + 1e-4: natural gradient, and GD at each rate of the grid."""
+    X, y = E.logistic_problem(n=500, scales=(1.0, 10.0), rng=seed)
+    w_opt = minimize(lambda w: E.logistic_loss(w, X, y), np.zeros(2), jac=lambda w: E.logistic_gradient(w, X, y),
+                     method="BFGS", options={"gtol": 1e-10}).x
+    target = E.logistic_loss(w_opt, X, y) + 1e-4
+    natural = E.steps_to_loss(lambda w: w - np.linalg.solve(E.fisher(w, X), E.logistic_gradient(w, X, y)),
+                              np.zeros(2), X, y, target)
+    gd = {lr: E.steps_to_loss(lambda w, lr=lr: w - lr * E.logistic_gradient(w, X, y), np.zeros(2), X, y,
+                              target, max_steps=1000) for lr in (0.01, 0.02, 0.05, 0.1, 0.2)}
+    return natural, gd
+
+
+def test_natural_gradient_needs_a_few_steps_where_tuned_gd_needs_hundreds():
+    # Notebook OPT-11c, 20 data sets: natural gradient 2-3 steps, GD with its best rate 190-261.
+    for seed in range(20):
+        natural, gd = _natural_and_best_gd_steps(seed)
+        assert natural <= 3
+        assert 150 <= min(gd.values()) <= 300 and min(gd, key=gd.get) == 0.1      # best rate inside the grid
+
+
+def test_adams_v_tracks_the_empirical_fisher_diagonal_only_per_example():
+    # Notebook OPT-11c, 20 data sets: batch 1 within 10 % in every coordinate; batch 32 near diag/32 + g^2.
+    within = 0
+    for seed in range(20):
+        X, y = E.logistic_problem(n=500, scales=(1.0, 10.0), rng=seed)
+        w = np.linalg.lstsq(X, 2 * y - 1, rcond=None)[0]          # some point that is not a minimum
+        diag = E.empirical_fisher_diagonal(w, X, y)
+        g = E.logistic_gradient(w, X, y)
+        v1 = E.adam_second_moment(w, X, y, 1, steps=3000, rng=seed)
+        within += np.all(np.abs(v1 / diag - 1) < 0.10)
+        v32 = E.adam_second_moment(w, X, y, 32, steps=3000, rng=seed)
+        predicted = diag / 32 + (1 - 1 / 32) * g ** 2             # sampling without replacement: about this
+        np.testing.assert_allclose(v32, predicted, rtol=0.15)
+    assert within >= 18
+
+
+# ---------------------------------------------------------------- OPT-11e: quasi-Newton
+
+def test_two_loop_recursion_equals_dense_bfgs_and_scipy():
+    rng = np.random.default_rng(0)
+    for d, m in ((8, 5), (20, 20), (5, 1)):
+        A = rng.standard_normal((d, d))
+        A = A @ A.T + np.eye(d)
+        S = [rng.standard_normal(d) for _ in range(m)]
+        Y = [A @ s for s in S]
+        g = rng.standard_normal(d)
+        for gamma in (None, 0.3):
+            used = S[-1] @ Y[-1] / (Y[-1] @ Y[-1]) if gamma is None else gamma
+            H = used * np.eye(d)
+            for s, y in zip(S, Y, strict=True):
+                H = E.bfgs_inverse_update(H, s, y)
+            np.testing.assert_allclose(E.lbfgs_two_loop(g, S, Y, gamma=gamma), H @ g, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(E.lbfgs_two_loop(g, S, Y, gamma=1.0),
+                                   LbfgsInvHessProduct(np.array(S), np.array(Y)).matvec(g), rtol=1e-10, atol=1e-10)
+
+
+def test_bfgs_update_satisfies_the_secant_equation_and_checks_curvature():
+    rng = np.random.default_rng(1)
+    s, y = rng.standard_normal(4), rng.standard_normal(4)
+    y = y if s @ y > 0 else -y
+    H = E.bfgs_inverse_update(np.eye(4), s, y)
+    np.testing.assert_allclose(H @ y, s, atol=1e-12)             # H+ y = s
+    np.testing.assert_allclose(H, H.T, atol=1e-12)
+    with pytest.raises(ValueError, match="s, y"):
+        E.bfgs_inverse_update(np.eye(4), s, -y)
+    assert E.quasi_newton_costs(100, 10)["L-BFGS"] == {"time": 4000, "memory": 2000}
+
+
+# ---------------------------------------------------------------- OPT-12b: adaptive gradient clipping
+
+def test_adaptive_clip_by_hand():
+    w = np.array([[3.0, 0.0], [4.0, 0.0]])                       # unit norms 5 and 0 (eps 1e-3 applies)
+    g = np.array([[0.3, 0.0], [0.4, 2e-5]])                      # unit ratios 0.1 and 0.02
+    clipped = E.adaptive_clip(w, g, clipping=0.05, eps=1e-3)
+    np.testing.assert_allclose(clipped[:, 0], g[:, 0] * 0.5)     # 0.1 > 0.05: scaled to ratio 0.05
+    np.testing.assert_allclose(clipped[:, 1], g[:, 1])           # 0.02 <= 0.05: unchanged
+    np.testing.assert_allclose(E.unit_ratios(w, clipped, eps=1e-3), [0.05, 0.02])
+    np.testing.assert_allclose(E.adaptive_clip(np.array([2.0, 0.0]), np.array([1.0, 1.0]), 0.1),
+                               [0.2, 1e-4])                      # 1-D: per entry, eps for the zero entry
+    with pytest.raises(ValueError, match="g"):
+        E.adaptive_clip(w, g[:1], 0.1)
+
+
+def test_spike_illustration_global_clipping_scales_everything_agc_only_the_outliers():
+    demo = E.spike_demo(spike=50.0, clipping=1.0, max_norm=5.0, rng=0)
+    for method in ("raw", "global norm", "AGC"):
+        assert all(changed == 0 for _, changed in demo["normal batch"][method])
+    assert all(changed == 1.0 for _, changed in demo["spiked batch"]["global norm"])
+    agc = demo["spiked batch"]["AGC"]
+    assert all(ratio == pytest.approx(1.0) and 0 < changed < 1 for ratio, changed in agc)
+    assert max(ratio for ratio, _ in demo["spiked batch"]["global norm"]) > 1.0

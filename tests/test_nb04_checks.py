@@ -15,6 +15,7 @@ from check_helpers import (
 
 from gdcourse import check
 from gdcourse.check import backprop as checks
+from gdcourse.gradcheck import numerical_gradient, relative_error
 
 
 def test_checks_are_re_exported():
@@ -143,7 +144,17 @@ def test_depth_exercise():
 
 def relerr_reference(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12)))
+    magnitude = np.abs(a) + np.abs(b)
+    return float(np.max(np.abs(a - b) / np.maximum(magnitude, max(1e-3 * magnitude.max(), 1e-12))))
+
+
+def test_the_exercise_case_near_zero_is_a_false_alarm_without_the_scale_floor():
+    # BP-12: a correct gradient of f = w0² + w1² + 100 at w = (1, 1e-9), h = 1e-5 (the case the check uses)
+    w = np.array([1.0, 1e-9])
+    numeric = numerical_gradient(lambda v: float(v[0] ** 2 + v[1] ** 2 + 100), w.copy(), eps=1e-5)
+    assert 0.01 < relative_error(2 * w, numeric, scale_floor=0) < 0.1          # "0.032": a false alarm
+    assert relative_error(2 * w, numeric) < 1e-7                               # scale-aware: a pass
+    assert relerr_reference(2 * w, numeric) == pytest.approx(relative_error(2 * w, numeric))
 
 
 def test_relative_error_reference_passes():
@@ -152,12 +163,14 @@ def test_relative_error_reference_passes():
 
 @pytest.mark.parametrize(("fn", "fragments"), [
     (lambda a, b: np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))),
-     ("a = b = [0, 0, 0]", "without the floor")),
+     ("a = b = [0, 0, 0]", "without a floor")),
     (lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-12)), ("dividing by |a| alone",)),
     (lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12)), ("dividing by |b| alone",)),
     (lambda a, b: np.mean(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12)), ("averaged",)),
     (lambda a, b: np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12),
-     ("whole vectors",)),
+     ("norm-wise", "standard measure too", "worst entry")),
+    (lambda a, b: np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12)),
+     ("2.13e-9", "only the absolute floor", "scale-aware")),
     (lambda a, b: np.max(np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-12)),
      ("max(|a|, |b|)",)),
     (lambda a, b: np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12), ("array of shape (3,)",)),

@@ -462,6 +462,15 @@ def test_residual_block_with_zero_branch_passes_the_gradient_unchanged():
     np.testing.assert_array_equal(block.backward(dy), dy)
 
 
+def test_plain_stack_with_batch_norm_does_not_vanish():
+    # BP-10 (notebook and bank): He et al.'s degradation was not vanishing gradients; 20 seeds.
+    reach = np.array([E.depth_gradient_profile("relu", "he", depth=30, norm="batch", rng=s).signal_norms[[0, -1]]
+                      for s in range(20)])
+    ratio = reach[:, 0] / reach[:, 1]
+    assert np.all(ratio > 10)                          # "no vanishing": it grows towards the input
+    assert 80 < np.median(ratio) < 400                 # "about 180 times"
+
+
 def test_plain_vs_residual_stack():
     plain = E.depth_gradient_profile("sigmoid", "xavier", depth=30)
     residual = E.depth_gradient_profile("sigmoid", "xavier", depth=30, residual=True)
@@ -628,3 +637,73 @@ def test_relative_error_reference_cases():
 def test_bad_input_names_the_argument(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---------------------------------------------------------------- BP-08: a real LSTM cell through time
+
+def test_lstm_cell_backward_matches_central_differences():
+    steps, hidden = 12, 6
+    run = E.lstm_cell_gradient(1.0, steps=steps, hidden=hidden, rng=3)
+    rng = np.random.default_rng(3)                      # the same draws as inside lstm_cell_gradient
+    params = E.lstm_params(hidden, forget_bias=1.0, rng=rng)
+    xs = rng.standard_normal((steps, 1, hidden))
+    zeros = np.zeros((1, hidden))
+    hs, cs, gates = E.lstm_forward(params, xs, zeros, zeros)
+    u = rng.standard_normal((1, hidden))
+    for k in (0, 1, 5, 11):
+        s = steps - k
+        o_s = gates[s - 1][2]
+
+        def loss_of(c, s=s, o_s=o_s):                   # perturbing c_s also changes h_s = o_s tanh(c_s)
+            return float(np.sum(u * E.lstm_forward(params, xs[s:], o_s * np.tanh(c), c)[1][-1]))
+
+        numeric = gradcheck.numerical_gradient(loss_of, cs[s].copy())
+        assert gradcheck.relative_error(run.grads[k], numeric) < 1e-7, k
+        assert run.full[k] == pytest.approx(np.linalg.norm(numeric) / np.linalg.norm(u), rel=1e-6)
+
+
+def test_whole_lstm_cell_gradient_vs_the_forget_gate_product():
+    # BP-08, BP-08a (notebook and bank): 20 random cells per forget bias, 49 steps back.
+    full, direct = {}, {}
+    for bias in (0.0, 1.0, 3.0, 5.0):
+        cells = [E.lstm_cell_gradient(bias, steps=50, rng=s) for s in range(20)]
+        full[bias] = np.array([c.full[-1] for c in cells])
+        direct[bias] = np.array([c.direct[-1] for c in cells])
+        assert np.all(full[bias] > direct[bias])                           # "in every one of the 20 cells"
+    assert np.median(full[0.0]) < 1e-8                                     # closed gate: vanishes
+    assert 0.3 < np.median(full[3.0]) < 2                                  # "about 0.8 is left"
+    assert np.all(full[5.0] > 1) and 2 < np.median(full[5.0]) < 10        # "grows, about 4x"
+    assert np.median(full[1.0] / direct[1.0]) > 10 and np.median(full[0.0] / direct[0.0]) > 1e3
+
+
+def test_divergence_settings_over_20_seeds():
+    # BP-07: the rates the notebook quotes (measured: 14, 0, 0, 15, 0 diverged of 20).
+    settings = {"lr 0.1": dict(lr=0.1), "clip": dict(lr=0.1, clip_norm=1.0), "lr 0.01": dict(lr=0.01),
+                "unit": dict(lr=0.001, init="unit normal"),
+                "unit clip": dict(lr=0.01, init="unit normal", clip_norm=1.0)}
+    seeded = E.divergence_seeds(settings, seeds=20)
+    assert 8 <= seeded["lr 0.1"][0].sum() <= 18                                # "about two in three"
+    for name in ("clip", "lr 0.01", "unit clip"):
+        assert not seeded[name][0].any()                                        # "from every seed"
+    assert np.all(seeded["clip"][1] < 1) and np.all(seeded["lr 0.01"][1] < 1)   # "trains normally"
+    diverged, final = seeded["unit"]
+    assert diverged.sum() >= 10 and np.all(final[~diverged] > 1e30)            # "most; the rest beyond 1e30"
+    assert np.all(seeded["unit clip"][1] > 1e3)                                 # "enormous"
+
+
+def test_remedies_lift_the_first_layer_gradient_over_20_seeds():
+    # BP-09: "from about 1e-19 to order 1 (0.17 to 40 over 20 seeds); LeCun with ReLU about 1e-4"
+    def first(seed, **kw):
+        return E.depth_gradient_profile(depth=30, rng=seed, **kw).weight_norms[0]
+
+    seeds = range(20)
+    base = np.array([first(s, activation="sigmoid", init="xavier") for s in seeds])
+    assert np.all(base < 1e-17)
+    for kw in (dict(activation="sigmoid", init="xavier", norm="batch"),
+               dict(activation="sigmoid", init="xavier", residual=True),
+               dict(activation="tanh", init="xavier"), dict(activation="relu", init="he")):
+        lifted = np.array([first(s, **kw) for s in seeds])
+        assert np.all((lifted > 0.05) & (lifted < 100)), kw
+    lecun = np.array([first(s, activation="relu", init="lecun") for s in seeds])
+    assert np.all((lecun > 3e-6) & (lecun < 2e-3)) and 1e-5 < np.median(lecun) < 3e-4
+

@@ -340,6 +340,24 @@ def test_the_activation_table_of_init_03(profiles):
     assert profiles["relu", "xavier"].stds[-1] < 1e-4 and profiles["relu", "he"].stds[-1] > 0.3
 
 
+def test_no_scale_keeps_sigmoid_units_unsaturated_and_the_gradient_intact():
+    """INIT-03, experiment 3, over 20 seeds: a large gain restores the gradient only by saturating the units."""
+    sweep = E.sigmoid_scale_sweep(gains=(1.0, 4.0, 8.0, 11.0, 14.0), seeds=range(20), depth=30, width=256)
+    assert sweep.grad_ratio.shape == sweep.saturated.shape == (5, 20)
+    median = dict(zip(sweep.gains, np.median(sweep.grad_ratio, axis=1), strict=True))
+    saturated = dict(zip(sweep.gains, sweep.saturated.mean(axis=1), strict=True))
+    # unsaturated (g <= 4: at most 4 % saturated) -> the gradient vanishes on every seed
+    assert saturated[1.0] < 0.01 and saturated[4.0] < 0.05
+    assert np.all(sweep.grad_ratio[:2] < 1e-5)                     # measured < 2e-6
+    # g = 11: the gradient arrives intact (median ~1.3, 0.6-2.5) with ~48 % of the units saturated
+    assert 0.3 < median[11.0] < 5 and 0.4 < saturated[11.0] < 0.55
+    # g = 14: overshoots (explodes toward the input), more saturation still
+    assert median[14.0] > 10 and saturated[14.0] > 0.5
+    # the trade-off on every seed: wherever the ratio is within 10x of 1, at least 40 % are saturated
+    intact = (sweep.grad_ratio > 0.1) & (sweep.grad_ratio < 10)
+    assert intact.any() and np.all(sweep.saturated[intact] > 0.4)
+
+
 # ---------------------------------------------------------------- INIT-04
 
 def mean_field_tanh_stds(gain2, depth):

@@ -211,9 +211,24 @@ def test_fluctuation_runs_are_sgd_on_least_squares(fluctuation):
     np.testing.assert_array_equal(run.path[0], 0.0)                       # zero init
 
 
-def test_dropout_adds_step_to_step_noise():
-    spread = E.dropout_noise(p=0.5, epochs=6)
-    assert 2.5 < spread["dropout 0.5"] / spread["dropout 0"] < 3      # the notebook: "almost three times larger"
+def test_dropout_adds_fluctuation_measured_cleanly_over_20_seeds():
+    """The notebook and PRAC-03's common mistake: weight steps about 2.2x larger with dropout on every one of
+    20 seeds; the evaluation-mode loss jitters about twice as much on 19 or 20 of them."""
+    fluct = E.dropout_fluctuation(p=0.5, epochs=3, tail=40, seeds=range(20))
+    step, jitter = fluct.ratio("weight_step"), fluct.ratio("eval_jitter")
+    assert step.shape == jitter.shape == (20,)
+    assert np.all(step > 1.3)                                         # every seed (measured 1.78-2.71)
+    assert 1.8 < step.mean() < 2.7                                    # measured 2.24 ± 0.05 (s.e.)
+    assert np.sum(jitter > 1) >= 18                                   # measured 19/20
+    assert 1.4 < jitter.mean() < 2.8                                  # measured 2.0 ± 0.2 (s.e.)
+
+
+def test_dropout_fluctuation_is_cached_and_validated():
+    fluct = E.dropout_fluctuation(p=0.5, epochs=3, tail=40, seeds=range(20))
+    assert fluct.weight_step["dropout 0"].min() > 0 and np.all(np.isfinite(fluct.eval_jitter["dropout 0.5"]))
+    assert fluct is E.dropout_fluctuation(p=0.5, epochs=3, tail=40, seeds=range(20))          # cached
+    with pytest.raises(ValueError, match="p"):
+        E.dropout_fluctuation(p=0.0)
 
 
 # ---------------------------------------------------------------- PRAC-04

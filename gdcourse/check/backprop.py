@@ -194,27 +194,41 @@ def _error_cases():
         ("a = [1, -1], b = [-1, 1] (opposite signs)", np.array([1.0, -1.0]), np.array([-1.0, 1.0])),
         ("a = [2, 0.5], b = [1, 0.5] (asymmetric if you divide by |a| or |b| only)", np.array([2.0, 0.5]),
          np.array([1.0, 0.5])),
+        ("a = [2, 2e-9], b = [2, 2.13e-9] (a correct gradient whose second entry is near zero: round-off)",
+         np.array([2.0, 2e-9]), np.array([2.0, 2.13e-9])),
     ]
 
 
 def _error_variants(a, b):
     diff = np.abs(a - b)
+    magnitude = np.abs(a) + np.abs(b)
+    floor = 1e-12       # the slips below are matched as learners write them, with the absolute floor
+
+    def worst(denominator):
+        return np.max(diff / denominator)
+
     with np.errstate(divide="ignore", invalid="ignore"):
         return [
-            (np.max(diff / (np.abs(a) + np.abs(b))),
-             "without the floor, entries where both a and b are 0 give 0/0 = nan: divide by "
-             "np.maximum(|a| + |b|, floor) with floor = 1e-12."),
-            (np.max(diff / np.maximum(np.abs(a), 1e-12)),
+            (worst(magnitude),
+             "without a floor, entries where both a and b are 0 give 0/0 = nan: divide by "
+             "np.maximum(|a| + |b|, floor)."),
+            (worst(np.maximum(magnitude, 1e-12)),
+             "with only the absolute floor 1e-12, an entry near zero is divided by its own tiny size, so the "
+             "round-off of a central difference (about 1e-16 |f| / h, whatever the entry's size) looks like a "
+             "large error for a correct gradient: use the scale-aware floor 1e-3 · max(|a| + |b|)."),
+            (worst(np.maximum(np.abs(a), floor)),
              "dividing by |a| alone is not symmetric (and blows up where a = 0): divide by |a| + |b|."),
-            (np.max(diff / np.maximum(np.abs(b), 1e-12)),
+            (worst(np.maximum(np.abs(b), floor)),
              "dividing by |b| alone is not symmetric (and blows up where b = 0): divide by |a| + |b|."),
-            (np.max(diff / np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-12)),
+            (worst(np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)),
              "you divided by max(|a|, |b|), another common form; this exercise (and gdcourse.gradcheck) uses "
              "|a| + |b|, which keeps the error at most 1."),
-            (np.mean(diff / np.maximum(np.abs(a) + np.abs(b), 1e-12)),
-             "you averaged over the entries; a gradient check reports the worst entry: take the max."),
+            (np.mean(diff / np.maximum(magnitude, floor)),
+             "you averaged over the entries; this exercise reports the worst entry: take the max."),
             (np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12),
-             "you compared whole vectors (norms); this exercise asks for the worst entry, elementwise."),
+             "you computed the norm-wise error ‖a − b‖ / (‖a‖ + ‖b‖) of the whole vectors. That is a standard "
+             "measure too (immune to near-zero entries, but one wrong entry among many barely moves it); this "
+             "exercise asks for the worst entry, which also tells you which entry is wrong."),
         ]
 
 
@@ -260,5 +274,5 @@ def relative_error(fn):
     if matching_all or matching_here:
         hint = variants[(matching_all or matching_here)[0]][1]
     else:
-        hint = "compute max over entries of |a − b| / max(|a| + |b|, 1e-12)."
+        hint = "compute max over entries of |a − b| / max(|a| + |b|, 1e-3 · max(|a| + |b|), 1e-12)."
     raise Mismatch(f"on {where} you returned {got:.6g}, expected {want:.6g}: {hint}")

@@ -330,12 +330,13 @@ def smallest_batch_size(value, tolerance=E.EXERCISE_TOLERANCE, level=E.EXERCISE_
     truth, share = view.answer, view.current_coverage
     if b == truth:
         previous = view.coverage[b - 1 - view.batch_sizes[0]]
-        return (f"B = {b}: {share:.1%} of random batches have their mean within {tolerance:g}σ (B = {b - 1}: "
-                f"{previous:.1%}). The error of a batch mean shrinks like σ/√B, so the Gaussian estimate is "
-                f"B ≥ (1.96 / {tolerance:g})² ≈ {(1.96 / tolerance) ** 2:.0f}.")
+        return (f"B = {b}: {share:.2%} of random batches have their mean within {tolerance:g}σ (B = {b - 1}: "
+                f"{previous:.2%}). The error of a batch mean is N(0, σ²/B), so the share is 2Φ({tolerance:g}√B) − 1, "
+                f"and it reaches 95% once {tolerance:g}√B ≥ 1.96: B ≥ (1.96 / {tolerance:g})² ≈ "
+                f"{(1.96 / tolerance) ** 2:.1f}, rounded up to {b}.")
     if share < level:
-        raise Mismatch(f"at B = {b} only {share:.1%} of batches have their mean within {tolerance:g}σ, below "
+        raise Mismatch(f"at B = {b} only {share:.2%} of batches have their mean within {tolerance:g}σ, below "
                        f"{level:.0%}: increase the batch size.")
-    raise Mismatch(f"B = {b} works ({share:.1%} ≥ {level:.0%}), but a smaller batch already reaches "
+    raise Mismatch(f"B = {b} works ({share:.2%} ≥ {level:.0%}), but a smaller batch already reaches "
                    f"{level:.0%}: step down one at a time and keep the smallest batch size whose share is "
                    "still above the line.")

@@ -24,14 +24,16 @@ from gdcourse.experiments.activations.curves import (
     derivative_peak,
     one_sided_derivatives,
 )
-from gdcourse.experiments.activations.dying import DyingReLURun, dying_relu_run
+from gdcourse.experiments.activations.dying import DYING_SETTINGS, DyingReLURun, dying_relu_run, dying_relu_seeds
 from gdcourse.experiments.activations.explorer import EXPLORER_NAMES, ActivationFit, explore_activation
 from gdcourse.experiments.activations.gradients import (
     JacobianCheck,
+    SigmoidGainSweep,
     check_jacobian,
     deep_gradient_norms,
     moons,
     numerical_jacobian,
+    sigmoid_gain_sweep,
 )
 from gdcourse.experiments.activations.linearity import (
     XORCloudFit,
@@ -49,6 +51,7 @@ from gdcourse.experiments.activations.outputs import (
 )
 from gdcourse.experiments.activations.perceptron import (
     AND_Y,
+    XOR_SEEDS,
     XOR_X,
     XOR_Y,
     PerceptronRun,
@@ -71,12 +74,12 @@ from gdcourse.experiments.activations.sawtooth import (
 __all__ = [
     "ACTIVATION_NAMES", "LABELS", "activation_layer", "ActivationCurve", "activation_curve",
     "derivative_peak", "one_sided_derivatives",
-    "deep_gradient_norms",
+    "deep_gradient_norms", "SigmoidGainSweep", "sigmoid_gain_sweep",
     "numerical_jacobian", "JacobianCheck", "check_jacobian",
     "merge_linear_layers", "XORCloudFit", "fit_xor_clouds", "relu_identity_network", "separable_data",
-    "moons", "DyingReLURun", "dying_relu_run",
+    "moons", "DyingReLURun", "dying_relu_run", "DYING_SETTINGS", "dying_relu_seeds",
     "XOR_X", "XOR_Y", "AND_Y", "perceptron_update", "PerceptronRun", "train_perceptron", "mistake_bound",
-    "xor_step_network", "xor_relu_network", "train_xor_model", "xor_success",
+    "xor_step_network", "xor_relu_network", "train_xor_model", "xor_success", "XOR_SEEDS",
     "fit_shifted_line",
     "tent_network", "sawtooth_network", "sawtooth_knots", "shallow_relu_interpolant", "count_linear_pieces",
     "logit_gradients", "ConfidentWrongRun", "confident_wrong_run", "cross_entropy_formats",

@@ -13,9 +13,9 @@ from gdcourse.experiments import common
 from gdcourse.experiments.activations.curves import activation_layer
 from gdcourse.experiments.activations.gradients import moons
 from gdcourse.train import TrainingDiverged, fit
-from gdcourse.validate import check_positive
+from gdcourse.validate import check_positive, check_positive_int
 
-__all__ = ["DyingReLURun", "dying_relu_run"]
+__all__ = ["DyingReLURun", "dying_relu_run", "DYING_SETTINGS", "dying_relu_seeds"]
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,33 @@ def dying_relu_run(activation="relu", lr=0.5, bias_init=0.0, epochs=20, negative
         accuracy, final_loss, dead_end = float("nan"), float("nan"), {}
     return DyingReLURun(activation, float(lr), float(bias_init), np.array(inactive), dead_start, dead_end,
                         frozen, accuracy, final_loss, diverged_at)
+
+
+DYING_SETTINGS = {
+    "ReLU, lr 0.5, bias 0 (healthy)": dict(activation="relu", lr=0.5),
+    "ReLU, lr 4 (too large)": dict(activation="relu", lr=4.0),
+    "ReLU, bias −3": dict(activation="relu", bias_init=-3.0),
+    "leaky ReLU 0.1, bias −3": dict(activation="leaky_relu", bias_init=-3.0),
+    "ELU, bias −3": dict(activation="elu", bias_init=-3.0),
+    "leaky ReLU 0.1, lr 4": dict(activation="leaky_relu", lr=4.0),
+}
+"""The six runs of ACT-08, by name (the notebook shows seed 0 of each)."""
+
+
+def dying_relu_seeds(seeds=20) -> dict:
+    """Each setting of :data:`DYING_SETTINGS` from seeds ``0 … seeds − 1``.
+
+    Returns name -> dict of ``(seeds,)`` arrays: ``accuracy`` (NaN where the run diverged), ``diverged``
+    (bool), ``dead_layer1``/``dead_layer2`` (share of units ≤ 0 on all data at the end).
+    """
+    seeds = check_positive_int(seeds, "seeds")
+    summary = {}
+    for name, settings in DYING_SETTINGS.items():
+        runs = [dying_relu_run(rng=s, **settings) for s in range(seeds)]
+        summary[name] = {
+            "accuracy": np.array([np.nan if r.diverged_at is not None else r.accuracy for r in runs]),
+            "diverged": np.array([r.diverged_at is not None for r in runs]),
+            "dead_layer1": np.array([r.inactive[-1][0] for r in runs]),
+            "dead_layer2": np.array([r.inactive[-1][1] for r in runs]),
+        }
+    return summary

@@ -30,10 +30,18 @@ from gdcourse.experiments.backprop.depth import (
     deep_mlp,
     depth_gradient_profile,
     divergence_run,
+    divergence_seeds,
     vanishing_depth,
 )
 from gdcourse.experiments.backprop.gradient_check import central_difference, difference_errors, spot_check
 from gdcourse.experiments.backprop.graphs import GraphView, graph_view, parse_values
+from gdcourse.experiments.backprop.lstm import (
+    LSTMGradient,
+    LSTMParams,
+    lstm_cell_gradient,
+    lstm_forward,
+    lstm_params,
+)
 from gdcourse.experiments.backprop.recurrent import (
     RNNGradient,
     clipping_effect,
@@ -58,8 +66,9 @@ __all__ = [
     "train_two_layer_by_hand", "train_two_layer_with_package",
     "parse_values", "GraphView", "graph_view",
     "ACTIVATIONS", "INITS", "deep_mlp", "GradientProfile", "depth_gradient_profile", "vanishing_depth",
-    "DivergenceRun", "divergence_run",
+    "DivergenceRun", "divergence_run", "divergence_seeds",
     "RNNGradient", "rnn_gradient_vs_steps", "forget_gate_path", "clipping_effect",
+    "LSTMParams", "lstm_params", "lstm_forward", "LSTMGradient", "lstm_cell_gradient",
     "SigmoidWithoutDerivative", "HIDDEN_ERROR_SCENARIOS", "hidden_error_terms",
     "central_difference", "difference_errors", "spot_check",
 ]

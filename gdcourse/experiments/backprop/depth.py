@@ -19,7 +19,7 @@ from gdcourse.experiments import common
 from gdcourse.validate import as_rng, check_positive, check_positive_int
 
 __all__ = ["ACTIVATIONS", "INITS", "deep_mlp", "GradientProfile", "depth_gradient_profile", "vanishing_depth",
-           "DivergenceRun", "divergence_run"]
+           "DivergenceRun", "divergence_run", "divergence_seeds"]
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU,
                "elu": nn.ELU, "gelu": nn.GELU, "linear": nn.Identity}
@@ -190,3 +190,18 @@ def divergence_run(lr, clip_norm=None, init="he", depth=6, width=32, epochs=20, 
         except train.TrainingDiverged as err:
             history, step, message = err.history, len(err.history.step_loss), str(err)
     return DivergenceRun(np.array(history.step_loss), np.array(history.step_grad_norm), step, message)
+
+
+def divergence_seeds(settings, seeds=20) -> dict:
+    """:func:`divergence_run` for each ``name -> keyword arguments`` of ``settings``, from seeds ``0 … seeds − 1``.
+
+    The seed sets the data, the weights and the batch order. Returns name -> ``(diverged (seeds,) bool,
+    final losses (seeds,), NaN where the run diverged)``.
+    """
+    seeds = check_positive_int(seeds, "seeds")
+    summary = {}
+    for name, kwargs in settings.items():
+        runs = [divergence_run(rng=s, **kwargs) for s in range(seeds)]
+        summary[name] = (np.array([r.diverged for r in runs]),
+                         np.array([np.nan if r.diverged else r.losses[-1] for r in runs]))
+    return summary

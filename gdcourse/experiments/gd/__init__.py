@@ -9,7 +9,10 @@ of questions:
 * :mod:`~gdcourse.experiments.gd.step_size`: the threshold ``2/L``, contraction factors, the explorers' runs;
 * :mod:`~gdcourse.experiments.gd.regression`: linear regression (MSE, normal equations, their cost);
 * :mod:`~gdcourse.experiments.gd.nonconvex`: basins, saddles, minima in many dimensions, restarts;
-* :mod:`~gdcourse.experiments.gd.stopping`: the stopping rule :func:`stopping_reason` and early stopping.
+* :mod:`~gdcourse.experiments.gd.stopping`: the stopping rule :func:`stopping_reason` and early stopping;
+* :mod:`~gdcourse.experiments.gd.sharpness`: λmax during full-batch GD on a network (edge of stability);
+* :mod:`~gdcourse.experiments.gd.implicit_bias`: GD from zero finds the minimum-norm interpolant;
+* :mod:`~gdcourse.experiments.gd.lazy`: lazy training, the relative weight change against width.
 """
 
 from gdcourse.experiments.gd.descent import (
@@ -28,6 +31,8 @@ from gdcourse.experiments.gd.functions import (
     parabola,
     sigmoid_plateau,
 )
+from gdcourse.experiments.gd.implicit_bias import ImplicitBiasRun, underdetermined_gd
+from gdcourse.experiments.gd.lazy import relative_weight_change, weight_change_by_width
 from gdcourse.experiments.gd.nonconvex import (
     basins_of_attraction,
     final_losses_by_width,
@@ -46,6 +51,7 @@ from gdcourse.experiments.gd.regression import (
     separable_logistic_gradient,
     steps_to_reach,
 )
+from gdcourse.experiments.gd.sharpness import SharpnessRun, digits_regression, sharpness_during_gd
 from gdcourse.experiments.gd.step_size import (
     LRRun1D,
     LRRunQuadratic,
@@ -81,4 +87,6 @@ __all__ = [
     "basins_of_attraction", "steps_to_escape", "positive_definite_fraction", "final_losses_by_width",
     "STOP_REASONS", "relative_change", "stopping_reason", "GDRun", "gd_until",
     "make_overfitting_regression", "EarlyStoppedRun", "early_stopped_gd",
+    "SharpnessRun", "digits_regression", "sharpness_during_gd", "ImplicitBiasRun", "underdetermined_gd",
+    "relative_weight_change", "weight_change_by_width",
 ]

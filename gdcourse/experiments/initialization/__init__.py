@@ -29,10 +29,12 @@ from gdcourse.experiments.initialization.depth import (
     EXPLORER_SEED,
     EXPLORER_WIDTH,
     DepthProfile,
+    ScaleSweep,
     default_hist_layers,
     depth_profile,
     explore_init,
     flat_gain,
+    sigmoid_scale_sweep,
 )
 from gdcourse.experiments.initialization.factors import SignalFactors, jacobian_singular_values, signal_factors
 from gdcourse.experiments.initialization.networks import (
@@ -68,7 +70,8 @@ __all__ = [
     "SymmetryRun", "symmetry_run",
     "prior_bias",
     "SignalFactors", "signal_factors", "jacobian_singular_values",
-    "DepthProfile", "depth_profile", "default_hist_layers", "flat_gain", "InitReport", "init_report", "DeepRun",
+    "DepthProfile", "depth_profile", "default_hist_layers", "flat_gain", "ScaleSweep", "sigmoid_scale_sweep",
+    "InitReport", "init_report", "DeepRun",
     "train_deep",
     "EXPLORER_WIDTH", "EXPLORER_BATCH", "EXPLORER_SEED", "explore_init",
     "digits",

@@ -3,17 +3,18 @@ and the init explorer's data."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from gdcourse import losses, nn
-from gdcourse.experiments.common import cached
+from gdcourse.experiments.common import cached, one_blas_thread, read_only
 from gdcourse.experiments.initialization.networks import deep_mlp, is_activation, saturated_fraction
-from gdcourse.experiments.initialization.schemes import EXPLORER_SCHEMES, _check_scheme
+from gdcourse.experiments.initialization.schemes import EXPLORER_SCHEMES, _check_scheme, weight_variance
 from gdcourse.validate import as_rng, check_positive_int
 
-__all__ = ["DepthProfile", "depth_profile", "default_hist_layers", "flat_gain",
+__all__ = ["DepthProfile", "depth_profile", "default_hist_layers", "flat_gain", "ScaleSweep", "sigmoid_scale_sweep",
            "EXPLORER_WIDTH", "EXPLORER_BATCH", "EXPLORER_SEED", "explore_init"]
 
 
@@ -155,6 +156,52 @@ def depth_profile(scheme, activation, depth=30, width=256, gain=1.0, batch=128, 
             np.array([_scaled_std(g) for g in signals]), norms, value, tuple(int(v) for v in hist_layers),
             _histograms(picked_h, act_edges), act_edges, _histograms(picked_g, grad_edges), grad_edges,
         )
+
+
+@dataclass(frozen=True)
+class ScaleSweep:
+    """Deep sigmoid networks at several weight scales, over seeds (INIT-03).
+
+    ``gains (G,)`` multiply Xavier's weights (variance ``gain²/n`` for square layers);
+    ``grad_ratio (G, S)``: ‖∂L/∂W₁‖ / ‖∂L/∂W_depth‖ (1 = the gradient reaches layer 1 intact);
+    ``saturated (G, S)``: share of sigmoid outputs within 0.005 of 0 or 1, over all layers.
+    """
+
+    gains: np.ndarray
+    seeds: tuple
+    grad_ratio: np.ndarray
+    saturated: np.ndarray
+
+
+def sigmoid_scale_sweep(gains=(1.0, 4.0, 8.0, 11.0, 14.0), seeds=tuple(range(20)), depth=30, width=256) -> ScaleSweep:
+    """:func:`depth_profile` of a sigmoid network for each gain and seed: no scale keeps the units unsaturated
+    *and* the gradient intact. Cached per arguments."""
+    return _sigmoid_scale_sweep(tuple(float(g) for g in gains), tuple(int(s) for s in seeds),
+                                check_positive_int(depth, "depth"), check_positive_int(width, "width"))
+
+
+@functools.lru_cache(maxsize=2)
+@one_blas_thread
+def _sigmoid_scale_sweep(gains, seeds, depth, width, batch=16):
+    ratio = np.empty((len(gains), len(seeds)))
+    saturated = np.empty_like(ratio)
+    model = deep_mlp(depth, width, "sigmoid", "xavier", 1.0, num_classes=10, rng=0)
+    linears = [layer for layer in model if isinstance(layer, nn.Linear)]
+    for j, seed in enumerate(seeds):
+        rng = as_rng(seed)
+        X, y = rng.standard_normal((batch, width)), rng.integers(0, 10, batch)
+        # Fresh Xavier draws for this seed, written into one network (building one per seed costs more
+        # than the passes); a gain then rescales the same draws, the head's too.
+        base = [rng.normal(0.0, np.sqrt(weight_variance("xavier", *layer.weight.shape)), layer.weight.shape)
+                for layer in linears]
+        for i, gain in enumerate(gains):
+            for layer, w in zip(linears, base, strict=True):
+                layer.weight.value = gain * w
+            with np.errstate(over="ignore", under="ignore"):
+                outputs, _, norms, _ = _forward_backward(model, X, y)
+            ratio[i, j] = norms[0] / norms[-2]
+            saturated[i, j] = np.mean([saturated_fraction(h, "sigmoid") for h in outputs])
+    return read_only(ScaleSweep(np.array(gains), seeds, ratio, saturated))
 
 
 def flat_gain(activation="relu", scheme="xavier", depth=30, **profile_kwargs) -> float:

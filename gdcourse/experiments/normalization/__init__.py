@@ -36,6 +36,7 @@ from gdcourse.experiments.normalization.batch_size import (
     NormAxesView,
     batch_mean_coverage,
     batch_size_view,
+    gaussian_batch_mean_coverage,
     norm_axes_view,
     output_spread,
     sample_outputs_across_batches,
@@ -54,6 +55,9 @@ from gdcourse.experiments.normalization.networks import (
     batched_predictions,
     deep_mlp,
     linear_gradient_norms,
+    noisy_batch_norm_seeds,
+    norm_comparison_seeds,
+    sigmoid_rescue_runs,
     train_on_digits,
 )
 from gdcourse.experiments.normalization.weight_norm import (
@@ -69,10 +73,12 @@ from gdcourse.experiments.normalization.weight_norm import (
 __all__ = [
     "Population", "feature_population", "AxisStatistics", "axis_statistics", "batch_and_layer_norm",
     "RunningTrace", "running_statistics",
-    "sample_outputs_across_batches", "output_spread", "batch_mean_coverage", "smallest_batch_size",
+    "sample_outputs_across_batches", "output_spread", "batch_mean_coverage", "gaussian_batch_mean_coverage",
+    "smallest_batch_size",
     "NormAxesView", "norm_axes_view", "BatchSizeView", "batch_size_view",
     "fold_batchnorm", "folded_linear",
-    "deep_mlp", "train_on_digits", "linear_gradient_norms", "batched_predictions",
+    "deep_mlp", "train_on_digits", "linear_gradient_norms", "batched_predictions", "sigmoid_rescue_runs",
+    "norm_comparison_seeds", "noisy_batch_norm_seeds",
     "Regression", "badly_scaled_regression", "mse_curvatures", "RegressionRun", "fit_regression",
     "WeightNormComparison", "compare_weight_norm",
     "InjectedNoise", "SmoothnessTrace", "loss_along_gradient", "smoothness_during_training",

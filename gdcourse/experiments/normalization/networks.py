@@ -13,7 +13,8 @@ from gdcourse.experiments.normalization.injected_noise import InjectedNoise
 from gdcourse.train import fit
 from gdcourse.validate import as_rng, check_array, check_positive_int
 
-__all__ = ["deep_mlp", "train_on_digits", "linear_gradient_norms", "batched_predictions"]
+__all__ = ["deep_mlp", "train_on_digits", "linear_gradient_norms", "batched_predictions", "sigmoid_rescue_runs",
+           "norm_comparison_seeds", "noisy_batch_norm_seeds"]
 
 
 _ACTIVATIONS = {"sigmoid": (nn.Sigmoid, "xavier_normal"), "tanh": (nn.Tanh, "xavier_normal"),
@@ -22,13 +23,14 @@ _NORMS = (None, "batch", "layer")
 
 
 def deep_mlp(depth=10, width=24, activation="sigmoid", norm=None, noise=None, in_features=64, classes=10,
-             rng=0) -> nn.Sequential:
+             weight_gain=1.0, rng=0) -> nn.Sequential:
     """``depth`` blocks ``Linear → [norm] → [noise] → activation``, then ``Linear(width, classes)``.
 
     Built by :func:`gdcourse.experiments.common.mlp`. ``norm``: None, "batch" or "layer"; the linear
     layer before a normalization has no bias (the norm's β replaces it). ``noise``:
     ``(scale_std, shift_std)`` adds :class:`InjectedNoise` after the norm. Xavier-normal weights for
-    sigmoid/tanh, He-normal for ReLU; Xavier-normal for the output layer.
+    sigmoid/tanh, He-normal for ReLU; Xavier-normal for the output layer. ``weight_gain`` multiplies the
+    initial hidden weights.
     """
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation: expected one of {sorted(_ACTIVATIONS)}, got {activation!r}")
@@ -41,7 +43,7 @@ def deep_mlp(depth=10, width=24, activation="sigmoid", norm=None, noise=None, in
     rng = as_rng(rng)
     after_norm = None if noise is None else (lambda n: InjectedNoise(n, *noise, rng=rng))
     return common.mlp(sizes, activation=act, init=init, out_init="xavier_normal", norm=norm,
-                      after_norm=after_norm, rng=rng)
+                      after_norm=after_norm, weight_gain=weight_gain, rng=rng)
 
 
 def train_on_digits(model, data, *, batch_size=64, epochs=10, lr=0.02, momentum=0.9, rng=0):
@@ -58,6 +60,50 @@ def train_on_digits(model, data, *, batch_size=64, epochs=10, lr=0.02, momentum=
     return fit(model, losses.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=lr, momentum=momentum),
                (data.X_train[:n], data.y_train[:n]), val=(data.X_val, data.y_val), epochs=epochs,
                batch_size=batch_size, progress=False, rng=rng)
+
+
+RESCUE_SETTINGS = {"Xavier": dict(), "Xavier × 10": dict(weight_gain=10.0), "batch norm": dict(norm="batch")}
+"""The three ways NORM-01 trains the 10-layer sigmoid network: plain, with 10× larger weights, with batch norm."""
+
+
+def sigmoid_rescue_runs(data, seeds=20, epochs=10) -> dict:
+    """Validation accuracy after ``epochs`` of the 10-layer, width-24 sigmoid network, per setting and seed.
+
+    Settings :data:`RESCUE_SETTINGS`; each is trained with :func:`train_on_digits` (SGD 0.02, momentum
+    0.9) from seeds ``0 … seeds − 1`` (the seed sets the initialization and the batch order). Returns
+    name -> ``(seeds,)`` accuracies.
+    """
+    seeds = check_positive_int(seeds, "seeds")
+    return {name: np.array([train_on_digits(deep_mlp(rng=s, **kw), data, epochs=epochs, rng=s)["val_accuracy"][-1]
+                            for s in range(seeds)])
+            for name, kw in RESCUE_SETTINGS.items()}
+
+
+def norm_comparison_seeds(data, activation="tanh", seeds=20, epochs=10) -> dict:
+    """The 10-layer, width-24 network without normalization, with batch norm and with layer norm, per seed.
+
+    Trained like NORM-01's runs (:func:`train_on_digits`, SGD 0.02, momentum 0.9) from seeds
+    ``0 … seeds − 1``. Returns norm (None, "batch", "layer") -> ``(validation accuracy (seeds,), final
+    training loss (seeds,))``.
+    """
+    seeds = check_positive_int(seeds, "seeds")
+    result = {}
+    for norm in _NORMS:
+        runs = [train_on_digits(deep_mlp(activation=activation, norm=norm, rng=s), data, epochs=epochs, rng=s)
+                for s in range(seeds)]
+        result[norm] = (np.array([r["val_accuracy"][-1] for r in runs]), np.array([r["train_loss"][-1] for r in runs]))
+    return result
+
+
+def noisy_batch_norm_seeds(data, seeds=20, epochs=10, noise=(0.3, 0.5)) -> np.ndarray:
+    """Validation accuracy of NORM-03's 10-layer sigmoid network with batch norm *and* injected noise, per seed.
+
+    :class:`InjectedNoise` ``noise = (scale_std, shift_std)`` after every batch norm; trained like NORM-01's
+    runs from seeds ``0 … seeds − 1``. Returns ``(seeds,)``.
+    """
+    seeds = check_positive_int(seeds, "seeds")
+    return np.array([train_on_digits(deep_mlp(norm="batch", noise=noise, rng=s), data, epochs=epochs,
+                                     rng=s)["val_accuracy"][-1] for s in range(seeds)])
 
 
 def linear_gradient_norms(model, X, y):

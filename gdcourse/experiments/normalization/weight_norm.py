@@ -94,7 +94,7 @@ class WeightNormComparison:
     noise_floor: float
 
 
-def compare_weight_norm(problem_seeds=(0, 1, 2, 3), init_seeds=(1, 2), factors=(0.5, 2.0), steps=300,
+def compare_weight_norm(problem_seeds=tuple(range(10)), init_seeds=(1, 2), factors=(0.5, 2.0), steps=300,
                         scales=(1.0, 100.0), noise=0.1) -> WeightNormComparison:
     """Plain ``Linear`` vs ``WeightNormLinear`` with the same learning rates on badly scaled regressions.
 

@@ -11,7 +11,11 @@ Every function here is pure (random ones take ``rng``), so the notebook, the exp
   sparse features;
 * :mod:`~gdcourse.experiments.optimizers.second_order`: Newton and quasi-Newton methods;
 * :mod:`~gdcourse.experiments.optimizers.clipping`: clipping by norm and by value;
-* :mod:`~gdcourse.experiments.optimizers.race`: the optimizer race.
+* :mod:`~gdcourse.experiments.optimizers.race`: the optimizer race;
+* :mod:`~gdcourse.experiments.optimizers.sign_methods`: signSGD and Lion, sign agreement vs batch size;
+* :mod:`~gdcourse.experiments.optimizers.natural_gradient`: Fisher, natural gradient, Adam's v;
+* :mod:`~gdcourse.experiments.optimizers.quasi_newton`: BFGS update, L-BFGS two-loop recursion;
+* :mod:`~gdcourse.experiments.optimizers.agc`: adaptive (unit-wise) gradient clipping.
 """
 
 from gdcourse.experiments.optimizers.adaptive import (
@@ -26,6 +30,7 @@ from gdcourse.experiments.optimizers.adaptive import (
     rmsprop_step,
     sparse_feature_race,
 )
+from gdcourse.experiments.optimizers.agc import adaptive_clip, spike_demo, unit_norms, unit_ratios
 from gdcourse.experiments.optimizers.clipping import Clipped, clip_by_norm, clip_by_value, cosine
 from gdcourse.experiments.optimizers.convergence import (
     RateMapData,
@@ -46,6 +51,17 @@ from gdcourse.experiments.optimizers.momentum import (
     nesterov_step,
     velocity_form,
 )
+from gdcourse.experiments.optimizers.natural_gradient import (
+    adam_second_moment,
+    empirical_fisher_diagonal,
+    fisher,
+    logistic_gradient,
+    logistic_loss,
+    logistic_problem,
+    per_example_gradients,
+    steps_to_loss,
+)
+from gdcourse.experiments.optimizers.quasi_newton import bfgs_inverse_update, lbfgs_two_loop, quasi_newton_costs
 from gdcourse.experiments.optimizers.race import (
     RACE_LANDSCAPES,
     RACE_OPTIMIZERS,
@@ -59,6 +75,7 @@ from gdcourse.experiments.optimizers.race import (
 )
 from gdcourse.experiments.optimizers.running import descend, run_rule, state_floats_per_entry
 from gdcourse.experiments.optimizers.second_order import SecondOrderRun, second_order_race
+from gdcourse.experiments.optimizers.sign_methods import SIGN_RULES, noisy_regression, sign_agreement, sign_race
 
 __all__ = [
     "descend", "run_rule",
@@ -74,4 +91,9 @@ __all__ = [
     "RACE_OPTIMIZERS", "RACE_LANDSCAPES", "RACE_PRESETS", "race_landscape", "optimizer_factory", "race",
     "RaceData", "race_data", "tuned_final_gaps",
     "state_floats_per_entry",
+    "SIGN_RULES", "noisy_regression", "sign_agreement", "sign_race",
+    "logistic_problem", "logistic_loss", "logistic_gradient", "per_example_gradients", "fisher",
+    "empirical_fisher_diagonal", "adam_second_moment", "steps_to_loss",
+    "bfgs_inverse_update", "lbfgs_two_loop", "quasi_newton_costs",
+    "unit_norms", "unit_ratios", "adaptive_clip", "spike_demo",
 ]

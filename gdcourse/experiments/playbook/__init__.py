@@ -40,8 +40,9 @@ from gdcourse.experiments.playbook.failures import (
     train_steps,
 )
 from gdcourse.experiments.playbook.fluctuation import (
+    DropoutFluctuation,
     FluctuationRun,
-    dropout_noise,
+    dropout_fluctuation,
     ema_weights,
     fluctuation_study,
     gd_factor,
@@ -67,7 +68,8 @@ __all__ = [
     "NaiveCrossEntropy", "SignFlippedCrossEntropy", "train_steps", "SmallBatchRun", "failure_runs",
     "expected_initial_loss",
     "smooth_losses", "range_test_digits", "fixed_rate_sweep", "final_losses_over_seeds",
-    "gd_factor", "FluctuationRun", "fluctuation_study", "ema_weights", "polyak_average", "dropout_noise",
+    "gd_factor", "FluctuationRun", "fluctuation_study", "ema_weights", "polyak_average",
+    "DropoutFluctuation", "dropout_fluctuation",
     "RandomnessStudy", "randomness_study", "summation_orders", "perturbation_growth",
     "manual_training_loop", "accumulated_gradient",
     "ridge_path",

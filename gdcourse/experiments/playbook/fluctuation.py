@@ -1,8 +1,9 @@
 """PRAC-03: fluctuating weights. The step factor ``1 − ηλ`` on a quadratic, SGD's noise ball on least
-squares and the remedies (rate decay, larger batches, weight averaging), and the noise dropout adds."""
+squares and the remedies (rate decay, larger batches, weight averaging), and the fluctuation dropout adds."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,13 +11,13 @@ import numpy as np
 from gdcourse import losses as L
 from gdcourse import nn, optim
 from gdcourse import schedules as S
-from gdcourse.experiments.common import quiet
+from gdcourse.experiments.common import quiet, read_only
 from gdcourse.experiments.playbook.base import digits, mlp
 from gdcourse.experiments.playbook.learning_rate import smooth_losses
-from gdcourse.train import fit
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
-__all__ = ["gd_factor", "ema_weights", "polyak_average", "FluctuationRun", "fluctuation_study", "dropout_noise"]
+__all__ = ["gd_factor", "ema_weights", "polyak_average", "FluctuationRun", "fluctuation_study", "DropoutFluctuation",
+           "dropout_fluctuation"]
 
 
 def gd_factor(lr: float, curvature: float) -> float:
@@ -106,20 +107,81 @@ def fluctuation_study(steps=1500, lr=0.05, small_batch_size=2, large_batch_size=
             for label, path in paths.items()}
 
 
-def dropout_noise(p=0.5, epochs=6, rng=0) -> dict[str, float]:
-    """Step-to-step spread of the training loss (std of its differences, last 3 epochs), without/with dropout.
+@dataclass(frozen=True)
+class DropoutFluctuation:
+    """How much the weights and the model move per step late in training, without and with dropout.
 
-    A common answer counts dropout among the remedies for fluctuating training; it adds noise.
+    Per seed (arrays ``(S,)``), for each arm ``"dropout 0"`` and ``"dropout p"``: ``weight_step``, the
+    mean relative step ``‖θ_{t+1} − θ_t‖ / ‖θ_t‖`` over the last ``tail`` steps, and ``eval_jitter``, the
+    std of the step-to-step change of the **evaluation-mode** loss on a fixed set of 256 training digits
+    over the same steps. Neither contains the dropout mask of the measurement itself (the training loss of
+    a dropout step does, which would make the comparison circular). Both arms of a seed share the
+    initialization and the batch order.
     """
+
+    p: float
+    seeds: tuple
+    weight_step: dict
+    eval_jitter: dict
+
+    def ratio(self, metric: str) -> np.ndarray:
+        """Per seed: the metric with dropout divided by the metric without, ``(S,)``."""
+        values = getattr(self, metric)
+        return values[f"dropout {self.p:g}"] / values["dropout 0"]
+
+
+def _late_fluctuation(model, X, y, X_probe, y_probe, epochs, tail, rng):
+    """Train with SGD (lr 0.02, momentum 0.9, batch 32); return the mean relative weight step and the std
+    of the eval-mode loss change over the last ``tail`` steps."""
+    loss = L.CrossEntropyLoss()
+    optimizer = optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+    order_rng = np.random.default_rng(rng)
+    steps_per_epoch = -(-len(X) // 32)
+    first_recorded = epochs * steps_per_epoch - tail
+    rel_steps, probe_losses, step = [], [], 0
+    for _ in range(epochs):
+        order = order_rng.permutation(len(X))
+        for start in range(0, len(X), 32):
+            batch = order[start:start + 32]
+            record = step >= first_recorded - 1
+            before = np.concatenate([p.value.ravel() for p in model.parameters()]) if record else None
+            model.train()
+            optimizer.zero_grad()
+            loss.forward(model.forward(X[batch]), y[batch])
+            model.backward(loss.backward(), input_grad=False)
+            optimizer.step()
+            if record:
+                after = np.concatenate([p.value.ravel() for p in model.parameters()])
+                rel_steps.append(np.linalg.norm(after - before) / np.linalg.norm(before))
+                model.eval()
+                probe_losses.append(loss.forward(model.forward(X_probe), y_probe))
+            step += 1
+    return float(np.mean(rel_steps[1:])), float(np.std(np.diff(probe_losses)))
+
+
+def dropout_fluctuation(p=0.5, epochs=3, tail=40, seeds=tuple(range(20))) -> DropoutFluctuation:
+    """Late-training fluctuation of a 64-128-10 MLP on the digits, without and with dropout ``p``, per seed.
+
+    A common answer counts dropout among the remedies for fluctuating weights; it adds noise. The
+    metrics are clean (see :class:`DropoutFluctuation`). Cached per arguments.
+    """
+    p = check_positive(p, "p")
+    return _dropout_fluctuation(float(p), check_positive_int(epochs, "epochs"), check_positive_int(tail, "tail"),
+                                tuple(int(s) for s in seeds))
+
+
+@functools.lru_cache(maxsize=2)
+def _dropout_fluctuation(p, epochs, tail, seeds):
     data = digits()
-    seed = int(as_rng(rng).integers(2**31))
-    spreads = {}
+    X, y = data.X_train, data.y_train
+    X_probe, y_probe = X[:256], y[:256]
+    arms = {"dropout 0": 0.0, f"dropout {p:g}": p}
+    weight_step = {name: np.empty(len(seeds)) for name in arms}
+    eval_jitter = {name: np.empty(len(seeds)) for name in arms}
     with quiet():
-        for rate in (0.0, p):
-            model = mlp((64, 128, 10), rng=seed, dropout=rate)
-            optimizer = optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
-            history = fit(model, L.CrossEntropyLoss(), optimizer, (data.X_train, data.y_train), epochs=epochs,
-                          batch_size=32, progress=False, rng=seed)
-            late = history["step_loss"][-3 * len(history["step_loss"]) // epochs:]
-            spreads[f"dropout {rate:g}"] = float(np.std(np.diff(late)))
-    return spreads
+        for i, seed in enumerate(seeds):
+            for name, rate in arms.items():
+                model = mlp((64, 128, 10), rng=seed, dropout=rate, dropout_rng=seed + 10_000)
+                weight_step[name][i], eval_jitter[name][i] = _late_fluctuation(
+                    model, X, y, X_probe, y_probe, epochs, tail, seed)
+    return read_only(DropoutFluctuation(p, seeds, weight_step, eval_jitter))

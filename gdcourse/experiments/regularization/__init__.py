@@ -18,6 +18,8 @@ read-only arrays. ``from gdcourse.experiments import regularization as E`` gives
 * :mod:`.distillation` (REG-11): a student on hard labels vs on a teacher's soft targets.
 * :mod:`.memorization` (REG-12): reading an input off two checkpoints; membership inference.
 * :mod:`.search` (REG-13): grid vs random hyperparameter search.
+* :mod:`.toolbox` (REG-02): the toolbox of :mod:`.overfit` on 20 seeds at once.
+* :mod:`.students` (REG-07, REG-11): small digit classifiers, one per seed, trained at once.
 * :mod:`.penalty_explorer`: the L1/L2 strength explorer on moons.
 
 Conventions: the L2 penalty is ``(λ/2)‖w‖²`` with gradient ``λw`` and the L1 penalty ``λ‖w‖₁`` (as
@@ -93,6 +95,7 @@ from gdcourse.experiments.regularization.pruning import (
     random_masks,
 )
 from gdcourse.experiments.regularization.search import (
+    GOOD_SCORE,
     SEARCH_RANGES,
     SearchStudy,
     grid_points,
@@ -125,6 +128,7 @@ from gdcourse.experiments.regularization.sparsity import (
     sparse_regression,
     zero_fraction,
 )
+from gdcourse.experiments.regularization.toolbox import ToolboxStudy, toolbox_study
 from gdcourse.losses import distillation_loss
 from gdcourse.nn import GaussianNoise
 from gdcourse.train import roc_auc
@@ -164,6 +168,7 @@ __all__ = [
     "one_step_checkpoints", "reconstruct_input", "roc_auc", "MembershipStudy", "membership_study",
     # REG-13
     "softmax_regression_scores", "grid_points", "random_points", "search_data", "SearchStudy", "search_study",
+    "GOOD_SCORE", "ToolboxStudy", "toolbox_study",
     "SEARCH_RANGES",
     # the L1/L2 explorer
     "PENALTY_STRENGTHS", "snap_strength", "PenaltyRun", "penalty_run", "sparsity_threshold",

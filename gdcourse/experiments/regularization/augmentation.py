@@ -12,7 +12,7 @@ from gdcourse import losses as L
 from gdcourse import nn, optim
 from gdcourse.data import batches
 from gdcourse.experiments.regularization.shared import digits, mlp, one_blas_thread, read_only
-from gdcourse.train import accuracy, predict
+from gdcourse.experiments.regularization.students import students_accuracy, train_students
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
 __all__ = ["shift_images", "flip_images", "augment_digits", "train_digits", "stratified_subset",
@@ -125,7 +125,7 @@ class AugmentationStudy:
         return float(np.std(getattr(self, which)[kind]))
 
 
-def augmentation_study(per_class=20, seeds=(0, 1, 2), epochs=60, max_shift=1, prob=0.5) -> AugmentationStudy:
+def augmentation_study(per_class=20, seeds=tuple(range(20)), epochs=60, max_shift=1, prob=0.5) -> AugmentationStudy:
     """Train the same network on ``10·per_class`` digits with and without shift augmentation.
 
     The training subset is fixed (seed 0); each seed changes initialization,
@@ -144,10 +144,9 @@ def _augmentation_study(per_class, seeds, epochs, max_shift, prob):
     displaced = displaced_validation()
     clean, moved = {"plain": [], "augmented": []}, {"plain": [], "augmented": []}
     augment = functools.partial(augment_digits, max_shift=max_shift, prob=prob)
-    for seed in seeds:
-        for kind, aug in (("plain", None), ("augmented", augment)):
-            model = train_digits(X, y, epochs=epochs, augment=aug, rng=seed)
-            clean[kind].append(accuracy(predict(model, ds.X_val), ds.y_val))
-            moved[kind].append(accuracy(predict(model, displaced), ds.y_val))
-    return read_only(AugmentationStudy(len(X), seeds, {k: np.array(v) for k, v in clean.items()},
-                                       {k: np.array(v) for k, v in moved.items()}))
+    for kind, aug in (("plain", None), ("augmented", augment)):
+        # train_digits for every seed at once (the same networks, see .students)
+        models = train_students(X, y, hidden=128, epochs=epochs, lr=0.05, batch_size=32, seeds=seeds, augment=aug)
+        clean[kind] = students_accuracy(models, ds.X_val, ds.y_val)
+        moved[kind] = students_accuracy(models, displaced, ds.y_val)
+    return read_only(AugmentationStudy(len(X), seeds, clean, moved))

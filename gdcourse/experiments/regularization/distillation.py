@@ -12,6 +12,7 @@ from gdcourse import losses as L
 from gdcourse import nn, optim
 from gdcourse.data import batch_indices
 from gdcourse.experiments.regularization.shared import digits, mlp, one_blas_thread, read_only, trained_digits_mlp
+from gdcourse.experiments.regularization.students import students_accuracy, train_students
 from gdcourse.losses import distillation_loss
 from gdcourse.train import accuracy, predict
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
@@ -87,7 +88,7 @@ class DistillationStudy:
         return float(np.mean(self.accuracy[(n, kind)]))
 
 
-def distillation_study(sizes=(200, 988), seeds=(0, 1, 2), hidden=16, temperature=4.0,
+def distillation_study(sizes=(200, 988), seeds=tuple(range(20)), hidden=16, temperature=4.0,
                        alpha=0.9) -> DistillationStudy:
     """The same small student, trained on hard labels or on the teacher's soft targets.
 
@@ -116,8 +117,9 @@ def _distillation_study(sizes, seeds, hidden, temperature, alpha):
         X, y = ds.X_train[order[:n]], ds.y_train[order[:n]]
         soft = predict(teacher, X)
         for kind, targets in (("hard labels", None), ("distilled", soft)):
-            students = [train_student(X, y, targets, hidden, temperature, alpha, _student_epochs(n), lr=0.1,
-                                      rng=s) for s in seeds]
-            acc[(n, kind)] = np.array([accuracy(predict(m, ds.X_val), ds.y_val) for m in students])
+            # train_student for every seed at once (same students, see .students)
+            students = train_students(X, y, targets, hidden, temperature, alpha, _student_epochs(n), lr=0.1,
+                                      seeds=seeds)
+            acc[(n, kind)] = students_accuracy(students, ds.X_val, ds.y_val)
     teacher_acc = accuracy(predict(teacher, ds.X_val), ds.y_val)
     return read_only(DistillationStudy(sizes, seeds, acc, teacher_acc, temperature, alpha, hidden))

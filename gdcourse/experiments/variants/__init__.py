@@ -8,6 +8,7 @@ group of questions:
 * :mod:`~gdcourse.experiments.variants.sgd`: mini-batch SGD (:func:`run_sgd`); epochs vs replacement;
 * :mod:`~gdcourse.experiments.variants.noise`: the mini-batch gradient's noise, the noise floor of SGD;
 * :mod:`~gdcourse.experiments.variants.rates`: learning-rate scaling with the batch size, schedules;
+* :mod:`~gdcourse.experiments.variants.schedule_steps`: per-step vs per-epoch schedules, restarts, one-cycle;
 * :mod:`~gdcourse.experiments.variants.network`: loss curves and warmup of an MLP on digits;
 * :mod:`~gdcourse.experiments.variants.distributed`: synchronous vs asynchronous SGD.
 """
@@ -47,6 +48,14 @@ from gdcourse.experiments.variants.rates import (
     schedule_curves,
     steps_to_target,
 )
+from gdcourse.experiments.variants.schedule_steps import (
+    SCHEDULE_MODES,
+    SCHEDULE_SHAPES,
+    final_excess_loss,
+    schedule_mode,
+    schedule_shape,
+    tuned_schedule_losses,
+)
 from gdcourse.experiments.variants.sgd import epoch_end_excess, run_sgd, unseen_fraction
 
 __all__ = [
@@ -60,4 +69,6 @@ __all__ = [
     "digits_subset", "LRCurves", "lr_loss_curves", "warmup_runs",
     "simulate_async_sgd", "simulate_sync_sgd", "stable_lr_limit", "smallest_unstable_staleness",
     "async_problem", "AsyncDemo", "async_demo", "straggler_slowdown",
+    "SCHEDULE_MODES", "schedule_mode", "final_excess_loss", "SCHEDULE_SHAPES", "schedule_shape",
+    "tuned_schedule_losses",
 ]
