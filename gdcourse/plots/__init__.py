@@ -13,7 +13,7 @@ from matplotlib import colors as mcolors
 
 from gdcourse import landscapes as LS
 
-__all__ = ["COLORS", "color", "landscape_contour", "landscape_contour_sets", "landscape_axes", "draw_path",
+__all__ = ["in_frame", "COLORS", "color", "landscape_contour", "landscape_contour_sets", "landscape_axes", "draw_path",
            "draw_paths", "loss_curves", "decade_limits", "set_path", "remove"]
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -22,6 +22,18 @@ COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e3
 def color(i: int) -> str:
     """The ``i``-th color of the course palette (cycles)."""
     return COLORS[i % len(COLORS)]
+
+
+def in_frame(*artists):
+    """Mark artists that an explorer's updates rarely change (contours, a color map, reference curves).
+
+    An explorer draws them with their axes' frame, so they are not drawn again on
+    every update (see :mod:`gdcourse.widgets._canvas`); elsewhere the mark does
+    nothing. Returns the artists.
+    """
+    for artist in artists:
+        artist._in_frame = True
+    return artists
 
 
 def landscape_contour(ax, landscape, n=200, levels=30):

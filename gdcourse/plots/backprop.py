@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from gdcourse import graph
-from gdcourse.plots import color, decade_limits
+from gdcourse.plots import color, decade_limits, in_frame
 
 __all__ = ["draw_graph_view", "layer_norms", "mean_derivatives", "draw_depth_profile", "rnn_curve",
            "draw_rnn_gradient", "graph_view_frame", "depth_profile_frame", "rnn_gradient_frame", "hidden_error_bars",
@@ -221,6 +221,7 @@ def rnn_gradient_frame(fig, run, references=()):
     for mark in ax.lines[len(references) + 2:]:       # a truncation mark: ours below replaces it
         mark.remove()
     cut = ax.axvline(0, color=ERROR_COLOR, ls=":", lw=1.2, visible=False)
+    in_frame(*ax.lines[:len(references)], *ax.texts[:len(references)])   # the grey references stay
     reference_norms = [ref.norms for ref in references]
 
     def update(run, **_):

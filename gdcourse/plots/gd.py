@@ -14,6 +14,7 @@ from gdcourse.plots import (
     color,
     decade_limits,
     draw_path,
+    in_frame,
     landscape_axes,
     landscape_contour,
     landscape_contour_sets,
@@ -199,6 +200,7 @@ def lr_run_1d_frame(fig, run, show_threshold=True, lr_range=(1e-3, 10**0.5)):
     ax_path, ax_gap, ax_factor = fig.subplots(1, 3, width_ratios=[1.2, 1, 1.1])
     path = function_path(ax_path, run.function, run.xs, label=f"η = {run.lr:.3g}")
     start = ax_path.lines[-1]
+    in_frame(ax_path.lines[0])                            # the curve of f
     gap = gap_curve(ax_gap, run.gaps, ylabel="f(x_t) − f(x*)")
     ax_gap.set_title(f"loss gap to the minimum x* = {run.minimum:.3g}", fontsize=9)
     contraction = _Contraction(ax_factor, run.function, run.lr, _lr_span(lr_range, run.threshold), show_threshold,
@@ -234,7 +236,7 @@ def lr_run_quadratic_frame(fig, run, show_threshold=True, lr_range=(6e-4, 6.0)):
     contours, the curves and the threshold marks.
     """
     ax_path, ax_gap, ax_factor = fig.subplots(1, 3, width_ratios=[1, 1, 1.1])
-    contours = landscape_contour_sets(ax_path, run.landscape, n=120, levels=20)
+    contours = in_frame(*landscape_contour_sets(ax_path, run.landscape, n=120, levels=20))
     landscape_axes(ax_path, run.landscape)
     path = draw_path(ax_path, run.path.points, label=f"η = {run.lr:.3g}")
     gap = gap_curve(ax_gap, run.path.values, label="GD")
@@ -247,7 +249,7 @@ def lr_run_quadratic_frame(fig, run, show_threshold=True, lr_range=(6e-4, 6.0)):
     def update(run, show_threshold=True, **_):
         if run.landscape.condition_number != state["kappa"]:
             remove(*state["contours"])
-            state["contours"] = landscape_contour_sets(ax_path, run.landscape, n=120, levels=20)
+            state["contours"] = in_frame(*landscape_contour_sets(ax_path, run.landscape, n=120, levels=20))
             state["kappa"] = run.landscape.condition_number
         set_path(path, path.start, run.path.points)
         path.set_label(f"η = {run.lr:.3g}")

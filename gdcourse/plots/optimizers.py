@@ -15,6 +15,7 @@ from gdcourse.plots import (
     decade_limits,
     draw_path,
     draw_paths,
+    in_frame,
     landscape_axes,
     landscape_contour,
     landscape_contour_sets,
@@ -185,6 +186,7 @@ def rate_explorer_frame(fig, data, show_optimum=True):
     star, chosen = lines["optimum"], lines["chosen:"]
     levels = [c for c in ax_map.collections if c is not mesh]
     filled, contour_lines = landscape_contour_sets(ax_path, data.path.landscape, n=120, levels=20)
+    in_frame(mesh, *levels, filled, contour_lines)
     landscape_axes(ax_path, data.path.landscape)
     ax_path.set_title("its path")
     path = draw_path(ax_path, data.path.points, label="")
@@ -200,9 +202,9 @@ def rate_explorer_frame(fig, data, show_optimum=True):
             mesh.set_array(np.where(data.rates < 1, np.minimum(steps, 1e4), 1e300))
             mesh.norm.vmin = max(1.0, float(steps.min()))
             remove(*state["levels"], *state["contours"])
-            state["levels"] = [ax_map.contour(data.alphas * L, data.betas, steps, levels=[100, 1000],
-                                              colors="w", linewidths=0.6)]
-            state["contours"] = landscape_contour_sets(ax_path, data.path.landscape, n=120, levels=20)
+            state["levels"] = in_frame(ax_map.contour(data.alphas * L, data.betas, steps, levels=[100, 1000],
+                                                      colors="w", linewidths=0.6))
+            state["contours"] = in_frame(*landscape_contour_sets(ax_path, data.path.landscape, n=120, levels=20))
             state["kappa"] = data.kappa
         alpha, beta, _ = data.optimum
         star.set_data([alpha * L], [beta])
@@ -241,6 +243,7 @@ def race_frame(fig, data):
     and the loss curves (log axis with whole-decade limits).
     """
     ax_path, ax_loss = draw_race(fig, data)
+    in_frame(*ax_path.collections)                        # the landscape's contours
     landscape, names = data.landscape, tuple(data.paths)
     paths = [line for line in ax_path.lines if hasattr(line, "start")]
     curves = list(ax_loss.lines)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdcourse.experiments import variants as E
-from gdcourse.plots import color
+from gdcourse.plots import color, in_frame
 
 __all__ = [
     "draw_curves", "draw_noise_scaling", "draw_least_squares_contour", "draw_batch_paths",
@@ -184,6 +184,7 @@ def batch_size_frame(fig, demo: E.BatchSizeDemo, limit=4.5):
     points = draw_gradient_cloud(left, demo, limit=limit)
     mean, _, circle = left.lines[1:4]
     gd, sgd = draw_batch_paths(right, demo)
+    in_frame(*right.collections)                          # the loss contours
 
     def update(demo, **_):
         s, g = demo.samples, demo.full_gradient
@@ -282,6 +283,7 @@ def async_frame(fig, demo: E.AsyncDemo, problem: E.LeastSquares):
     fresh, stale = draw_async_curves(left, demo, problem)
     draw_stability_map(right, demo.curvature, current=(demo.staleness, demo.lr))
     marker = right.lines[-1]
+    in_frame(*right.collections, *right.lines[:-1])       # the limit and the shaded region stay
 
     def update(demo, **_):
         fresh.set_data(demo.fresh.updates, demo.fresh.excess(problem))

@@ -33,6 +33,7 @@ import numpy as np
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.spines import Spine
 from matplotlib.transforms import Bbox
 
@@ -122,7 +123,8 @@ class LayeredFigure:
             x0, y0, x1, y1 = self._regions[ax]
             pixels[y0:y1, x0:x1] = self._frames[y0:y1, x0:x1]
         self._draw_content([ax for ax in fig.axes if ax in redraw])
-        self._views, self._members = views, members
+        self._views = {ax: _view(ax) for ax in fig.axes} if moved else views   # frames drawn: none stale
+        self._members = members
 
     def relayout(self):
         """Solve the constrained layout again for the figure as it is now, and render it all."""
@@ -154,10 +156,17 @@ class LayeredFigure:
 
 
 def _content(ax):
-    """What :class:`LayeredFigure` draws over the frame of ``ax``: every child but its axes and patch."""
+    """What :class:`LayeredFigure` draws over the frame of ``ax``: every child but its axes, patch and
+    the artists put :func:`in_frame`."""
     framed = ax.axison and ax._frameon
     return [a for a in ax.get_children()
-            if a is not ax.patch and not isinstance(a, Axis) and (framed or not isinstance(a, Spine))]
+            if a is not ax.patch and not isinstance(a, Axis) and (framed or not isinstance(a, Spine))
+            and not getattr(a, "_in_frame", False)]
+
+
+def _framed(ax):
+    """The artists of ``ax`` marked by :func:`gdcourse.plots.in_frame`: drawn with its frame."""
+    return [a for a in ax.get_children() if getattr(a, "_in_frame", False)]
 
 
 def _animate_content(ax):
@@ -177,11 +186,15 @@ def _unstale(artist):
 
 
 def _content_extent(ax, renderer):
-    """Where the content of ``ax`` is drawn: the axes box, and whatever is not clipped to it (titles, legends)."""
+    """Where the content of ``ax`` is drawn: the axes box, and whatever is not clipped to it (titles, texts).
+
+    A legend placed by ``loc`` alone lies inside the axes box: measuring it would lay it out again.
+    """
     boxes = [ax.bbox]
     for artist in _content(ax):
-        if artist.get_visible() and (not artist.get_clip_on() or artist.get_clip_box() is None
-                                     or artist.get_clip_box() is not ax.bbox):
+        if not artist.get_visible() or (isinstance(artist, Legend) and artist._bbox_to_anchor is None):
+            continue
+        if not artist.get_clip_on() or artist.get_clip_box() is None or artist.get_clip_box() is not ax.bbox:
             box = artist.get_tightbbox(renderer)
             if box is not None and np.isfinite(box.extents).all():
                 boxes.append(box)
@@ -193,9 +206,12 @@ def _any_stale(artist) -> bool:
 
 
 def _view(ax):
-    """What a frame shows: limits, scales, axis labels, tick locators and formatters, visibility."""
+    """What a frame shows: limits, scales, axis labels, tick locators and formatters, visibility, and
+    the artists drawn :func:`in_frame` (which, and whether one changed)."""
+    framed = _framed(ax)
     return (ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale(), ax.get_xlabel(), ax.get_ylabel(),
             ax.get_visible(), ax.axison, tuple(ax.get_position().bounds),
+            tuple(id(a) for a in framed), any(_any_stale(a) for a in framed),
             *(id(x) for axis in (ax.xaxis, ax.yaxis)
               for x in (axis.get_major_locator(), axis.get_major_formatter(), axis.get_minor_locator())))
 
