@@ -56,7 +56,7 @@ CONTROL_MESSAGE_TIMEOUT = 3.0  # a control that sent nothing to the kernel by th
 # (the latest value wins), while the kernel already reports idle: wait that long for its picture.
 PICTURE_AFTER_IDLE_TIMEOUT = 5.0
 FULL_SCREENSHOT_MAX_HEIGHT = 30_000  # px; taller notebooks are cut (Chromium's limit is near 32k)
-CHAPTER = re.compile(r"0[1-9]_")     # notebooks that must have a plot explorer (DESIGN.md)
+CHAPTER = re.compile(r"(0[1-9]|11)_")  # notebooks that must have a plot explorer (DESIGN.md; 10 is the mock interview)
 WIDGET_TEXT_FALLBACK = re.compile(r"^\s*\w+\(children=", re.MULTILINE)
 WIDGET_FAILURES = ("Error displaying widget", "Failed to load model class", "Loading widget")
 # The controls the test can use, in the order it tries them (a text box is not among them).
