@@ -397,7 +397,7 @@ def test_7_two_concurrent_runs_on_one_results_folder_keep_every_student(tmp_path
         S.write_submissions(subs, {f"{group}_correct": (S.CORRECT, {}, None)},
                             {f"{group}_broken": (b"", "the file is empty")})
         command = [sys.executable, "-m", "gdcourse.cli", "grade", str(subs), "--out", str(out), "--root",
-                   str(course), "--workers", "1", "--timeout", "10"]
+                   str(course), "--workers", "1", "--timeout", "60"]  # no cell loops: a long limit costs nothing
         runs.append(subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True))
     for run in runs:
