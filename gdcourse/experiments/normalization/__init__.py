@@ -60,6 +60,8 @@ from gdcourse.experiments.normalization.modern import (
     lipschitz_bound,
     residual_stack,
     spectral_norm_power_iteration,
+    warmup_run,
+    warmup_study,
 )
 from gdcourse.experiments.normalization.networks import (
     batched_predictions,
@@ -94,6 +96,6 @@ __all__ = [
     "InjectedNoise", "SmoothnessTrace", "loss_along_gradient", "smoothness_during_training",
     "ScaleInvariance", "scale_invariance",
     "InvarianceGaps", "invariance_gaps", "residual_stack", "block_gradient_norms", "block_gradient_study",
-    "spectral_norm_power_iteration", "lipschitz_bound",
+    "spectral_norm_power_iteration", "lipschitz_bound", "warmup_run", "warmup_study",
     "EXERCISE_TOLERANCE", "EXERCISE_LEVEL", "MAX_BATCH", "digits",
 ]
