@@ -684,3 +684,20 @@ def test_warmup_run_rate_schedule_and_validation():
         E.warmup_run("middle", 0, rng=0)
     h = E.warmup_run("pre", 10, steps=5, rng=3)
     assert h.shape == (5,) and np.all(np.isfinite(h)) and h[0] > 0.5      # untrained: about var(y) or more
+
+
+def test_group_norm_beats_batch_norm_at_two_samples_per_batch_but_not_at_64():
+    # NORM-02e, 20 seeds: B = 2 (1 epoch) batch 0.44-0.67 (mean 0.57), group 0.88-0.94 (mean 0.91);
+    # B = 64 (3 epochs) batch mean 0.972, group mean 0.936, batch ahead on 20 of 20 seeds
+    tiny = E.small_batch_study(seeds=range(20), batch_size=2, epochs=1)
+    usual = E.small_batch_study(seeds=range(20), batch_size=64, epochs=3)
+    assert all(v.size >= 20 for v in (*tiny.values(), *usual.values()))
+    assert 0.45 <= tiny["batch"].mean() <= 0.7 and 0.85 <= tiny["group"].mean() <= 0.96
+    assert np.mean(tiny["group"] > tiny["batch"]) >= 0.9                # measured 20 of 20
+    assert 0.95 <= usual["batch"].mean() <= 0.99 and 0.9 <= usual["group"].mean() <= 0.97
+    assert np.mean(usual["batch"] > usual["group"]) >= 0.75             # measured 20 of 20
+
+
+def test_small_batch_accuracy_validates_norm():
+    with pytest.raises(ValueError, match="norm"):
+        E.small_batch_accuracy("layer", rng=0)

@@ -16,6 +16,7 @@ Sub-modules, in the notebook's order:
 * :mod:`.weight_norm` — weight normalization on a badly scaled regression.
 * :mod:`.covariate_shift` — injected noise, the loss along the gradient, scale invariance
   (:mod:`.injected_noise` holds the noise layer).
+* :mod:`.small_batch` — group norm vs batch norm at 2 samples per batch.
 * :mod:`.modern` — RMSNorm vs LayerNorm invariances, pre-LN vs post-LN gradients, spectral normalization.
 """
 
@@ -72,6 +73,7 @@ from gdcourse.experiments.normalization.networks import (
     sigmoid_rescue_runs,
     train_on_digits,
 )
+from gdcourse.experiments.normalization.small_batch import small_batch_accuracy, small_batch_study
 from gdcourse.experiments.normalization.weight_norm import (
     Regression,
     RegressionRun,
@@ -97,5 +99,6 @@ __all__ = [
     "ScaleInvariance", "scale_invariance",
     "InvarianceGaps", "invariance_gaps", "residual_stack", "block_gradient_norms", "block_gradient_study",
     "spectral_norm_power_iteration", "lipschitz_bound", "warmup_run", "warmup_study",
+    "small_batch_accuracy", "small_batch_study",
     "EXERCISE_TOLERANCE", "EXERCISE_LEVEL", "MAX_BATCH", "digits",
 ]
