@@ -19,6 +19,7 @@ Sub-modules, in the notebook's order:
 * :mod:`.depth` — gradient norms across depth, exploding gradients in training.
 * :mod:`.recurrent` — recurrent networks: gradients through time, the LSTM cell path, clipping.
 * :mod:`.gradient_check` — gradient checking: the step size, spot checks of big networks.
+* :mod:`.hessian` — Hessian-vector products by differences of gradients, power iteration, conjugate gradients.
 """
 
 from gdcourse.experiments.backprop.cost import BackpropCost, finite_difference_cost, mlp, mlp_flops
@@ -35,6 +36,14 @@ from gdcourse.experiments.backprop.depth import (
 )
 from gdcourse.experiments.backprop.gradient_check import central_difference, difference_errors, spot_check
 from gdcourse.experiments.backprop.graphs import GraphView, graph_view, parse_values
+from gdcourse.experiments.backprop.hessian import (
+    CGResult,
+    LogisticProblem,
+    conjugate_gradient,
+    hvp_errors,
+    logistic_hessian,
+    logistic_problem,
+)
 from gdcourse.experiments.backprop.lstm import (
     LSTMGradient,
     LSTMParams,
@@ -71,4 +80,5 @@ __all__ = [
     "LSTMParams", "lstm_params", "lstm_forward", "LSTMGradient", "lstm_cell_gradient",
     "SigmoidWithoutDerivative", "HIDDEN_ERROR_SCENARIOS", "hidden_error_terms",
     "central_difference", "difference_errors", "spot_check",
+    "LogisticProblem", "logistic_problem", "logistic_hessian", "hvp_errors", "CGResult", "conjugate_gradient",
 ]
