@@ -167,6 +167,22 @@ def _time_update_rules(spec, settings, dtype, progress) -> dict:
 
 
 
+def _run_widgets_command(args) -> int:
+    from gdcourse import bench_widgets  # matplotlib and ipywidgets only when asked for
+
+    try:
+        report = bench_widgets.run_widget_benchmark(names=args.only, rounds=1 if args.quick else 2,
+                                                    progress=lambda message: print(message, file=sys.stderr))
+    except ValueError as error:
+        print(f"gdcourse bench: bad option: {error}", file=sys.stderr)
+        return 2
+    print(bench_widgets.format_widget_report(report))
+    if args.json:
+        atomic_write(args.json, json.dumps(report, indent=2) + "\n")
+        print(f"\nresults saved to {args.json}")
+    return 0
+
+
 def _verdicts(spec, rows) -> dict:
     ratio = rows["gdcourse"]["vs_gemm"]
     out = {"target": spec.target, "ratio": ratio, "ratio_pass": ratio <= spec.target}
@@ -255,10 +271,17 @@ def add_command(subparsers) -> None:
                              "(needs --threads 1)")
     parser.add_argument("--optimizers", action="store_true",
                         help="also time each update rule alone on the large MLP's parameters (~15 s more)")
+    parser.add_argument("--widgets", action="store_true",
+                        help="instead, time every explorer's update after a control change "
+                             "(median and worst, ms; see gdcourse.bench_widgets)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                        help="with --widgets: only these explorers (e.g. gd.lr_explorer_1d)")
     parser.set_defaults(run=run_command)
 
 
 def run_command(args) -> int:
+    if args.widgets:
+        return _run_widgets_command(args)
     quick = args.quick
     repeats = args.repeats if args.repeats is not None else (5 if quick else 40)
     try:

@@ -7,7 +7,9 @@ released student version, and a few files that are not notebooks. Every score
 is asserted exactly; none may depend on what another submission did.
 """
 
+import csv
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -160,7 +162,8 @@ def test_the_kernel_sees_no_secret_no_solution_no_other_submission_and_no_networ
     assert seen["secret"] == "no secret"
     assert [seen[k] for k in ("course", "repo", "subs", "out")] == [False] * 4
     assert set(seen["repo_files"]) <= {"gdcourse", ".venv"}
-    assert seen["files"] == [] and seen["pids"] == [1] and seen["net"] != "connected"
+    # PID 1 is the sandbox's init, PID 2 the kernel: nothing of the host, no other kernel
+    assert seen["files"] == [] and seen["pids"] == [1, 2] and seen["net"] != "connected"
     assert seen["uid"] > sandbox.KERNEL_UID_BASE if os.getuid() == 0 else seen["uid"] == os.getuid()
     stolen = graded.grades["reader"]["mse_gradient_check"]["message"]
     assert "raised FileNotFoundError" in stolen
@@ -176,7 +179,9 @@ def test_a_kernel_cannot_write_results_or_submissions(graded):
 
 
 def test_results_are_complete_and_consistent(graded):
-    lines = (graded.out / "grades.csv").read_text().splitlines()
+    text = (graded.out / "grades.csv").read_text()
+    assert text.startswith('"student","total","max_total",')  # every field quoted (CSV injection)
+    lines = [",".join(row) for row in csv.reader(io.StringIO(text))]
     assert lines[0] == ("student,total,max_total,01_gd_basics:gradient_descent_check,"
                         "01_gd_basics:largest_stable_lr_check,01_gd_basics:mse_gradient_check,"
                         "01_gd_basics:stopping_reason_check,90_grading_demo:mse_gradient_check,"

@@ -3,11 +3,13 @@ format (no pickle from a kernel, ever), the gradebook and its files, submission 
 
 import base64
 import builtins
+import csv
 import importlib.util
 import io
 import json
 import pickle
 import sqlite3
+import sys
 from pathlib import Path
 
 import nbformat
@@ -16,6 +18,7 @@ import pytest
 
 from gdcourse import cli
 from gdcourse.course import assignment as A
+from gdcourse.course import cli as cli_module
 from gdcourse.course import feedback as F
 from gdcourse.course import grade as G
 from gdcourse.course import remote as RM
@@ -412,7 +415,8 @@ def test_the_gradebook_upserts_and_writes_atomically(tmp_path, demo):
     assert db.execute("SELECT points FROM submissions WHERE student = 'alice'").fetchone()[0] == 10
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     csv_lines = results.csv_text().splitlines()
-    assert csv_lines[1:] == ["'=bob,0,10,0,0,0,0,0", "alice,10,10,2,2,2,1,3"]  # no formula injection
+    assert csv_lines[1:] == ['"\'=bob","0","10","0","0","0","0","0"',  # no formula injection
+                             '"alice","10","10","2","2","2","1","3"']
 
 
 def test_a_corrupt_gradebook_is_kept_aside_and_reported(tmp_path, demo):
@@ -481,5 +485,102 @@ def test_grade_reports_and_records_the_run_without_any_submission(tmp_path):
     assert report.submissions == 0 and report.isolation == "off (--isolation off)"
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["students"] == {} and summary["run"]["submissions"] == 0
-    assert (tmp_path / "out" / "grades.csv").read_text() == "student,total,max_total\n"
+    assert (tmp_path / "out" / "grades.csv").read_text() == '"student","total","max_total"\n'
     assert not list((tmp_path / "out").glob("feedback/*"))
+
+
+# ---------------------------------------------------------------- issue 19: attacks that need no kernel
+
+def test_feedback_file_names_are_injective_and_reversible():
+    from urllib.parse import unquote
+
+    names = ["Zoë", "Zo_-c6a12698", "%5Ao%C3%AB", "zoë", "ZOË", "alice", "Alice", ".alice", "%2Ealice", "a b",
+             "a%20b", "", "%", "x" * 300, "x" * 301, "../etc", "\x1b[2J"]
+    files = [F.feedback_filename(n) for n in names]
+    assert len(set(files)) == len(names) and len({f.lower() for f in files}) == len(names)  # case-blind disks
+    for name, filename in zip(names, files, strict=True):
+        assert "/" not in filename and not filename.startswith(".") and len(filename.encode()) < 255
+        if "~" not in filename and name:
+            assert unquote(filename[:-len(".html")]) == name  # reversible
+
+
+def test_a_list_or_dict_as_grade_id_costs_only_that_cell(demo):
+    nb = S.make_submission(S.CORRECT)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "double":
+            cell.metadata["nbgrader"]["grade_id"] = ["double"]
+    nb.cells.append(nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": {"a": 1},
+                                                                             "solution": True}}))
+    merged = A.merge(demo, json.loads(nbformat.writes(nb)))
+    assert merged.missing == {"double"}
+    assert sum("grade_id is list, not text" in n or "grade_id is dict, not text" in n for n in merged.notes) == 2
+
+
+def test_deeply_nested_json_is_a_malformed_submission(tmp_path, demo):
+    path = tmp_path / "deep.ipynb"
+    path.write_text('{"nbformat": 4, "cells": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    result = G.grade_submission(G.Task("deep", demo.name, str(path), str(S.DEMO)), G.GradeOptions())
+    assert result.status == "malformed" and "nested too deeply" in result.error
+    assert result.points == 0 and {r.status for r in result.rows} == {"malformed"}
+
+
+def test_csv_neutralizes_every_formula_start_and_quotes_every_field(tmp_path, demo):
+    results = Results(tmp_path, {demo.name: demo})
+    names = ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1+1", "\r=2+2", "plain"]
+    results.record_many([_result(n, [0, 0, 0, 0, 0]) for n in names])
+    text = results.csv_text()
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert sorted(r[0] for r in rows[1:]) == sorted(["'" + n for n in names[:-1]] + ["plain"])
+    assert all(line.startswith('"') and line.endswith('"') for line in text.split("\n") if line)
+
+
+def test_control_characters_are_escaped_for_the_terminal():
+    assert cli_module.printable("\x1b[2J\x1b[31mred\u202e\x07 ok\n") == "\\x1b[2J\\x1b[31mred\\u202e\\x07 ok\n"
+
+
+def test_discovery_and_recording_are_linear_in_the_number_of_junk_files(tmp_path, monkeypatch):
+    from gdcourse.course import gradebook
+
+    (tmp_path / "course" / "solutions").mkdir(parents=True)
+    _write(tmp_path / "course" / "solutions" / "90_grading_demo.ipynb", nbformat.read(S.DEMO, as_version=4))
+    for student in ("junk_a", "junk_b"):
+        (tmp_path / "subs" / student).mkdir(parents=True)
+        for i in range(400):
+            (tmp_path / "subs" / student / f"{i:04d}.ipynb").write_text("{}")
+    renders, transactions = [], []
+    real_render, real_transaction = gradebook.render_feedback, Results._transaction
+    monkeypatch.setattr(gradebook, "render_feedback", lambda *a: renders.append(a[0]) or real_render(*a))
+    monkeypatch.setattr(Results, "_transaction", lambda self: transactions.append(1) or real_transaction(self))
+    G.grade(tmp_path / "subs", tmp_path / "out", root=tmp_path / "course", isolation="off", progress=False)
+    db = sqlite3.connect(tmp_path / "out" / "gradebook.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM submissions WHERE status = 'unknown notebook'").fetchone() == (800,)
+    # one transaction for all 800 entries (+ the run's record), each feedback page written once (+ at the end)
+    assert len(transactions) == 2 and sorted(renders) == ["junk_a", "junk_a", "junk_b", "junk_b"]
+
+
+def test_isolation_that_fails_in_auto_mode_is_said_loudly_and_recorded(tmp_path, monkeypatch, capsys):
+    (tmp_path / "course" / "solutions").mkdir(parents=True)
+    _write(tmp_path / "course" / "solutions" / "90_grading_demo.ipynb", nbformat.read(S.DEMO, as_version=4))
+    (tmp_path / "subs").mkdir()
+    monkeypatch.setattr(sandbox, "probe", lambda: (False, "namespaces unavailable: test"))
+    args = ["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--root", str(tmp_path / "course")]
+    assert cli.main([*args, "--isolation", "require"]) == 2
+    assert "--isolation require: kernels cannot be isolated on this machine" in capsys.readouterr().err
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert "WARNING: kernel isolation OFF: isolation unavailable (namespaces unavailable: test)" in err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["run"]["isolation"].startswith("OFF")
+    assert any("kernels are NOT isolated" in w for w in summary["run"]["warnings"])
+    db = sqlite3.connect(tmp_path / "out" / "gradebook.sqlite")
+    assert db.execute("SELECT isolation FROM runs").fetchone()[0].startswith("OFF: isolation unavailable")
+
+
+def test_the_launcher_and_kernel_use_the_resolved_interpreter_folder(tmp_path, monkeypatch):
+    (tmp_path / "real" / "bin").mkdir(parents=True)
+    (tmp_path / "real" / "bin" / "python").symlink_to(sys.executable)
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "link" / "bin" / "python"))
+    # the folders resolved (.venv -> real), the file itself not (a virtualenv's python is known by its path)
+    assert sandbox.interpreter() == str(tmp_path.resolve() / "real" / "bin" / "python")
+    assert sandbox.SandboxConfig("/w", [], {}, 1).command("c.json")[0] == sandbox.interpreter()

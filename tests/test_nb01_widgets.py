@@ -15,9 +15,9 @@ from gdcourse.widgets import gd as W
 
 
 def vertical_lines_at(ax):
-    """x positions of the axes' vertical lines (axvline draws a line with constant x data)."""
+    """x positions of the axes' visible vertical lines (axvline draws a line with constant x data)."""
     return [line.get_xdata()[0] for line in ax.lines
-            if len(line.get_xdata()) == 2 and len(set(line.get_xdata())) == 1]
+            if line.get_visible() and len(line.get_xdata()) == 2 and len(set(line.get_xdata())) == 1]
 
 
 # ---------------------------------------------------------------- the 1-D explorer

@@ -141,3 +141,120 @@ def test_scale_bank_quotes_the_measured_numbers():
     assert "28 at the start to 177 after ten" in entries["SCALE-05a"].answer
     assert "up to 6.6 at 0.999" in entries["SCALE-06a"].answer
     assert "6.1 times" in entries["SCALE-06"].answer and "1.1 with" in entries["SCALE-06"].answer
+
+
+# ---------------------------------------------------------------- SCALE-05: the critical batch size, measured
+
+def test_regression_noise_scale_matches_per_sample_gradients():
+    """The closed form B_noise = 1 + 2L·tr H/‖Hδ‖² against tr Σ / ‖G‖² from 200,000 sampled gradients."""
+    h, w_star = E.regression_problem()
+    rng = np.random.default_rng(5)
+    delta = 0.3 * rng.standard_normal(len(h))
+    X = rng.standard_normal((200_000, len(h))) * np.sqrt(h)
+    residual = X @ delta - rng.standard_normal(len(X))
+    per_sample = X * residual[:, None]
+    sampled = E.exact_noise_scale(per_sample).b_noise
+    assert E.regression_noise_scale(delta, h) == pytest.approx(sampled, rel=0.03)
+    assert E.regression_noise_scale(-w_star, h) == pytest.approx(26.7, abs=0.1)      # "27 at the start"
+
+
+def test_fit_critical_batch_recovers_a_known_curve():
+    batches = 2.0 ** np.arange(11)
+    s_min, b_crit = E.fit_critical_batch(batches, 12 * (1 + 75 / batches))
+    assert s_min == pytest.approx(12, rel=0.01) and b_crit == pytest.approx(75, rel=0.01)
+
+
+def test_steps_fall_like_one_over_b_then_flatten_over_20_seeds():
+    crit = E.steps_to_target()
+    assert crit.best_steps.shape == (11, 20)
+    median = dict(zip(crit.batches.tolist(), crit.median_steps, strict=True))
+    assert 900 < median[1] < 1250 and 50 < median[16] < 85              # "about 1,050 ... 65"
+    assert 11 < median[1] / median[16] < 22                              # ~1/B: 16x the batch, ~16x fewer steps
+    assert median[256] / median[1024] < 1.3 and median[1024] >= 8        # flat: "13 -> 12"
+    s_min, b_crit = E.fit_critical_batch(crit.batches, crit.median_steps)
+    assert 8 < s_min < 13 and 60 < b_crit < 130                          # "S_min ~ 10, B_crit ~ 90"
+    noise_end = np.median(crit.noise_target[:5])
+    assert 25 < crit.noise_start < 29 and 350 < noise_end < 600         # "27 ... about 440"
+    assert crit.noise_start < b_crit < noise_end                         # between the start's and the end's
+    assert 30 < crit.crit_start < 40 and 350 < np.median(crit.crit_target[:5]) < 650   # "36 and about 450"
+    assert crit.best_lr[-1] == 1.0 and crit.best_lr[0] <= 2.0**-5       # large B: at 1/λ_max
+
+
+def test_best_rate_is_inside_the_grid_for_small_batches():
+    crit = E.steps_to_target()
+    assert (crit.best_lr[:7] < crit.lrs.max()).all() and (crit.best_lr > crit.lrs.min()).all()
+
+
+# ---------------------------------------------------------------- SCALE-07: best rate against width, SP vs μP
+
+def test_stacked_trainer_equals_optim_adam_on_the_package_mlp():
+    """One run of E.train_stack (float64) against gdcourse's MLP + CrossEntropyLoss + Adam, 5 steps."""
+    from gdcourse import losses
+    from gdcourse.experiments.common import digits, mlp
+
+    d = digits(standardized=True)
+    X, y = d.X_train, d.y_train
+    order = np.random.default_rng(1).integers(0, len(X), (5, 16))
+    for name, width in (("SP", 24), ("muP", 48)):
+        params = [p[None] for p in E.initial_weights(width, seed=3)]
+        trained = E.train_stack(params, np.array([0.01]), X, y, order[None], name, base_width=24)
+        model = mlp((64, width, width, 10), rng=3)
+        m = width / 24
+        lin = [layer for layer in model.layers if isinstance(layer, nn.Linear)]
+        optimizers = [Adam([lin[0].weight, lin[0].bias, lin[1].bias, lin[2].weight, lin[2].bias], lr=0.01),
+                      Adam([lin[1].weight], lr=0.01 / m if name == "muP" else 0.01)]
+        loss = losses.CrossEntropyLoss()
+        for idx in order:
+            model.zero_grad()
+            z = model(X[idx])
+            if name == "muP":   # the output layer's result times 1/m, as a scale on its weight and gradient
+                z = (z - lin[2].bias.value) / m + lin[2].bias.value
+            loss(z, y[idx])
+            dz = loss.backward()
+            if name == "muP":
+                model.backward(dz / m)
+                lin[2].bias.grad *= m
+            else:
+                model.backward(dz)
+            for opt in optimizers:
+                opt.step()
+        for got, p in zip(trained, model.parameters(), strict=True):
+            np.testing.assert_allclose(got[0], p.value, rtol=1e-7, atol=1e-10)
+
+
+def test_mup_equals_sp_at_the_base_width():
+    sweep = E.width_sweep()
+    np.testing.assert_array_equal(sweep.loss["SP"][0], sweep.loss["muP"][0])
+
+
+def test_best_rate_moves_with_width_under_sp_and_stays_under_mup():
+    sweep = E.width_sweep()
+    assert sweep.widths == (16, 32, 64, 128, 256) and sweep.loss["SP"].shape == (5, 9, 3)
+    sp, mup = np.log2(sweep.best_lr("SP")), np.log2(sweep.best_lr("muP"))
+    assert (np.diff(sp) <= 0).all() and sp[0] - sp[-1] >= 2             # "4 times lower at 16x the width"
+    assert sp[0] == -6 and sp[-1] == -8
+    assert mup.max() - mup.min() <= 1 and (mup == -6).all()             # "2^-6 at every width"
+    for name, center in (("SP", sp), ("muP", mup)):                       # each seed's best within 2x
+        per_seed = np.log2(sweep.lrs[np.argmin(sweep.loss[name], axis=1)])
+        assert np.abs(per_seed - center[:, None]).max() <= 1
+    best_sp, best_mup = (np.nanmin(sweep.loss[n].mean(axis=2), axis=1)[-1] for n in ("SP", "muP"))
+    assert best_sp == pytest.approx(0.065, abs=0.01) and best_mup == pytest.approx(0.069, abs=0.01)
+
+
+def test_new_scale_bank_entries_quote_the_measured_numbers():
+    entries = {e.id: e for e in bank.load().by_topic("SCALE")}
+    assert "1,050 at $B = 1$ to 65 at $B = 16$" in entries["SCALE-05c"].answer
+    assert "$B_{\\text{crit}} \\approx 90$" in entries["SCALE-05c"].answer
+    assert "27 at\nthe start and about 440" in entries["SCALE-05d"].answer
+    assert "$2^{-6}$ to $2^{-8}$, 4 times lower" in entries["SCALE-07"].answer
+    assert "0.065 under SP, 0.069 under μP" in entries["SCALE-07a"].answer
+    assert {"SCALE-07a", "SCALE-07b", "SCALE-07c", "SCALE-07d"} == set(entries["SCALE-07"].follow_ups)
+    assert "about 1,050 at $B = 1$ and 1,040 at $B = 16$, then 1,660 at 64, 3,300 at 256 and 12,300 at 1,024" in \
+        entries["SCALE-05e"].answer
+
+
+def test_samples_to_the_target_stay_flat_below_and_grow_above_the_critical_batch():
+    crit = E.steps_to_target()
+    samples = dict(zip(crit.batches.tolist(), crit.median_steps * crit.batches, strict=True))
+    assert 950 < samples[1] < 1150 and 950 < samples[16] < 1150          # "about 1,050 ... 1,040"
+    assert 1500 < samples[64] < 1850 and 3000 < samples[256] < 3700 and 11000 < samples[1024] < 13500

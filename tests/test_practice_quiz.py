@@ -12,7 +12,7 @@ import pytest
 import quiz_guessers
 from practice_helpers import BANK_FIXTURE
 
-from gdcourse.bank import load
+from gdcourse.bank import TOPICS, load
 from gdcourse.practice.items import load_material, numbers_in
 from gdcourse.practice.quiz import TestSession, count_test_items, make_test_items, parse_order
 
@@ -43,8 +43,7 @@ def test_material_names_bank_questions_and_false_statements_are_no_key_points(re
     assert copied == []
     assert len(set(statements)) == len(statements)
     assert len(material.numbers) >= 15 and len(material.orders) >= 6 and len(material.formulas) >= 6
-    assert {bank.get(i).topic for i in material.false} == {"GD", "VAR", "OPT", "BP", "ACT", "NORM", "REG", "INIT",
-                                                          "PRAC", "DL"}
+    assert {bank.get(i).topic for i in material.false} == set(TOPICS)
 
 
 def test_material_rejects_an_unknown_id_and_an_answer_written_in_the_prompt(bank, tmp_path):

@@ -155,18 +155,29 @@ def test_score_hint_and_follow_up(bank, store, tmp_path):
     watch.t += 50
     answered = interview.submit([0, 2, 2])           # duplicates count once
     assert answered.score == pytest.approx(2 / 3)
-    assert interview.finished                          # 67 % < 70 %: no follow-up
+    probe = interview.current                          # 67 % < 70 %: no follow-up, a probe on the missed point
+    assert probe.kind == "probe" and probe.entry.id == "OPT-01" and probe.points == (1,)
+    assert probe.prompt.startswith("Follow-up on OPT-01: your answer left out 1 of its 3 key points.")
+    assert "damps oscillation" not in probe.prompt     # the probe does not give the answer away
+    interview.submit([1])
+    assert interview.current is None and interview.finished  # a probe earns nothing more
 
     interview, watch = _interview(bank, store, tmp_path, topics=["OPT"], levels=["easy"], n=1)
     interview.submit([0, 1, 2])                        # 100 %
     follow = interview.current
-    assert follow.entry.id == "OPT-01a" and follow.follow_up_of == "OPT-01"
+    assert follow.entry.id == "OPT-01a" and follow.follow_up_of == "OPT-01" and follow.kind == "follow-up"
     assert interview.main_number == 1
     assert follow.suggested_seconds == 240             # the follow-up's own level (hard)
-    assert interview.hint() == "same method"
-    answered = interview.submit([0, 1])               # the hinted point does not count
-    assert answered.counted == (1,) and answered.score == pytest.approx(1 / 3)
-    assert answered.missed == ["same method", "factor 1 - mu"]
+    ladder = [interview.hint() for _ in range(3)]      # a nudge, the first words, then the point
+    assert "same method" not in ladder[0] and ladder[0].startswith("Your answer still misses key point 1 of 3.")
+    assert ladder[2] == "Key point: same method"
+    assert interview.hint().startswith("Your answer still misses key point 2 of 3.")  # next point, rung 1
+    answered = interview.submit([0, 2])
+    # point 1 (index 0) was hinted then covered: half credit, not missed; point 2 was hinted, not covered
+    assert answered.counted == (2,) and answered.with_hint == (0,)
+    assert answered.score == pytest.approx((1 + 0.5) / 3)
+    assert answered.missed == ["learning rate rescaled"]
+    assert len(answered.hints) == 4 and answered.hint_used
     assert interview.finished                          # follow-ups do not chain
 
 
@@ -174,13 +185,16 @@ def test_submit_rejects_bad_indices(bank, store, tmp_path):
     interview, _ = _interview(bank, store, tmp_path, topics=["OPT"], levels=["easy"], n=1)
     with pytest.raises(ValueError, match=r"covered: expected key-point indices from 0 to 2, got 3"):
         interview.submit([3])
-    interview.submit([])
+    interview.submit([0, 1, 2])
+    interview.submit([])                               # the follow-up
     with pytest.raises(RuntimeError, match="finished"):
         interview.reveal()
 
 
 def test_answers_are_stored_as_given_and_summary_saved_at_the_end(bank, store, tmp_path):
-    interview, watch = _interview(bank, store, tmp_path, topics=["GD", "DL"], levels=["easy"], n=3, rng=1)
+    # probes after weak answers are tested in test_practice_interview.py; here only the plan's answers
+    interview, watch = _interview(bank, store, tmp_path, topics=["GD", "DL"], levels=["easy"], n=3, rng=1,
+                                  probes=False)
     ids = [q.entry.id for q in interview.questions]
     assert sorted(ids) == ["DL-01", "GD-01", "GD-04"]
     plan = {"GD-01": [0, 1], "GD-04": [0, 1, 2], "DL-01": []}

@@ -209,14 +209,17 @@ def test_nothing_to_review(bank, home):
 
 # ---------------------------------------------------------------- mock interview
 def test_mock_interview_end_to_end_with_a_follow_up(bank, home):
-    # OPT easy has one main question (OPT-01); a full answer earns its follow-up OPT-01a
-    term = Terminal("", "h", "", "1 2 3", "", "a", "")
+    # OPT easy has one main question (OPT-01); a weak answer gets a probe, a full one the follow-up OPT-01a
+    term = Terminal("", "h", "", "2 3", "", "a", "")
     assert term.run(["--mode", "mock", "--topic", "OPT", "--level", "easy", "--seed", "3"], bank) == 0
     assert "seed 3" in term.screens[0]
-    assert "Hint: velocity accumulates gradients" in term.text
-    # the hinted point did not count: 2/3 < 70 %, so no follow-up; the result heads the summary
-    assert "OPT-01: 2/3 key points (67%)" in term.screens[-1] and "Summary" in term.screens[-1]
+    assert "Hint 1: Your answer still misses key point 1 of 3." in term.flat  # a nudge, not the point
+    assert "velocity accumulates gradients" not in term.screens[2]
+    # 2/3 < 70 %: no follow-up but a probe on the missed point, answered in full
+    assert "OPT-01: 2/3 key points (67%)" in term.flat and "one more question on them" in term.flat
+    assert "Mock interview | OPT-01 | OPT | easy                 probe         0:00 / 1:00" in term.text
     assert "OPT-01a" not in term.text
+    assert "Summary: 2 answer(s)" in term.flat and "1 hint(s) used" in term.flat
     assert "What to review:" in term.text and "see solutions/03_optimizers.ipynb, section OPT-02" in term.text
     assert_fits_80x24(term)
     reports = list((home / "interviews").glob("mock-*.md"))
@@ -235,7 +238,7 @@ def test_mock_interview_end_to_end_with_a_follow_up(bank, home):
 def test_mock_interview_rejects_bad_key_point_input(bank, home):
     term = Terminal("", "", "7", "1 x", "2")
     assert term.run(["--mode", "mock", "--topic", "OPT", "--level", "easy", "--seed", "0"], bank) == 0
-    assert term.text.count("Please type numbers from 1 to 3") == 2
+    assert term.text.count("Please type numbers among 1 2 3, a, or n for none.") == 2
     with _store(home) as store:
         assert store.interview_answers(1)[0]["covered"] == 1
 

@@ -86,11 +86,11 @@ def run(tmp_path, bank_dir):
 
 def test_a_40_by_10_terminal_keeps_the_question_number_in_the_header(run):
     term = run("--mode", "mock", "--topic", "OPT", "--seed", "1", "-n", "2", width=40, height=10)
-    assert "-- more (1/2): Enter, s end, q quit --" in term.wait_for("-- more")     # fits 40 columns
+    assert "-- more (1/3): Enter, s end, q quit --" in term.wait_for("-- more")     # fits 40 columns
     term.type("s")
     term.wait_for("Enter: start")
     term.type("")
-    screen = term.wait_for("] >")                                    # (tmux drops trailing spaces)
+    screen = term.wait_for("Q1/2")  # the question, paged at 10 rows    (tmux drops trailing spaces)
     header = screen.splitlines()[0]
     assert "Q1/2" in header and len(header) <= 40, screen
     term.interrupt()

@@ -54,19 +54,22 @@ def test_mock_widget_hint_reveal_tick_submit_and_summary(bank, store, tmp_path):
     assert "OPT-01" in mock.header.value and mock.timer_label.value == "0:00 / 1:00"
     assert not _visible(mock.submit_button)
     mock.hint_button.click()
-    assert "velocity accumulates gradients" in mock.hint_label.value
+    assert "Hint 1" in mock.hint_label.value and "velocity accumulates gradients" not in mock.hint_label.value
     watch.t = 75
     mock.reveal_button.click()
     assert mock.timer_label.value == "1:15 / 1:00 (over)"   # final value written when the clock stops
-    assert [box.description for box in mock.checkboxes] == ["velocity accumulates gradients",
+    assert [box.description for box in mock.checkboxes] == ["velocity accumulates gradients (hint)",
                                                            "damps oscillation", "faster along ravines"]
-    assert mock.checkboxes[0].disabled                       # the hinted point cannot be ticked
     assert _visible(mock.submit_button) and not _visible(mock.reveal_button)
     mock.checkboxes[1].value = mock.checkboxes[2].value = True
     mock.submit_button.click()
     assert mock.status.value.startswith("OPT-01: 2/3 key points (67%) in 1:15")
-    assert "summary" in mock.header.value                    # 67 % < 70 %: no follow-up, done
+    assert "probe" in mock.header.value                      # 67 % < 70 %: a probe on the missed point
+    assert [box.description for box in mock.checkboxes] == [] and "left out 1 of its 3" in mock.prompt.value
+    mock.submit_button.click()                               # the probe, answered with nothing
+    assert "summary" in mock.header.value
     assert "Weakest: OPT" in mock.summary.value and "03_optimizers.ipynb, section OPT-02" in mock.summary.value
+    assert "1 hint(s) used" in mock.summary.value
     report = list((tmp_path / "reports").glob("mock-*.md"))
     assert len(report) == 1 and "OPT-01 (67%)" in report[0].read_text()
     assert store.interview_answers(mock.interview.session_id)[0]["covered"] == 2
@@ -99,7 +102,8 @@ def test_live_timer_updates_the_label_and_stops_when_the_question_changes(bank, 
     mock.submit_button.click()                               # next question
     assert not first.running and mock.timer is not first and mock.timer.running
     watch.t = 50
-    mock.submit_button.click()                               # the end
+    while not mock.interview.finished:                       # probes of the empty answers, the second question
+        mock.submit_button.click()
     assert not mock.timer.running
     assert [t for t in threading.enumerate() if t.name == "gdcourse-widget-timer"] == []
 

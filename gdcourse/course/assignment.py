@@ -20,7 +20,10 @@ hidden tests never reach anything the student's code can see.
 from __future__ import annotations
 
 import ast
+import errno
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +32,8 @@ import nbformat
 from gdcourse.course import release as R
 
 __all__ = ["Assignment", "AssignmentError", "Malformed", "Step", "TestCell", "load_assignment",
-           "read_submission", "merge", "notebook_marks", "MAX_SUBMISSION_BYTES"]
+           "read_submission", "merge", "notebook_marks", "MAX_SUBMISSION_BYTES",
+           "read_regular_file"]
 
 MAX_SUBMISSION_BYTES = 100 * 2**20
 
@@ -176,7 +180,7 @@ def notebook_marks(path) -> set[str]:
     """:attr:`Assignment.marks` of any notebook file, read leniently (empty when unreadable)."""
     try:
         cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return set()
     cells = [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
     ids = {i for i in (_nbgrader(c).get("grade_id") for c in cells) if isinstance(i, str)}
@@ -196,20 +200,34 @@ def _other_assignment(marks, assignment, others) -> str | None:
     return None
 
 
+def read_regular_file(path) -> bytes:
+    """The bytes of ``path``, which must be a regular file and not a link (checked on the open file, so a file
+    swapped for a link after discovery is refused too); :class:`Malformed` otherwise or when too large."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise Malformed("not a regular file: the submission is a symbolic link.") from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise Malformed("not a regular file: the submission is not a notebook file.")
+        if info.st_size > MAX_SUBMISSION_BYTES:
+            raise Malformed(f"the file is {info.st_size / 2**20:.0f} MB, over the {MAX_SUBMISSION_BYTES // 2**20}"
+                            " MB limit: clear the outputs (Edit > Clear Outputs of All Cells) and submit again.")
+        return f.read(MAX_SUBMISSION_BYTES + 1)
+
+
 def read_submission(path, assignment: Assignment, others=None) -> dict:
     """The submission as a notebook dict, or :class:`Malformed` with a reason a student can act on.
 
     ``others`` maps other assignments' names to their :attr:`Assignment.marks`,
     to recognise (and name) the notebook of another assignment.
     """
-    path = Path(path)
-    size = path.stat().st_size
-    if size == 0:
+    raw = read_regular_file(path)
+    if len(raw) == 0:
         raise Malformed("the file is empty (0 bytes): save the notebook in Jupyter and submit it again.")
-    if size > MAX_SUBMISSION_BYTES:
-        raise Malformed(f"the file is {size / 2**20:.0f} MB, over the {MAX_SUBMISSION_BYTES // 2**20} MB "
-                        "limit: clear the outputs (Edit > Clear Outputs of All Cells) and submit again.")
-    raw = path.read_bytes()
     try:
         nb = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -217,6 +235,8 @@ def read_submission(path, assignment: Assignment, others=None) -> dict:
     except json.JSONDecodeError as err:
         raise Malformed(f"the file is not a Jupyter notebook: invalid JSON at line {err.lineno}, column "
                         f"{err.colno} ({err.msg}).") from None
+    except RecursionError:
+        raise Malformed("the file is not a Jupyter notebook: its JSON is nested too deeply to read.") from None
     if not isinstance(nb, dict) or "nbformat" not in nb:
         raise Malformed("the file is JSON but not a Jupyter notebook (it has no nbformat version).")
     version = nb.get("nbformat")
@@ -251,10 +271,13 @@ class Merged:
 def merge(assignment: Assignment, submission: dict) -> Merged:
     """The source notebook with the submission's solution cells in place (see the module docstring)."""
     answers, notes = {}, []
-    for cell in submission["cells"]:
+    for index, cell in enumerate(submission["cells"]):
         if not isinstance(cell, dict) or not _is_solution(cell):
             continue
         grade_id = _nbgrader(cell).get("grade_id")
+        if not isinstance(grade_id, str):  # a bad cell costs only itself
+            notes.append(f"cell {index} was ignored: its grade_id is {type(grade_id).__name__}, not text.")
+            continue
         if grade_id not in assignment.solutions:
             continue
         if grade_id in answers:

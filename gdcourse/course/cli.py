@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 from pathlib import Path
+
+
+def printable(text) -> str:
+    """``text`` safe for a terminal: control and format characters (escape sequences, bidi overrides)
+    written as ``\\x1b``, ``\\u202e``…; what a student named a file cannot clear or recolour the screen."""
+    out = []
+    for ch in str(text):
+        if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def add_command(subparsers):
@@ -37,12 +50,15 @@ def _add_grade(subparsers):
     parser.add_argument("--workers", type=int, default=2, help="submissions graded in parallel (default 2)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per cell (default 30)")
     parser.add_argument("--memory", type=int, default=2048, metavar="MB",
-                        help="address-space limit of each kernel in MB (default 2048)")
+                        help="memory of each submission in MB: its whole process tree where cgroups are available, "
+                        "else each process's address space (default 2048)")
+    parser.add_argument("--scratch", type=int, default=64, metavar="MB",
+                        help="size of each isolated kernel's only writable space (home, /tmp), in MB (default 64)")
     parser.add_argument("--output-limit", type=float, default=10.0, metavar="MB",
                         help="output a cell may print before it is stopped, in MB (default 10)")
     parser.add_argument("--isolation", choices=("auto", "require", "off"), default="auto",
-                        help="Linux namespaces for the kernels: use when available (auto), fail without them "
-                        "(require), or do not use (off)")
+                        help="the allow-list sandbox (Linux namespaces) for the kernels: use when available and "
+                        "say loudly when not (auto), fail without it (require), or do not use (off)")
     parser.add_argument("--hide", action="append", default=[], type=Path, metavar="DIR",
                         help="another folder the kernels must not see (repeatable)")
     parser.add_argument("--root", type=Path, default=None, help="course folder holding solutions/")
@@ -57,18 +73,22 @@ def run_grade(args) -> int:
     try:
         report = G.grade(args.submissions, args.out, root=root, notebooks=args.notebook, workers=args.workers,
                          timeout=args.timeout, memory_mb=args.memory, output_limit_mb=args.output_limit,
-                         isolation=args.isolation, hide=args.hide)
+                         isolation=args.isolation, hide=args.hide, scratch_mb=args.scratch)
     except G.GradeError as err:
-        print(f"gdcourse grade: {err}", file=sys.stderr)
+        print(f"gdcourse grade: {printable(err)}", file=sys.stderr)
         return 2
     for warning in report.problems:
-        print(f"gdcourse grade: warning: {warning}", file=sys.stderr)
+        print(f"gdcourse grade: warning: {printable(warning)}", file=sys.stderr)
     if not report.isolation.startswith("on"):
-        print(f"gdcourse grade: warning: kernel isolation {report.isolation}: submissions can read what this "
-              "user can read (solutions/ included) and write where it can write.", file=sys.stderr)
+        print("gdcourse grade: WARNING: " + "!" * 60 + f"\ngdcourse grade: WARNING: kernel isolation "
+              f"{printable(report.isolation)}\ngdcourse grade: WARNING: " + "!" * 60, file=sys.stderr)
     print(f"graded {report.submissions} notebooks of {report.students} students in {report.seconds:.1f} s "
-          f"({report.per_minute:.1f} per minute, {report.workers} workers); isolation {report.isolation}")
-    print(f"results in {report.out}: gradebook.sqlite, grades.csv, summary.json, feedback/")
+          f"({report.per_minute:.1f} per minute, {report.workers} workers); isolation {report.isolation}; "
+          f"limits {report.limits}")
+    print(f"results in {printable(report.out)}: gradebook.sqlite, grades.csv, summary.json, feedback/")
+    if report.interrupted:
+        print(f"gdcourse grade: stopped by {report.interrupted}", file=sys.stderr)
+        return 130 if report.interrupted == "SIGINT" else 143
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 
 __all__ = ["render_feedback", "feedback_filename"]
 
@@ -26,12 +25,27 @@ pre { white-space: pre-wrap; margin: 0; font-size: .9em; }
 """
 
 
+_LITERAL = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+MAX_NAME_CHARS = 200
+
+
 def feedback_filename(student) -> str:
-    """A safe file name for ``student`` (a hash is added when the name had to change)."""
-    safe = re.sub(r"[^A-Za-z0-9._@+-]", "_", student).lstrip(".") or "student"
-    if safe != student:
-        safe += "-" + hashlib.sha256(student.encode()).hexdigest()[:8]
-    return f"{safe}.html"
+    """The feedback file of ``student``: one name per student, never shared (an injective mapping).
+
+    Lower-case ASCII letters, digits, ``-``, ``_`` and ``.`` (not first) stay
+    as they are; every other byte of the UTF-8 name, ``%`` and capitals
+    included, is written ``%XX``, so the name can be decoded back and two
+    students differing only in case get different files on a case-insensitive
+    disk too. A name longer than 200 characters keeps its first 160 and adds
+    ``~`` and the SHA-256 of the exact name (``~`` never appears otherwise).
+    """
+    encoded = "".join(chr(b) if chr(b) in _LITERAL and not (i == 0 and b == ord(".")) else f"%{b:02X}"
+                      for i, b in enumerate(student.encode("utf-8", "surrogatepass")))
+    if not encoded:
+        encoded = "%"  # the empty name: no other name encodes to a lone "%"
+    if len(encoded) > MAX_NAME_CHARS:
+        encoded = encoded[:160] + "~" + hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{encoded}.html"
 
 
 def _g(value) -> str:

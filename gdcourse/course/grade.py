@@ -25,15 +25,10 @@ grading goes on. Only the main process writes results
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
-import re
 import shutil
-import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,18 +38,18 @@ from gdcourse.course.assignment import (
     load_assignment,
     merge,
     notebook_marks,
+    read_regular_file,
     read_submission,
 )
+from gdcourse.course.discover import find_submissions
 from gdcourse.course.gradebook import Results
 from gdcourse.course.kernel import KernelSession, KernelStartError
-from gdcourse.course.results import ExerciseRow, RunReport, SubmissionResult, zero_rows
+from gdcourse.course.limits import CgroupSupport
+from gdcourse.course.results import ExerciseRow, GradeError, RunReport, SubmissionResult, zero_rows
+from gdcourse.course.workers import StopOnSignals, Stopped, run_pool
 
 __all__ = ["GradeOptions", "GradeError", "Task", "ExerciseRow", "SubmissionResult", "RunReport",
            "grade", "grade_submission", "find_submissions"]
-
-
-class GradeError(ValueError):
-    """Grading cannot start (bad folders, a source that cannot be graded, isolation required but absent)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +65,8 @@ class GradeOptions:
     runs_dir: str = ""
     max_restarts: int = 3
     notebook_timeout: float = 600.0
+    scratch_mb: int = 64
+    cgroups: CgroupSupport | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +100,9 @@ class _NotebookRun:
         self.assignment, self.merged, self.options = assignment, merged, options
         self.session = KernelSession(
             options.runs_dir, memory_mb=options.memory_mb, output_limit=int(options.output_limit_mb * 2**20),
-            isolate=options.isolate, hidden=options.hidden, exposed=options.exposed)
+            isolate=options.isolate, hidden=options.hidden, exposed=options.exposed, scratch_mb=options.scratch_mb,
+            cgroups=options.cgroups,
+            cpu_seconds=None if options.cgroups else int(options.notebook_timeout) + 1)
         self.trusted = trusted_namespace(assignment.trusted_imports)
         self.executed: list[str] = []
         self.lost_exercises: dict[str, str] = {}
@@ -200,8 +199,8 @@ class _NotebookRun:
 
 def _file_digest(path) -> str:
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_regular_file(path)).hexdigest()
+    except (OSError, Malformed):
         return ""
 
 
@@ -232,68 +231,6 @@ def grade_submission(task: Task, options: GradeOptions) -> SubmissionResult:
     return result
 
 
-# ---------------------------------------------------------------- finding the submissions
-
-_SKIP = (".", "_")
-
-
-def _match_source(filename, sources) -> str | None:
-    if filename in sources:
-        return filename
-    prefix = re.match(r"(\d\d)_", filename)
-    if prefix:
-        matches = [name for name in sources if name.startswith(prefix.group(0))]
-        if len(matches) == 1:
-            return matches[0]
-    return None
-
-
-def find_submissions(submissions_dir, sources, notebooks=None):
-    """``(tasks, problems)``: the ``(student, source name, path)`` to grade and unmatched files.
-
-    ``sources`` maps ``NN_name.ipynb`` to its path; ``notebooks`` restricts to
-    those source names. ``problems`` are :class:`SubmissionResult` entries for
-    files that match no source or clash with another file of the same student.
-    """
-    folder = Path(submissions_dir)
-    if not folder.is_dir():
-        raise GradeError(f"SUBMISSIONS_DIR: {folder} is not a folder")
-    wanted = set(notebooks or sources)
-    found: dict[tuple[str, str], list[Path]] = {}
-    problems = []
-    flat = sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.name.startswith(_SKIP))
-    if flat:
-        if len(wanted) != 1 or notebooks is None:
-            raise GradeError(
-                f"SUBMISSIONS_DIR: {folder} holds notebooks directly ({', '.join(p.name for p in flat[:3])}"
-                f"{'…' if len(flat) > 3 else ''}); that layout (<student>.ipynb) needs --notebook NN to say "
-                "which assignment they are. Otherwise put each student's notebooks in a folder <student>/.")
-        (only,) = wanted
-        for path in flat:
-            found.setdefault((path.stem, only), []).append(path)
-    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(_SKIP)):
-        for path in sorted(student_dir.glob("*.ipynb")):
-            if path.name.startswith(_SKIP) or not path.is_file():
-                continue
-            source = _match_source(path.name, sources)
-            if source is None:
-                problems.append(SubmissionResult(
-                    student_dir.name, path.name, "unknown notebook",
-                    f"{path.name} matches no assignment; name it like one of: {', '.join(sorted(sources))}."))
-            elif source in wanted:
-                found.setdefault((student_dir.name, source), []).append(path)
-    tasks = []
-    for (student, source), paths in sorted(found.items()):
-        exact = [p for p in paths if p.name == source]
-        if len(paths) > 1 and not exact:
-            problems.append(SubmissionResult(
-                student, source, "malformed",
-                f"several files could be {source} ({', '.join(p.name for p in paths)}): submit exactly one."))
-            continue
-        tasks.append((student, source, str((exact or paths)[0])))
-    return tasks, problems
-
-
 # ---------------------------------------------------------------- the run (main process)
 
 def _sources(root, notebooks):
@@ -311,7 +248,13 @@ def _sources(root, notebooks):
     return {p.name: p for p in paths}
 
 
+ISOLATION_OFF_WARNING = ("kernels are NOT isolated: {why}. Submissions can read what this user can read "
+                         "(solutions/ included), write where it can write and reach its network.")
+
+
 def _isolation(mode) -> tuple[bool, str]:
+    """``(isolate, text)``. ``auto`` without isolation grades anyway but never silently: the text starts with
+    "OFF" and the run reports it as a warning (stderr, summary.json, the gradebook's ``runs`` table)."""
     from gdcourse.course import sandbox
 
     if mode == "off":
@@ -321,7 +264,16 @@ def _isolation(mode) -> tuple[bool, str]:
         return True, f"on: {reason}"
     if mode == "require":
         raise GradeError(f"--isolation require: kernels cannot be isolated on this machine ({reason})")
-    return False, f"unavailable ({reason})"
+    return False, f"OFF: isolation unavailable ({reason})"
+
+
+def _check_hidden(hidden, exposed):
+    """Every folder that must stay hidden lies outside what kernels see (else refuse to grade)."""
+    for path in hidden:
+        for shown in exposed:
+            if path == shown or path.startswith(shown.rstrip("/") + "/"):
+                raise GradeError(f"{path} must be hidden from kernels but lies inside {shown}, which kernels "
+                                 "see read-only (the Python environment or the package): move it elsewhere.")
 
 
 def _preload(assignments) -> list[str]:
@@ -339,75 +291,24 @@ def _preload(assignments) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _exit_when_gone(pid):
-    """Block until process ``pid`` ends (a pidfd on Linux, polling elsewhere), then end this process."""
-    import os
-    import select
-
-    try:
-        select.select([os.pidfd_open(pid)], [], [])
-    except (AttributeError, OSError):
-        while True:
-            time.sleep(1.0)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            except PermissionError:
-                continue
-    os._exit(1)
-
-
-def _worker_setup(main_pid):
-    """In each worker: end when the grading run ends, even when it was killed; keep the memory private.
-
-    A worker's parent is the multiprocessing fork server, which outlives a killed
-    run as long as workers live; so the worker watches the run's process itself.
-    Its kernel's launcher dies with it (``PR_SET_PDEATHSIG``) and takes the
-    kernel's whole PID namespace along. A worker that is not "dumpable" cannot
-    have its memory (which holds the hidden tests) read through ``/proc`` by a
-    kernel that runs as the same user.
-    """
-    import threading
-
-    threading.Thread(target=_exit_when_gone, args=(main_pid,), daemon=True).start()
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
-
-
-def _pool(workers, preload):
-    """A fresh worker process per submission, forked from a server that has imported ``preload``."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(preload)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=1,
-                               initializer=_worker_setup, initargs=(os.getpid(),))
-
-
-def _progress(total, enabled):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="grading", unit="notebook", file=sys.stderr, disable=not enabled or None,
-                dynamic_ncols=True)
-
-
 def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=30.0, memory_mb=2048,
           output_limit_mb=10.0, isolation="auto", hide=(), progress=True,
-          notebook_timeout=600.0) -> RunReport:
+          notebook_timeout=600.0, scratch_mb=64) -> RunReport:
     """Grade every submission; write the gradebook, grades.csv, summary.json and feedback to ``out_dir``.
 
     Workers are separate processes: from a script, call this under ``if __name__ == "__main__":``
     (as for any ``multiprocessing`` code). Raises :class:`GradeError` when grading cannot start.
+    SIGTERM, SIGINT and a normal end all stop the workers and their kernels and remove the run's
+    temporary folder (``$TMPDIR/gdcourse-grade-*``, which holds the kernels' session keys);
+    ``report.interrupted`` names the signal that stopped a run.
     """
     if os.name != "posix":
         raise GradeError("gdcourse grade runs on Linux and macOS (on Windows, use WSL)")
-    from gdcourse.course import sandbox
+    from gdcourse.course import limits, sandbox
 
     started = time.monotonic()
     _check_limits(workers, timeout, memory_mb, output_limit_mb)
+    _check_limits(1, 1, 256, 1, scratch=scratch_mb)
     sources = _sources(root, None)
     selected = list(_sources(root, notebooks)) if notebooks else None
     out_dir = Path(out_dir)
@@ -419,70 +320,54 @@ def grade(submissions_dir, out_dir, *, root, notebooks=None, workers=2, timeout=
             assignments[name] = load_assignment(sources[name])
         except (AssignmentError, ValueError) as err:
             raise GradeError(f"cannot grade {name}: {err}") from None
+    exposed = sandbox.default_exposed()
+    hidden = [str(Path(h).resolve()) for h in hide]
+    _check_hidden(hidden + [str(Path(p).resolve()) for p in (root, submissions_dir, out_dir)], exposed)
     isolate, isolation_text = _isolation(isolation)
+    cgroups = limits.detect()
+    report = RunReport(len(task_list), len({t[0] for t in task_list}), 0.0, workers, isolation_text, out_dir,
+                       limits=limits.describe(cgroups))
     results = Results(out_dir, assignments)
-    report = RunReport(len(task_list), len({t[0] for t in task_list}), 0.0, workers, isolation_text, out_dir)
-    runs_dir = tempfile.mkdtemp(prefix="gdcourse-grade-")
-    options = GradeOptions(
-        timeout, memory_mb, output_limit_mb, isolate,
-        tuple(sandbox.default_hidden(root, submissions_dir, out_dir, runs_dir) + [str(Path(h).resolve())
-                                                                                    for h in hide]),
-        tuple(sandbox.default_exposed()), runs_dir, notebook_timeout=notebook_timeout)
+    if not isolate:
+        results.warnings.append(ISOLATION_OFF_WARNING.format(why=isolation_text))
+    if cgroups is None:
+        results.warnings.append(f"limits are {report.limits}.")
     others = {name: notebook_marks(path) for name, path in sources.items()}
-    try:
-        for problem in problems:
-            results.record(problem)
-        tasks = [Task(s, n, p, str(sources[n]), {k: v for k, v in others.items() if k != n})
-                 for s, n, p in task_list]
-        _run_pool(tasks, options, workers, results, progress, _preload(assignments.values()))
-    finally:
-        shutil.rmtree(runs_dir, ignore_errors=True)
-        report.seconds = time.monotonic() - started
-        report.problems = list(results.warnings)
-        results.finish(report)
+    runs_dir = None
+    with StopOnSignals() as stop:
+        try:
+            runs_dir = tempfile.mkdtemp(prefix="gdcourse-grade-")
+            options = GradeOptions(
+                timeout, memory_mb, output_limit_mb, isolate,
+                tuple(sandbox.default_hidden(root, submissions_dir, out_dir, runs_dir) + hidden), tuple(exposed),
+                runs_dir, notebook_timeout=notebook_timeout, scratch_mb=scratch_mb, cgroups=cgroups)
+            results.record_many(problems)
+            tasks = [Task(s, n, p, str(sources[n]), {k: v for k, v in others.items() if k != n})
+                     for s, n, p in task_list]
+            run_pool(grade_submission, tasks, options, workers, results, progress,
+                     _preload(assignments.values()))
+        except Stopped:
+            pass
+        finally:
+            stop.disarm()
+            if stop.signal_name:
+                report.interrupted = stop.signal_name
+                results.warnings.append(f"the run was stopped by {stop.signal_name}; the notebooks graded so "
+                                        "far are recorded.")
+            if runs_dir is not None:
+                shutil.rmtree(runs_dir, ignore_errors=True)
+            report.seconds = time.monotonic() - started
+            report.problems = list(results.warnings)
+            results.finish(report)
+            results.close()
     return report
 
 
-def _check_limits(workers, timeout, memory_mb, output_limit_mb):
+def _check_limits(workers, timeout, memory_mb, output_limit_mb, scratch=64):
     limits = (("--workers", workers, 1), ("--timeout", timeout, 0.1), ("--memory", memory_mb, 256),
-              ("--output-limit", output_limit_mb, 0.001))
+              ("--output-limit", output_limit_mb, 0.001), ("--scratch", scratch, 1))
     for name, value, low in limits:
         if not isinstance(value, int | float) or isinstance(value, bool) or value < low:
             raise GradeError(f"{name} must be a number >= {low:g}, got {value!r}")
 
 
-def _run_pool(tasks, options, workers, results, progress, preload):
-    """Grade ``tasks`` in worker processes; record each result as it arrives."""
-    pending = list(tasks)
-    with _progress(len(tasks), progress) as bar:
-        for _attempt in range(2):  # a worker that dies breaks the pool: start a new one once
-            if not pending:
-                return
-            broken = []
-            pool = _pool(min(workers, len(pending)), preload)
-            try:
-                futures = {pool.submit(grade_submission, task, options): task for task in pending}
-                for future in as_completed(futures):
-                    task = futures[future]
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        broken.append(task)
-                        continue
-                    except Exception as err:  # noqa: BLE001 - a grader bug on one notebook must not stop the run
-                        result = SubmissionResult(
-                            task.student, task.notebook, "error",
-                            f"the grader failed on this notebook: {type(err).__name__}: {err}")
-                    results.record(result)
-                    if result.status == "error":
-                        results.warnings.append(f"{result.student}/{result.notebook}: {result.error}")
-                    bar.update()
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            pool.shutdown(wait=True)
-            pending = broken
-        for task in pending:
-            results.record(SubmissionResult(task.student, task.notebook, "error",
-                                            "the grading worker crashed twice on this notebook"))
-            bar.update()

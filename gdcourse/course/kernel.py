@@ -19,7 +19,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -29,7 +28,15 @@ from queue import Empty
 import zmq
 from jupyter_client import BlockingKernelClient
 
-from gdcourse.course.sandbox import SandboxConfig, kernel_environment
+from gdcourse.course.limits import SubmissionCgroup
+from gdcourse.course.sandbox import (
+    INNER_HOME,
+    INNER_WORK,
+    SandboxConfig,
+    interpreter,
+    kernel_environment,
+    launcher_environment,
+)
 
 __all__ = ["KernelSession", "ExecResult", "KernelStartError", "REPLY_MIME"]
 
@@ -86,20 +93,27 @@ def _matplotlib_cache() -> Path | None:
 class KernelSession:
     """A sandboxed IPython kernel that the grader drives.
 
-    Parameters: ``runs_dir`` (a private folder of the grading run, hidden from
-    kernels), ``memory_mb`` (address-space limit), ``output_limit`` (characters
+    Parameters: ``runs_dir`` (a private folder of the grading run, never shown
+    to kernels), ``memory_mb`` (memory of the kernel's whole process tree when
+    ``cgroups`` is given, else its address space), ``output_limit`` (characters
     of output per execution before the kernel is stopped), ``isolate`` with the
-    ``hidden``/``exposed`` paths (see :mod:`gdcourse.course.sandbox`).
+    ``exposed`` paths and the ``scratch_mb`` of its writable space (see
+    :mod:`gdcourse.course.sandbox`), ``cgroups`` (:func:`gdcourse.course.limits.detect`)
+    and ``cpu_seconds`` (a per-process CPU limit, the fallback without cgroups).
     """
 
     def __init__(self, runs_dir, *, memory_mb=2048, output_limit=10 * 2**20, isolate=False, hidden=(),
-                 exposed=(), startup_timeout=60.0):
+                 exposed=(), startup_timeout=60.0, scratch_mb=64, cgroups=None, cpu_seconds=None):
         self.runs_dir = Path(runs_dir)
         self.memory_mb = memory_mb
         self.output_limit = output_limit
         self.isolate = isolate
         self.hidden, self.exposed = list(hidden), list(exposed)
         self.startup_timeout = startup_timeout
+        self.scratch_mb = scratch_mb
+        self.cgroups = cgroups
+        self.cpu_seconds = cpu_seconds
+        self.cgroup = None
         self.proc = None
         self.client = None
         self.starts = 0
@@ -109,11 +123,9 @@ class KernelSession:
     # ------------------------------------------------------------ life cycle
 
     def start(self):
-        work = Path(tempfile.mkdtemp(prefix="w-", dir=self.runs_dir))      # the kernel's cwd: empty
-        home = Path(tempfile.mkdtemp(prefix="k-", dir=self.runs_dir))      # connection, sockets, caches
+        home = Path(tempfile.mkdtemp(prefix="k-", dir=self.runs_dir))      # connection file and sockets
         private = Path(tempfile.mkdtemp(prefix="g-", dir=self.runs_dir))   # the grader's: config and log
-        self._dirs = [work, home, private]
-        self._seed_matplotlib_cache(home)
+        self._dirs = [home, private]
         info = {"transport": "ipc", "ip": str(home / "k"), "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
                 "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
                 "signature_scheme": "hmac-sha256", "kernel_name": "gdcourse-grading"}
@@ -121,18 +133,15 @@ class KernelSession:
         # Not atomic_write: a scratch file in a fresh private folder, read only by the kernel started below.
         connection.write_text(json.dumps(info), encoding="utf-8")
         # No figure is rendered while grading (nothing reads them): figures are closed after each cell.
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection),
+        argv = [interpreter(), "-m", "ipykernel_launcher", "-f", str(connection),
                 "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True",
                 "--InlineBackend.figure_formats=set()"]
-        config = SandboxConfig(
-            str(work), argv, kernel_environment(home), os.getpid(),
-            memory_bytes=self.memory_mb * 2**20 if self.memory_mb else None,
-            isolate=self.isolate, hidden=self.hidden, exposed=self.exposed, writable=[str(home)])
+        config = self._config(argv, home, private)
         config_path = config.write(private / "sandbox.json")
         with open(private / "kernel.log", "wb") as log:
             self.proc = subprocess.Popen(
                 config.command(config_path), stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=private,
-                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
+                env=launcher_environment(),
                 start_new_session=True)
         self._context = zmq.Context()
         self._context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
@@ -143,22 +152,49 @@ class KernelSession:
         self.starts += 1
         try:
             self._wait_until_ready()
+            self._lock_sockets_dir(home)
         except BaseException:
             self.close()
             raise
         return self
 
-    def _seed_matplotlib_cache(self, home):
+    def _config(self, argv, home, private) -> SandboxConfig:
+        """The launcher's config: limits, cgroup, and the allow-list sandbox (or the host's folders)."""
+        memory = self.memory_mb * 2**20 if self.memory_mb else None
+        if self.cgroups is not None:
+            self.cgroup = SubmissionCgroup(self.cgroups, f"gdcourse-{home.name}", memory_bytes=memory)
+        common = dict(parent_pid=os.getpid(), memory_bytes=memory, cpu_seconds=self.cpu_seconds,
+                      cgroup_procs=self.cgroup.procs_files() if self.cgroup else [])
+        fonts = self._font_lists()
+        if self.isolate:
+            root = private / "root"
+            root.mkdir()
+            seeds = [[str(f), f"{INNER_HOME}/.matplotlib/{f.name}"] for f in fonts]
+            return SandboxConfig(INNER_WORK, argv, kernel_environment(INNER_HOME, "/tmp"), isolate=True,
+                                 exposed=self.exposed, sockets_dir=str(home), root_dir=str(root),
+                                 scratch_bytes=int(self.scratch_mb * 2**20), seeds=seeds, **common)
+        work = Path(tempfile.mkdtemp(prefix="w-", dir=self.runs_dir))      # the kernel's cwd: empty
+        self._dirs.append(work)
+        (home / ".matplotlib").mkdir()
+        for font_list in fonts:
+            shutil.copy(font_list, home / ".matplotlib" / font_list.name)
+        return SandboxConfig(str(work), argv, kernel_environment(home), **common)
+
+    def _lock_sockets_dir(self, home):
+        """As root, once the kernel's sockets exist: take its socket folder back, so the kernel cannot
+        write there (its only host folder); its scratch space is where it writes."""
+        if self.isolate and os.getuid() == 0:
+            os.chown(home, 0, 0)
+            os.chmod(home, 0o755)
+
+    @staticmethod
+    def _font_lists() -> list[Path]:
         cache = _matplotlib_cache()
-        if cache is not None and cache.is_dir():
-            target = home / ".matplotlib"
-            target.mkdir(exist_ok=True)
-            for font_list in cache.glob("fontlist-*.json"):
-                shutil.copy(font_list, target / font_list.name)
+        return sorted(cache.glob("fontlist-*.json")) if cache is not None and cache.is_dir() else []
 
     def _log_tail(self) -> str:
         try:
-            text = (self._dirs[2] / "kernel.log").read_text(encoding="utf-8", errors="replace")
+            text = (self._dirs[1] / "kernel.log").read_text(encoding="utf-8", errors="replace")
         except (OSError, IndexError):
             return ""
         return " | ".join(text.strip().splitlines()[-5:])[-1500:]
@@ -205,6 +241,9 @@ class KernelSession:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
             self.proc = None
+        if self.cgroup is not None:  # what left the launcher's session (setsid, double fork) ends here
+            self.cgroup.destroy()
+            self.cgroup = None
         if self._context is not None:
             self._context.term()
             self._context = None
@@ -256,6 +295,9 @@ class KernelSession:
             for socket in events:
                 channel = channels[socket]
                 while channel.msg_ready():
+                    if time.monotonic() > deadline:  # a kernel that floods a channel cannot hold us here
+                        result.status = "timeout"
+                        return result
                     msg = channel.get_msg(timeout=0)
                     if msg["parent_header"].get("msg_id") != msg_id:
                         continue

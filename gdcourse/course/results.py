@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ExerciseRow", "SubmissionResult", "RunReport", "zero_rows"]
+__all__ = ["ExerciseRow", "SubmissionResult", "RunReport", "GradeError", "zero_rows"]
+
+
+class GradeError(ValueError):
+    """Grading cannot start (bad folders, a source that cannot be graded, isolation required but absent)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class RunReport:
     isolation: str
     out: Path
     problems: list[str] = field(default_factory=list)
+    limits: str = ""
+    interrupted: str = ""
 
     @property
     def per_minute(self) -> float:

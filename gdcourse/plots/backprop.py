@@ -10,17 +10,21 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from gdcourse import graph
-from gdcourse.plots import color
+from gdcourse.plots import color, decade_limits, in_frame
 
 __all__ = ["draw_graph_view", "layer_norms", "mean_derivatives", "draw_depth_profile", "rnn_curve",
-           "draw_rnn_gradient", "hidden_error_bars", "difference_error_curves", "first_layer_bars"]
+           "draw_rnn_gradient", "graph_view_frame", "depth_profile_frame", "rnn_gradient_frame", "hidden_error_bars",
+           "difference_error_curves", "first_layer_bars"]
 
 ERROR_COLOR = "#cf222e"
 
 
 def draw_graph_view(fig, view):
     """The graph of a :class:`~gdcourse.experiments.backprop.GraphView`, or its error message."""
-    ax = fig.add_subplot()
+    return _graph_view(fig.add_subplot(), view)
+
+
+def _graph_view(ax, view):
     if not view.ok:
         ax.text(0.5, 0.5, f"cannot build the graph:\n{view.error}", ha="center", va="center", wrap=True,
                 color=ERROR_COLOR, fontsize=10, transform=ax.transAxes)
@@ -138,3 +142,103 @@ def first_layer_bars(ax, values: dict, baseline=None):
     ax.invert_yaxis()
     ax.set(xscale="log", xlabel="‖dL/dW₁‖ (first layer)")
     return bars
+
+
+# ---------------------------------------------------------------- explorer frames (draw once, then update)
+
+def _margins(n):
+    """Matplotlib's default 5 % margins around ``1 … n`` (layers are numbered from 1)."""
+    pad = 0.05 * max(n - 1, 1)
+    return 1 - pad, n + pad
+
+
+def _room_for(n, every=5):
+    """``n`` rounded up to a multiple of ``every``: the axis (and its tick labels) stays while depth moves by one."""
+    return max(every, every * int(np.ceil(n / every)))
+
+
+def graph_view_frame(fig, view):
+    """The graph viewer as a frame that keeps its axes (and layout); returns ``update(view)``.
+
+    A graph has no data to move: each update clears the axes and draws the new
+    graph there, which skips the new figure and its layout.
+    """
+    ax = draw_graph_view(fig, view)
+
+    def update(view, **_):
+        ax.clear()
+        _graph_view(ax, view)
+
+    return update
+
+
+def depth_profile_frame(fig, profile, threshold=1e-6):
+    """The depth explorer as a frame that updates in place; returns ``update(profile)``.
+
+    Panels as :func:`draw_depth_profile`: the norms line and the threshold move,
+    the bars are replaced (their number follows the depth); the log axis keeps
+    whole-decade limits while the data stays within them.
+    """
+    left, right = draw_depth_profile(fig, profile, threshold)
+    norms, bound = left.lines[0], left.lines[1]
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    state = {"bars": list(right.containers)}
+
+    def update(profile, **_):
+        layers = np.arange(1, len(profile.weight_norms) + 1)
+        norms.set_data(layers, profile.weight_norms)
+        norms.set_label(profile.name)
+        level = threshold * profile.weight_norms[-1]
+        bound.set_ydata([level, level])
+        left.set_xlim(*_margins(_room_for(len(layers))))
+        left.set_ylim(*decade_limits(profile.weight_norms, level, floor=1e-300, current=left.get_ylim()))
+        verdict = "below" if profile.ratio < threshold else "above"
+        left.set_title(f"depth {profile.depth}: first/last = {profile.ratio:.2e} ({verdict} {threshold:g})",
+                       fontsize=9)
+        left.legend(loc="lower right", fontsize=7)
+        for bars in state["bars"]:
+            bars.remove()
+        hidden = np.arange(1, len(profile.mean_derivative) + 1)
+        state["bars"] = [right.bar(hidden, profile.mean_derivative, color=color(0), alpha=0.8)]
+        room = _room_for(len(hidden))
+        span = room - 0.2                                # bars of width 0.8 from 0.6 to n + 0.4
+        right.set_xlim(0.6 - 0.05 * span, room + 0.6)   # no tick beyond the room
+        right.set_ylim(0, max(1.1, 1.1 * float(np.max(profile.mean_derivative, initial=0))))
+
+    update(profile)
+    return update
+
+
+def rnn_gradient_frame(fig, run, references=()):
+    """The RNN explorer as a frame that updates in place; returns ``update(run)``.
+
+    As :func:`draw_rnn_gradient` (the references stay), with whole-decade limits
+    on the log axis that stay while the curves fit them.
+    """
+    line = draw_rnn_gradient(fig, run, references)
+    ax = line.axes
+    bound = ax.lines[len(references) + 1]
+    for mark in ax.lines[len(references) + 2:]:       # a truncation mark: ours below replaces it
+        mark.remove()
+    cut = ax.axvline(0, color=ERROR_COLOR, ls=":", lw=1.2, visible=False)
+    in_frame(*ax.lines[:len(references)], *ax.texts[:len(references)])   # the grey references stay
+    reference_norms = [ref.norms for ref in references]
+
+    def update(run, **_):
+        k = np.arange(len(run.norms))
+        line.set_data(k, np.where(run.norms > 0, run.norms, np.nan))
+        line.set_label(f"W_hh scale {run.scale:g}")
+        bound.set_data(k, run.bound)
+        bound.set_label(f"scale^k bound ({run.scale:g}^k)")
+        truncated = run.bptt_steps is not None and run.bptt_steps < len(run.norms)
+        cut.set_visible(truncated)
+        if truncated:
+            cut.set_xdata([run.bptt_steps - 0.5] * 2)
+            cut.set_label(f"truncated BPTT: nothing beyond k = {run.bptt_steps - 1}")
+        shown = np.concatenate([run.norms, *reference_norms])
+        shown = shown[shown > 0]
+        ax.set_ylim(*decade_limits(shown.min() / 10, shown.max() * 100, floor=1e-18, current=ax.get_ylim()))
+        ax.legend(handles=[h for h in (line, bound, cut) if h.get_visible()], loc="lower left", fontsize=7)
+
+    update(run)
+    return update

@@ -10,10 +10,20 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from gdcourse.experiments import gd as E
-from gdcourse.plots import color, draw_path, landscape_contour
+from gdcourse.plots import (
+    color,
+    decade_limits,
+    draw_path,
+    in_frame,
+    landscape_axes,
+    landscape_contour,
+    landscape_contour_sets,
+    remove,
+    set_path,
+)
 
 __all__ = ["function_path", "contraction_curves", "gap_curve", "draw_lr_run_1d", "draw_lr_run_quadratic",
-           "basins", "gradient_field"]
+           "lr_run_1d_frame", "lr_run_quadratic_frame", "basins", "gradient_field"]
 
 GAP_FLOOR = 1e-16
 """Gaps below this are drawn at it, so an exact minimum (gap 0) stays on a log axis."""
@@ -132,3 +142,128 @@ def gradient_field(ax, landscape, n=15):
     G = landscape.gradient(np.stack([X, Y]))
     norm = np.maximum(np.hypot(G[0], G[1]), 1e-12)
     return ax.quiver(X, Y, G[0] / norm, G[1] / norm, color="#cf222e", width=0.004, scale=25)
+
+
+# ---------------------------------------------------------------- explorer frames (draw once, then update)
+
+def _lr_span(lr_range, threshold):
+    """The η axis of a contraction panel: the slider's range, widened to show 2/λ with room on both sides."""
+    low, high = lr_range
+    return min(low, threshold / 30), max(high, threshold * 3)
+
+
+class _Contraction:
+    """The handles of a :func:`contraction_curves` panel, and how to move them to another rate or landscape."""
+
+    def __init__(self, ax, landscape, lr, lr_range, show_threshold, at=None):
+        self.ax, self.at = ax, at
+        self.curves = contraction_curves(ax, landscape, lr, lr_range=lr_range, show_threshold=True, at=at)
+        by_label = {line.get_label(): line for line in ax.lines}
+        self.threshold = next(v for k, v in by_label.items() if k.startswith("2/") and "+" not in k)
+        self.best = next((v for k, v in by_label.items() if k.startswith("2/(")), None)
+        self.dot = next(v for k, v in by_label.items() if k.startswith("η ="))
+        self.update(landscape, lr, show_threshold)
+
+    def update(self, landscape, lr, show_threshold):
+        lam = E.curvatures(landscape, self.at)
+        lrs = self.curves[0].get_xdata()
+        factors = E.contraction_factors(landscape, lrs, self.at)
+        names = ["λ"] if lam.size == 1 else ["μ", "L"]
+        for k, (line, name, value) in enumerate(zip(self.curves, names, lam, strict=True)):
+            line.set_ydata(factors[:, k])
+            line.set_label(f"|1 − η{name}|, {name} = {value:.3g}")
+        threshold = E.divergence_threshold(landscape, self.at)
+        self.threshold.set_xdata([threshold, threshold])
+        self.threshold.set_label(f"2/{names[-1]} = {threshold:.3g}")
+        marks = [self.threshold]
+        if self.best is not None:
+            best = E.optimal_lr(landscape, self.at)
+            self.best.set_xdata([best, best])
+            self.best.set_label(f"2/(μ + L) = {best:.3g}")
+            marks.append(self.best)
+        for line in marks:
+            line.set_visible(show_threshold)
+        current = float(E.contraction_factors(landscape, lr, self.at).max())
+        self.dot.set_data([lr], [min(current, 2.0)])
+        self.dot.set_label(f"η = {lr:.3g}: factor {current:.3g}")
+        shown = [line for line in self.ax.lines if line.get_visible() and not line.get_label().startswith("_")]
+        self.ax.legend(handles=shown, loc="upper left", fontsize=7)
+
+
+def lr_run_1d_frame(fig, run, show_threshold=True, lr_range=(1e-3, 10**0.5)):
+    """The 1-D learning-rate explorer as a frame that updates in place; returns ``update(run, show_threshold)``.
+
+    Panels as :func:`draw_lr_run_1d`; the η axis of the contraction panel spans
+    ``lr_range`` (the slider's), so moving η moves only the dot. Another function,
+    or a run heading for another minimum, asks for a new frame.
+    """
+    ax_path, ax_gap, ax_factor = fig.subplots(1, 3, width_ratios=[1.2, 1, 1.1])
+    path = function_path(ax_path, run.function, run.xs, label=f"η = {run.lr:.3g}")
+    start = ax_path.lines[-1]
+    in_frame(ax_path.lines[0])                            # the curve of f
+    gap = gap_curve(ax_gap, run.gaps, ylabel="f(x_t) − f(x*)")
+    ax_gap.set_title(f"loss gap to the minimum x* = {run.minimum:.3g}", fontsize=9)
+    contraction = _Contraction(ax_factor, run.function, run.lr, _lr_span(lr_range, run.threshold), show_threshold,
+                               at=run.minimum)
+    ax_factor.set_title(f"contraction near x* = {run.minimum:.3g}", fontsize=9)
+    frame = (run.function.name, run.minimum)
+
+    def update(run, show_threshold=True, **_):
+        if (run.function.name, run.minimum) != frame:
+            return "redraw"
+        shown = np.clip(run.xs, *run.function.bounds)
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = run.function.value(shown)
+        path.set_data(shown, values)
+        path.set_label(f"η = {run.lr:.3g}")
+        start.set_data([shown[0]], [values[0]])
+        ax_path.set_title(f"{run.function.formula}: {run.verdict}", fontsize=9)
+        gaps = np.maximum(np.where(np.isfinite(run.gaps), run.gaps, np.nan), GAP_FLOOR)
+        gap.set_data(np.arange(len(gaps)), gaps)
+        ax_gap.set_ylim(*decade_limits(gaps, current=ax_gap.get_ylim()))
+        contraction.update(run.function, run.lr, show_threshold)
+        return None
+
+    update(run, show_threshold)
+    return update
+
+
+def lr_run_quadratic_frame(fig, run, show_threshold=True, lr_range=(6e-4, 6.0)):
+    """The quadratic learning-rate explorer as a frame that updates in place; returns ``update(run, ...)``.
+
+    Panels as :func:`draw_lr_run_quadratic`; the η axis spans ``lr_range``, wide
+    enough for every κ and η of the sliders, so a change of κ redraws only the
+    contours, the curves and the threshold marks.
+    """
+    ax_path, ax_gap, ax_factor = fig.subplots(1, 3, width_ratios=[1, 1, 1.1])
+    contours = in_frame(*landscape_contour_sets(ax_path, run.landscape, n=120, levels=20))
+    landscape_axes(ax_path, run.landscape)
+    path = draw_path(ax_path, run.path.points, label=f"η = {run.lr:.3g}")
+    gap = gap_curve(ax_gap, run.path.values, label="GD")
+    (envelope,) = ax_gap.plot([], [], color="0.4", ls=":", lw=1, label="f₀ · factor^(2t)")
+    ax_gap.legend(fontsize=7, loc="lower left")
+    ax_gap.set_title("loss gap (log)", fontsize=9)
+    contraction = _Contraction(ax_factor, run.landscape, run.lr, lr_range, show_threshold)
+    state = {"kappa": run.landscape.condition_number, "contours": contours}
+
+    def update(run, show_threshold=True, **_):
+        if run.landscape.condition_number != state["kappa"]:
+            remove(*state["contours"])
+            state["contours"] = in_frame(*landscape_contour_sets(ax_path, run.landscape, n=120, levels=20))
+            state["kappa"] = run.landscape.condition_number
+        set_path(path, path.start, run.path.points)
+        path.set_label(f"η = {run.lr:.3g}")
+        ax_path.set_title(f"κ = {run.landscape.condition_number:g}: {run.verdict}", fontsize=9)
+        values = run.path.values
+        gaps = np.maximum(np.where(np.isfinite(values), values, np.nan), GAP_FLOOR)
+        steps = np.arange(len(values))
+        gap.set_data(steps, gaps)
+        with np.errstate(over="ignore", under="ignore"):
+            bound = np.clip(values[0] * run.rate ** (2.0 * steps), GAP_FLOOR, 1e300)
+        envelope.set_data(steps, bound)
+        ax_gap.set_ylim(*decade_limits(gaps, bound, current=ax_gap.get_ylim()))
+        contraction.update(run.landscape, run.lr, show_threshold)
+        return None
+
+    update(run, show_threshold)
+    return update

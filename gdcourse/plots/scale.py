@@ -9,7 +9,7 @@ from gdcourse.experiments import scale as E
 from gdcourse.plots import color
 
 __all__ = ["underflow_panel", "fine_tune_panel", "checkpoint_panel", "noise_scale_panel", "jump_panel",
-           "draw_jump_explorer"]
+           "draw_jump_explorer", "critical_batch_panel", "width_sweep_panel"]
 
 
 def underflow_panel(ax, scales, fractions):
@@ -109,3 +109,41 @@ def draw_jump_explorer(fig, run, **_):
 
     update(run)
     return update
+
+
+def critical_batch_panel(ax, result, s_min, b_crit):
+    """Median steps to the target (best rate per batch size, quartiles as bars) with the fitted
+    ``S_min (1 + B_crit/B)`` and the ``1/B`` line through the smallest batch."""
+    batches, median = result.batches, result.median_steps
+    low, high = np.percentile(result.best_steps, [25, 75], axis=1)
+    points = ax.errorbar(batches, median, yerr=[median - low, high - median], fmt="o", color=color(0), ms=4,
+                         capsize=2, label="measured (median, quartiles)")
+    fine = np.geomspace(batches[0], batches[-1], 200)
+    ax.plot(fine, s_min * (1 + b_crit / fine), color=color(1), lw=1,
+            label=f"S_min(1 + B_crit/B), B_crit = {b_crit:.0f}")
+    ax.plot(fine, median[0] / fine, color="0.6", ls=":", lw=1, label="∝ 1/B")
+    ax.axvline(result.noise_start, color=color(2), lw=0.8, ls="--",
+               label=f"B_noise at start ({result.noise_start:.0f})")
+    ax.axvline(np.median(result.noise_target[:5]), color=color(3), lw=0.8, ls="--",
+               label=f"B_noise at the target (~{np.median(result.noise_target[:5]):.0f})")
+    ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel="SGD steps to the target",
+           ylim=(0.5 * s_min, 2 * median[0]), title="steps to reach the target loss (best rate for each B)")
+    ax.legend(fontsize=7, frameon=False)
+    return points
+
+
+def width_sweep_panel(axes, sweep):
+    """Final training loss against the rate, one curve per width (mean over seeds, spread shaded); SP left,
+    μP right; the best rate of each width marked."""
+    for ax, name in zip(axes, ("SP", "muP"), strict=True):
+        table = sweep.loss[name]
+        for i, width in enumerate(sweep.widths):
+            mean, spread = table[i].mean(axis=1), table[i].std(axis=1)
+            ax.plot(sweep.lrs, mean, "-", color=color(i), label=f"width {width}")
+            ax.fill_between(sweep.lrs, mean - spread, mean + spread, color=color(i), alpha=0.15)
+            best = int(np.nanargmin(mean))
+            ax.plot(sweep.lrs[best], mean[best], "*", color=color(i), ms=10)
+        ax.set(xscale="log", yscale="log", ylim=(0.04, 3), xlabel="Adam learning rate",
+               title={"SP": "standard parameterization", "muP": "μP (output ×1/m, hidden rate /m)"}[name])
+    axes[0].set_ylabel("training loss after 60 steps")
+    axes[0].legend(fontsize=7, frameon=False)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 from gdcourse.experiments import variants as E
-from gdcourse.plots import color
+from gdcourse.plots import color, in_frame
 
 __all__ = [
     "draw_curves", "draw_noise_scaling", "draw_least_squares_contour", "draw_batch_paths",
     "draw_gradient_cloud", "draw_schedules", "draw_lr_curve", "draw_async_curves", "draw_stability_map",
+    "batch_size_frame", "schedule_frame", "lr_curves_frame", "async_frame",
 ]
 
 
@@ -164,3 +165,136 @@ def draw_stability_map(ax, curvature: float, max_staleness: int = 20, current=No
            limits.max() * 3), title=f"stable rates, L = {curvature:.3g}")
     ax.legend(loc="upper right", fontsize=8)
     return line
+
+
+# ---------------------------------------------------------------- explorer frames (draw once, then update)
+
+def _circle(center, radius, n=100):
+    angle = np.linspace(0, 2 * np.pi, n)
+    return center[0] + radius * np.cos(angle), center[1] + radius * np.sin(angle)
+
+
+def batch_size_frame(fig, demo: E.BatchSizeDemo, limit=4.5):
+    """The batch-size explorer as a frame that updates in place; returns ``update(demo)``.
+
+    Left :func:`draw_gradient_cloud`, right :func:`draw_batch_paths`; the start,
+    the problem and the axes stay, the gradients and paths move.
+    """
+    left, right = fig.subplots(1, 2)
+    points = draw_gradient_cloud(left, demo, limit=limit)
+    mean, _, circle = left.lines[1:4]
+    gd, sgd = draw_batch_paths(right, demo)
+    in_frame(*right.collections)                          # the loss contours
+
+    def update(demo, **_):
+        s, g = demo.samples, demo.full_gradient
+        points.set_data(s[:, 0], s[:, 1])
+        points.set_label(f"mini-batch gradients, B={demo.batch_size}")
+        mean.set_data(*([v] for v in s.mean(axis=0)))
+        circle.set_data(*_circle(g, demo.noise_std))
+        left.set_title(f"gradient noise std = {demo.noise_std:.3f} (exact), {demo.measured_std:.3f} (measured)",
+                       fontsize=9)
+        left.legend(loc="upper right", fontsize=7)
+        gd.set_data(demo.gd.weights[:, 0], demo.gd.weights[:, 1])
+        sgd.set_data(demo.sgd.weights[:, 0], demo.sgd.weights[:, 1])
+        sgd.set_label(f"mini-batch B={demo.batch_size}")
+        right.set_title(f"paths, {len(demo.sgd.lrs)} updates; final excess loss "
+                        f"{demo.sgd.excess(demo.problem)[-1]:.2g}", fontsize=9)
+        right.legend(loc="upper right", fontsize=7)
+
+    return update
+
+
+def schedule_frame(fig, curves: dict, selected, warmup_steps=0, title=""):
+    """The schedule plotter as a frame that updates in place; returns ``update(curves, selected, warmup_steps, title)``.
+
+    ``curves`` maps a label to its learning rates; ``selected`` is drawn bold and
+    the warmup shaded. The y axis follows the largest rate (so a change of lr0
+    redraws the ticks); the x axis follows the number of steps.
+    """
+    ax = fig.subplots()
+    lines = draw_schedules(ax, curves, selected=selected)
+    span = ax.axvspan(0, max(warmup_steps, 0), color="0.9", zorder=0)
+
+    def update(curves, selected, warmup_steps=0, title=""):
+        top = 0.0
+        for line, (label, values) in zip(lines, curves.items(), strict=True):
+            bold = label == selected
+            line.set_data(np.arange(len(values)), values)
+            line.set(linewidth=2.2 if bold else 1.0, alpha=1.0 if bold else 0.35)
+            top = max(top, float(np.nanmax(values, initial=0.0)))
+        span.set_width(warmup_steps)
+        span.set_visible(warmup_steps > 0)
+        steps = max(len(v) for v in curves.values())
+        ax.set_xlim(-0.05 * steps, 1.05 * steps)        # matplotlib's default margins
+        ax.set_ylim(-0.05 * top, 1.05 * top)
+        ax.set_title(title)
+        ax.legend(loc="upper right", fontsize=8)         # its handles copy the line widths
+
+    update(curves, selected, warmup_steps, title)
+    return update
+
+
+def lr_curves_frame(fig, curves, names=("too low?", "good?", "too high?"), ylim=(0, 4)):
+    """The three-learning-rate explorer as a frame that updates in place; returns ``update(curves)``.
+
+    One panel per rate (:func:`draw_lr_curve`): per-step losses, epoch means and,
+    when a run diverged, a dotted line where it did.
+    """
+    axes = fig.subplots(1, len(curves.lrs), sharey=True)
+    panels = []
+    for i, (ax, name, lr, losses) in enumerate(zip(axes, names, curves.lrs, curves.losses, strict=True)):
+        means = draw_lr_curve(ax, losses, curves.steps_per_epoch, f"{name} lr = {lr:.3g}", i=i, ylim=ylim)
+        steps = ax.lines[0]
+        mark = ax.axvline(0, color="k", ls=":", lw=1, visible=False)
+        note = ax.text(0, 0.5, " diverged", transform=ax.get_xaxis_transform(), fontsize=8, visible=False)
+        for artist in ax.lines[2:-1] + ax.texts[:-1]:       # draw_lr_curve's own marks: ours replace them
+            artist.remove()
+        panels.append((ax, name, steps, means, mark, note))
+    for ax in axes[1:]:
+        ax.set_ylabel("")
+
+    def update(curves, **_):
+        spe = curves.steps_per_epoch
+        for (ax, name, steps, means, mark, note), lr, losses in zip(panels, curves.lrs, curves.losses, strict=True):
+            steps.set_data(np.arange(len(losses)), losses)
+            full = len(losses) // spe * spe
+            epoch_means = np.nanmean(losses[:full].reshape(-1, spe), axis=1) if full else np.array([])
+            means.set_data((np.arange(len(epoch_means)) + 0.5) * spe, epoch_means)
+            finite = int(np.isfinite(losses).sum())
+            diverged = finite < len(losses)
+            mark.set_xdata([finite, finite])
+            note.set_x(finite)
+            mark.set_visible(diverged)
+            note.set_visible(diverged)
+            ax.set_title(f"{name} lr = {lr:.3g}")
+
+    update(curves)
+    return update
+
+
+def async_frame(fig, demo: E.AsyncDemo, problem: E.LeastSquares):
+    """The asynchronous-SGD explorer as a frame that updates in place; returns ``update(demo)``.
+
+    Left :func:`draw_async_curves` (fixed log axis 1e-8 … 1e4), right
+    :func:`draw_stability_map` (the curvature is the problem's: only the marker moves).
+    """
+    left, right = fig.subplots(1, 2)
+    fresh, stale = draw_async_curves(left, demo, problem)
+    draw_stability_map(right, demo.curvature, current=(demo.staleness, demo.lr))
+    marker = right.lines[-1]
+    in_frame(*right.collections, *right.lines[:-1])       # the limit and the shaded region stay
+
+    def update(demo, **_):
+        fresh.set_data(demo.fresh.updates, demo.fresh.excess(problem))
+        stale.set_data(demo.stale.updates, demo.stale.excess(problem))
+        stale.set_label(f"stale gradients (τ = {demo.staleness})")
+        left.legend(loc="best", fontsize=8)
+        updates = max(len(demo.fresh.updates), 1)
+        left.set_xlim(-0.05 * updates, 1.05 * updates)
+        verdict = "diverges" if demo.diverges else "converges"
+        left.set_title(f"lr = {demo.lr:.3g}, τ = {demo.staleness}: {verdict} (limit {demo.limit:.3g})", fontsize=9)
+        marker.set_data([demo.staleness], [demo.lr])
+
+    update(demo)
+    return update

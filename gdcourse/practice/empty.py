@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from gdcourse.bank import TOPICS
 from gdcourse.practice.items import load_material
 from gdcourse.practice.selection import normalize_levels, normalize_topics, select_entries
 
@@ -33,7 +34,7 @@ def available(mode: str, bank, topics=None, levels=None, material=None) -> int:
 
 def _describe(topics, levels) -> str:
     level = "" if len(levels) == 3 else " or ".join(levels) + " "
-    topic = "" if len(topics) >= 10 else " or ".join(topics) + " "
+    topic = "" if len(topics) >= len(TOPICS) else " or ".join(topics) + " "
     return f"{level}{topic}".strip() or "matching"
 
 

@@ -7,6 +7,11 @@ Each grade is stored and scheduled by SM-2 at once. Cards graded below 4 come ba
 at the end of the session until they score 4 or more (SM-2's step 7), and in the next
 session the same day if this one is stopped first; those same-day repeats are logged
 but do not move the schedule again.
+
+The candidate may type an answer before revealing (:meth:`FlashcardSession.answer`):
+the judge (:mod:`gdcourse.practice.judge`) marks the key points it covers and
+proposes a grade, which the candidate confirms or overrides in ``grade``; the typed
+answer is stored with the grade (exported with ``--export``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import datetime as _dt
 from collections import deque
 from dataclasses import dataclass
 
+from gdcourse.practice.judge import Judge, Verdict
 from gdcourse.practice.plan import REPEAT_BELOW, todays_queue
 from gdcourse.practice.selection import normalize_levels, normalize_topics, select_entries
 from gdcourse.practice.sm2 import CardState, check_grade
@@ -49,10 +55,16 @@ class FlashcardSession:
         Maximum number of distinct cards this session (default 20).
     until : datetime.date, optional
         The interview date: today's share of the plan (:func:`gdcourse.practice.plan.make_plan`).
+    judge : Judge, optional
+        Scores typed answers (default: the bank's rubrics, :meth:`Judge.default`).
     """
 
-    def __init__(self, bank, store: ProgressStore, *, topics=None, levels=None, limit: int = 20, until=None):
+    def __init__(self, bank, store: ProgressStore, *, topics=None, levels=None, limit: int = 20, until=None,
+                 judge=None):
         self.bank, self.store = bank, store
+        self._judge = judge  # the bank's rubrics are loaded on first use (Judge.default)
+        self.verdict: Verdict | None = None  # the current card's judged typed answer, if one was typed
+        self.answers: list[dict] = []  # one per grade: id, typed answer, proposed grade, grade given
         self.limit = check_positive_int(limit, "limit")
         self.today = store.today()
         entries = select_entries(bank, topics, levels)
@@ -72,6 +84,13 @@ class FlashcardSession:
                          "limit": self.limit}
 
     @property
+    def judge(self) -> Judge:
+        """The judge of typed answers (given, or the bank's rubrics loaded on first use)."""
+        if self._judge is None:
+            self._judge = Judge.default()
+        return self._judge
+
+    @property
     def current(self) -> Card | None:
         return self._queue[0] if self._queue else None
 
@@ -89,6 +108,20 @@ class FlashcardSession:
         self.revealed = True
         return card.entry
 
+    def answer(self, text: str) -> Verdict:
+        """Keep the typed answer to the current card, reveal it and judge the answer.
+
+        The verdict marks the key points covered and proposes a grade
+        (``verdict.proposed_grade``); :meth:`grade` records the grade the candidate
+        confirms or chooses instead.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text: expected the typed answer as str, got {type(text).__name__}")
+        card = self._require_card()
+        self.verdict = self.judge.score(card.entry, text.strip())
+        self.reveal()
+        return self.verdict
+
     def grade(self, grade: int) -> CardState:
         """Grade the current card 0-5, store it, schedule it, move to the next card.
 
@@ -101,9 +134,15 @@ class FlashcardSession:
             raise RuntimeError("grade: reveal the answer before grading the card")
         if self.session_id is None:
             self.session_id = self.store.start_session("flashcards", self.settings)
+        verdict = self.verdict
         state = self.store.record_review(card.entry.id, card.entry.topic, grade,
-                                         scheduled=card.reason != "repeat", session_id=self.session_id)
+                                         scheduled=card.reason != "repeat", session_id=self.session_id,
+                                         answer_text=verdict.text if verdict and verdict.text else None)
         self.graded.append((card.entry.id, grade, state))
+        self.answers.append({"id": card.entry.id, "typed": verdict.text if verdict else "",
+                             "proposed": verdict.proposed_grade if verdict and verdict.judged else None,
+                             "grade": grade, "covered": list(verdict.covered) if verdict else []})
+        self.verdict = None
         self._queue.popleft()
         if grade < REPEAT_BELOW:
             self._queue.append(Card(card.entry, state, "repeat"))

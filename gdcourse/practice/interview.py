@@ -1,10 +1,16 @@
-"""The mock interview: timed questions drawn with a seed, scored on key points, with follow-ups.
+"""The mock interview: timed questions drawn with a seed, typed answers judged on key points, follow-ups.
 
 ``n`` main questions are drawn with a seed, mixing topics and levels, with no
-repeats; each has a timer, a hint (the first key point, which then no longer
-counts towards the score) and a score from the key points the candidate says they
-covered. An answer scoring at least 70 % earns the question's first follow-up.
-The summary is stored and written as Markdown.
+repeats. For each one the candidate may type an answer (:meth:`MockInterview.answer`):
+the judge (:mod:`gdcourse.practice.judge`) marks the key points it covers and
+proposes a grade, which the candidate may override in :meth:`MockInterview.submit`;
+without typing, the candidate ticks the points. Hints come as a ladder per key
+point (:meth:`MockInterview.hint`): a nudge first, then the key words, and only
+then the point itself; a point a hint pointed at and the answer then covered is
+credited "with hint" (half a point) and never listed as missed. An answer scoring
+at least 70 % earns the question's first follow-up; a weaker main answer gets a
+probe asking for what it missed. The summary (with the typed answers, the hints
+used and the time per answer) is stored and written as Markdown.
 """
 
 from __future__ import annotations
@@ -12,11 +18,18 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from gdcourse.atomic import atomic_write
 from gdcourse.bank import LEVELS, TOPICS
+from gdcourse.practice.interview_question import (
+    HINT_RUNGS,
+    WITH_HINT_CREDIT,
+    InterviewQuestion,
+    hint_text,
+)
+from gdcourse.practice.interview_report import InterviewSummary
+from gdcourse.practice.judge import Judge, Verdict
 from gdcourse.practice.selection import (
     format_seconds,
     normalize_levels,
@@ -28,10 +41,12 @@ from gdcourse.practice.selection import (
 from gdcourse.practice.store import data_dir
 from gdcourse.validate import as_rng, check_positive_int, is_seed
 
-__all__ = ["FOLLOW_UP_THRESHOLD", "SUGGESTED_SECONDS", "WEAK_TOPICS_SHOWN", "InterviewQuestion",
-           "InterviewSummary", "MockInterview", "draw_questions"]
+__all__ = ["FOLLOW_UP_THRESHOLD", "HINT_RUNGS", "PROBE_SECONDS", "SUGGESTED_SECONDS", "WEAK_TOPICS_SHOWN",
+           "WITH_HINT_CREDIT", "InterviewQuestion", "InterviewSummary", "MockInterview", "draw_questions",
+           "hint_text"]
 
 SUGGESTED_SECONDS = {"easy": 60, "medium": 120, "hard": 240}
+PROBE_SECONDS = 60
 FOLLOW_UP_THRESHOLD = 0.7
 WEAK_TOPICS_SHOWN = 3
 
@@ -73,105 +88,14 @@ def _mix_levels(entries, rng) -> list:
     return mixed
 
 
-@dataclass
-class InterviewQuestion:
-    """One question of a mock interview and what happened to it."""
-
-    entry: object
-    follow_up_of: str | None = None
-    suggested_seconds: int = 120
-    started: float | None = None
-    stopped: float | None = None
-    hint_used: bool = False
-    revealed: bool = False
-    covered: tuple[int, ...] | None = None  # indices into entry.key_points; None until answered
-
-    @property
-    def answered(self) -> bool:
-        return self.covered is not None
-
-    @property
-    def counted(self) -> tuple[int, ...]:
-        """Covered key points that count: the first one does not if it was given as a hint."""
-        return tuple(i for i in (self.covered or ()) if not (self.hint_used and i == 0))
-
-    @property
-    def score(self) -> float | None:
-        if self.covered is None:
-            return None
-        return len(self.counted) / len(self.entry.key_points)
-
-    @property
-    def missed(self) -> list[str]:
-        return [point for i, point in enumerate(self.entry.key_points) if i not in self.counted]
-
-
-@dataclass
-class InterviewSummary:
-    """What the candidate sees (and finds in the saved report) at the end.
-
-    ``by_topic`` maps topic -> (mean score, number of answers); ``weakest`` lists up to
-    three topics scoring below the follow-up threshold, weakest first; ``review``
-    lists every answer below it with the missed key points and the notebook section.
-    """
-
-    answered: int
-    planned: int
-    score: float | None
-    by_topic: dict[str, tuple[float, int]]
-    weakest: list[str]
-    review: list[dict]
-    seconds: float
-    status: str = "finished"
-    started: str = ""
-    seed: int | None = None
-    questions: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {
-            "answered": self.answered, "planned": self.planned, "score": self.score,
-            "by_topic": {topic: list(value) for topic, value in self.by_topic.items()},
-            "weakest": self.weakest, "review": self.review, "seconds": self.seconds, "status": self.status,
-            "started": self.started, "seed": self.seed, "questions": self.questions,
-        }
-
-    def to_markdown(self) -> str:
-        title = "Mock interview" + (" (interrupted)" if self.status != "finished" else "")
-        lines = [f"# {title}: {self.started}", ""]
-        overall = "no answers" if self.score is None else f"{self.score:.0%}"
-        lines += [f"Answered {self.answered} question(s) of {self.planned} planned, overall score {overall}, "
-                  f"time {format_seconds(self.seconds)}" + (f", seed {self.seed}." if self.seed is not None else "."),
-                  "", "## Score by topic", "", "| topic | score | answers |", "|---|---|---|"]
-        lines += [f"| {topic} {TOPICS.get(topic, '')} | {score:.0%} | {count} |"
-                  for topic, (score, count) in self.by_topic.items()]
-        lines += ["", "## Weakest topics", ""]
-        lines += [f"- {topic}: {TOPICS.get(topic, topic)}" for topic in self.weakest] or ["- none below 70 %"]
-        lines += ["", "## What to review", ""]
-        if not self.review:
-            lines.append("Nothing: every answer covered at least 70 % of its key points.")
-        for item in self.review:
-            where = item["notebook"] or "question bank only (reread the model answer)"
-            lines += [f"### {item['id']} ({item['score']:.0%}): {item['prompt']}", "",
-                      f"- see: {where}", "- missed key points:"]
-            lines += [f"  - {point}" for point in item["missed"]]
-            lines.append("")
-        lines += ["## Questions", "", "| # | id | level | score | time | hint |", "|---|---|---|---|---|---|"]
-        for number, q in enumerate(self.questions, start=1):
-            label = q["id"] + (" (follow-up)" if q["follow_up"] else "")
-            lines.append(f"| {number} | {label} | {q['level']} | {q['score']:.0%} | "
-                         f"{format_seconds(q['seconds'])} / {format_seconds(q['suggested'])} | "
-                         f"{'yes' if q['hint_used'] else 'no'} |")
-        return "\n".join(lines).rstrip() + "\n"
-
-
 class MockInterview:
-    """A timed mock interview over ``n`` main questions plus the follow-ups earned.
+    """A timed mock interview over ``n`` main questions plus the follow-ups and probes earned.
 
     Parameters
     ----------
     bank : gdcourse.bank.Bank
     n : int
-        Number of main questions (follow-ups come on top).
+        Number of main questions (follow-ups and probes come on top).
     topics, levels : iterable of str, optional
         Filters for the main questions.
     rng : int or numpy Generator, optional
@@ -181,16 +105,24 @@ class MockInterview:
     clock : callable returning seconds, optional
         Timer source (default ``time.monotonic``).
     threshold : float
-        Score at or above which the question's first follow-up is asked.
+        Score at or above which the question's first follow-up is asked; below it
+        a main answer gets a probe on what it missed.
     report_dir : path, optional
         Where the Markdown summary goes (default ``<data dir>/interviews``).
+    judge : Judge, optional
+        Scores typed answers (default: the bank's rubrics, :meth:`Judge.default`).
+    probes : bool
+        Whether weak main answers get a probe (default True).
     """
 
     def __init__(self, bank, *, n: int = 5, topics=None, levels=None, rng=None, store=None, clock=None,
-                 threshold: float = FOLLOW_UP_THRESHOLD, report_dir=None, solutions_dir=None):
+                 threshold: float = FOLLOW_UP_THRESHOLD, report_dir=None, solutions_dir=None, judge=None,
+                 probes: bool = True):
         self.bank, self.store = bank, store
         self.clock = clock or time.monotonic
         self.threshold = threshold
+        self._judge = judge  # the bank's rubrics are loaded on first use (Judge.default)
+        self.probes = bool(probes)
         self.seed = int(rng) if is_seed(rng) else None
         pool = select_entries(bank, topics, levels, follow_ups=False)
         if not pool:
@@ -213,9 +145,17 @@ class MockInterview:
 
     @staticmethod
     def _question(entry, follow_up_of=None) -> InterviewQuestion:
-        return InterviewQuestion(entry, follow_up_of, SUGGESTED_SECONDS.get(entry.level, 120))
+        kind = "main" if follow_up_of is None else "follow-up"
+        return InterviewQuestion(entry, follow_up_of, SUGGESTED_SECONDS.get(entry.level, 120), kind=kind)
 
     # -- state
+    @property
+    def judge(self) -> Judge:
+        """The judge of typed answers (given, or the bank's rubrics loaded on first use)."""
+        if self._judge is None:
+            self._judge = Judge.default()
+        return self._judge
+
     @property
     def current(self) -> InterviewQuestion | None:
         return self._pending[0] if self._pending else None
@@ -226,9 +166,9 @@ class MockInterview:
 
     @property
     def main_number(self) -> int:
-        """1-based number of the current main question (a follow-up shares its parent's)."""
-        return sum(1 for q in self.asked if q.follow_up_of is None) + (
-            1 if self.current is not None and self.current.follow_up_of is None else 0)
+        """1-based number of the current main question (a follow-up or probe shares its parent's)."""
+        return sum(1 for q in self.asked if q.kind == "main") + (
+            1 if self.current is not None and self.current.kind == "main" else 0)
 
     def elapsed(self) -> float:
         """Seconds spent on the current question (frozen once the answer is revealed)."""
@@ -252,11 +192,26 @@ class MockInterview:
         return f"{format_seconds(self.elapsed())} / {format_seconds(q.suggested_seconds)}{over}"
 
     # -- actions
-    def hint(self) -> str:
-        """The first key point. Once shown, it no longer counts towards the score."""
+    def hint(self, text: str = "") -> str:
+        """The next hint of the ladder, for the first asked key point not yet covered.
+
+        ``text`` is what the candidate has typed so far (points it already covers
+        are skipped). Each key point gets up to :data:`HINT_RUNGS` hints: a nudge,
+        the key words, the point itself. Every hint shown is recorded and counted;
+        when no point is left to hint at, a message says so and nothing is counted.
+        """
         q = self._require_question()
-        q.hint_used = True
-        return q.entry.key_points[0]
+        covered = set(self.judge.score(q.entry, text).covered) if text.strip() else set()
+        rungs = defaultdict(int)
+        for hint in q.hints:
+            rungs[hint["point"]] = max(rungs[hint["point"]], hint["rung"])
+        target = next((i for i in q.points if i not in covered and rungs[i] < HINT_RUNGS), None)
+        if target is None:
+            return "No more hints: every key point has been covered or shown."
+        rung = rungs[target] + 1
+        shown = hint_text(self.judge, q.entry, target, rung, q.points)
+        q.hints.append({"rung": rung, "point": target, "text": shown})
+        return shown
 
     def reveal(self):
         """Stop the timer and return the entry (model answer and key points)."""
@@ -266,42 +221,77 @@ class MockInterview:
             q.stopped = self.clock()
         return q.entry
 
-    def submit(self, covered) -> InterviewQuestion:
+    def answer(self, text: str) -> Verdict:
+        """Keep the typed answer, stop the timer and judge it; the verdict proposes the covered points.
+
+        Call :meth:`submit` next: with no argument it accepts the judge's points,
+        with a list of indices it overrides them.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text: expected the typed answer as str, got {type(text).__name__}")
+        q = self._require_question()
+        self.reveal()
+        q.typed = text.strip()
+        q.verdict = self.judge.score(q.entry, q.typed)
+        return q.verdict
+
+    def proposed(self) -> tuple[int, ...]:
+        """The key points the judge found in the current typed answer, among those asked."""
+        q = self._require_question()
+        if q.verdict is None or not q.verdict.judged:
+            return ()
+        return tuple(i for i in q.verdict.covered if i in q.points)
+
+    def submit(self, covered=None) -> InterviewQuestion:
         """Record which key points (0-based indices) the answer covered; move on.
 
-        Stores the answer at once, queues the first follow-up not yet asked when the
-        score reaches the threshold (main questions only), and returns the answered
-        question (with its ``score``).
+        ``covered=None`` accepts the judge's proposal (none without a typed answer).
+        Stores the answer at once; after a main answer at or above the threshold
+        queues the first follow-up not yet asked, below it a probe on the missed
+        points. Returns the answered question (with its ``score``).
         """
         q = self._require_question()
-        total = len(q.entry.key_points)
-        indices = sorted({self._index(i, total) for i in covered})
+        proposal = self.proposed()
+        if covered is None:
+            indices = list(proposal)
+        else:
+            indices = sorted({self._index(i, q.points) for i in covered})
+            q.overridden = q.verdict is not None and q.verdict.judged and tuple(indices) != proposal
         if not q.revealed:
             self.reveal()
         q.covered = tuple(indices)
         self._store_answer(q)
         self._pending.popleft()
         self.asked.append(q)
-        follow_up = self._follow_up_for(q)
-        if follow_up is not None:
-            self._pending.appendleft(self._question(follow_up, q.entry.id))
+        nxt = self._next_for(q)
+        if nxt is not None:
+            self._pending.appendleft(nxt)
         self._start_current()
         return q
 
     @staticmethod
-    def _index(value, total: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < total:
-            raise ValueError(f"covered: expected key-point indices from 0 to {total - 1}, got {value!r}")
+    def _index(value, points: tuple[int, ...]) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in points:
+            allowed = f"from 0 to {points[-1]}" if points == tuple(range(len(points))) else f"among {list(points)}"
+            raise ValueError(f"covered: expected key-point indices {allowed}, got {value!r}")
         return value
 
-    def _follow_up_for(self, q: InterviewQuestion):
-        if q.follow_up_of is not None or q.score < self.threshold:
+    def _next_for(self, q: InterviewQuestion) -> InterviewQuestion | None:
+        if q.kind != "main":
             return None
-        seen = {item.entry.id for item in self.asked} | {item.entry.id for item in self._pending}
-        for follow_id in q.entry.follow_ups:
-            if follow_id in self.bank and follow_id not in seen:
-                return self.bank.get(follow_id)
-        return None
+        if q.score >= self.threshold:
+            seen = {item.entry.id for item in self.asked} | {item.entry.id for item in self._pending}
+            for follow_id in q.entry.follow_ups:
+                if follow_id in self.bank and follow_id not in seen:
+                    return self._question(self.bank.get(follow_id), q.entry.id)
+            return None
+        missed = tuple(i for i in q.points if i not in q.covered)
+        if not self.probes or not missed:
+            return None
+        nudge = self.judge.cue(q.entry, missed[0])
+        prompt = (f"Follow-up on {q.entry.id}: your answer left out {len(missed)} of its {len(q.points)} key "
+                  f"points. {nudge} Add what is missing.")
+        return InterviewQuestion(q.entry, q.entry.id, PROBE_SECONDS, kind="probe", points=missed, prompt=prompt)
 
     def _start_current(self):
         if self.current is not None and self.current.started is None:
@@ -312,9 +302,11 @@ class MockInterview:
             return
         if self.session_id is None:
             self.session_id = self.store.start_session("mock", self.settings)
+        # A point covered only after a hint is not stored as covered, so the learner record
+        # (record.MOCK_PASS) sends an answer that needed hints back to the flashcard queue.
         self.store.record_interview_answer(
-            self.session_id, q.entry.id, q.entry.topic, covered=len(q.counted), total=len(q.entry.key_points),
-            seconds=q.stopped - q.started, hint_used=q.hint_used, follow_up=q.follow_up_of is not None)
+            self.session_id, q.entry.id, q.entry.topic, covered=len(q.counted), total=len(q.points),
+            seconds=q.seconds, hint_used=q.hint_used, follow_up=q.kind != "main", answer_text=q.typed or None)
 
     def _require_question(self) -> InterviewQuestion:
         if self.current is None:
@@ -331,12 +323,10 @@ class MockInterview:
                     for topic, values in sorted(scores.items(), key=lambda item: list(TOPICS).index(item[0]))}
         weak = sorted((t for t, (score, _) in by_topic.items() if score < self.threshold),
                       key=lambda t: (by_topic[t][0], list(TOPICS).index(t)))
-        review = [{"id": q.entry.id, "prompt": q.entry.prompt, "score": q.score, "missed": q.missed,
+        review = [{"id": q.entry.id, "prompt": q.prompt, "score": q.score, "missed": q.missed,
                    "notebook": notebook_reference(q.entry, self.solutions_dir)}
                   for q in answered if q.score < self.threshold]
-        questions = [{"id": q.entry.id, "topic": q.entry.topic, "level": q.entry.level, "score": q.score,
-                      "seconds": q.stopped - q.started, "suggested": q.suggested_seconds, "hint_used": q.hint_used,
-                      "follow_up": q.follow_up_of is not None} for q in answered]
+        questions = [q.record() for q in answered]
         return InterviewSummary(
             answered=len(answered), planned=self.planned,
             score=sum(q.score for q in answered) / len(answered) if answered else None,

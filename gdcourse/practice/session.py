@@ -17,10 +17,11 @@ their methods, so every rule lives in the engines and is tested there.
   next session the same day if this one stops early; those same-day repeats are
   logged but do not move the schedule again.
 - :class:`MockInterview`: N main questions drawn with a seed, mixing topics and
-  levels, with no repeats; a timer per question; a hint (the first key point,
-  which then no longer counts towards the score); a score from the key points the
-  candidate says they covered; a follow-up when the answer scores at least 70 %;
-  a summary that is stored and written as Markdown.
+  levels, with no repeats; a timer per question; typed answers judged against the
+  key points (:mod:`~gdcourse.practice.judge`), the candidate confirming or
+  correcting; hints as a ladder (a point covered after a hint counts half); a
+  follow-up at 70 % or more, a probe on the missed points below; a summary with the
+  typed answers that is stored and written as Markdown.
 - :class:`TestSession`: items that need knowledge (which statement is wrong, true or
   false on a claim, a typed number, an ordering) made with a seed from the bank and
   its curated material, scored automatically.

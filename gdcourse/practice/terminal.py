@@ -22,7 +22,8 @@ import sys
 import textwrap
 import threading
 
-from gdcourse.bank import TOPICS
+from gdcourse.practice import answer_view as view
+from gdcourse.practice.answer_view import summary_lines  # noqa: F401  (its former home)
 from gdcourse.practice.flashcards import REPEAT_BELOW, FlashcardSession
 from gdcourse.practice.interview import FOLLOW_UP_THRESHOLD, MockInterview
 from gdcourse.practice.mathtext import to_unicode
@@ -282,12 +283,19 @@ def run_flashcards(session: FlashcardSession, console: Console) -> int:
             card = session.current
             header = _card_header(session, card, console.width)
             prompt_lines = status + _wrap(card.entry.prompt, console.width)
-            reply = console.screen(header, prompt_lines + ["", "Enter: show the answer | q: quit"], "> ").lower()
-            if reply == "q":
-                raise QuitSession
-            session.reveal()
-            body = _wrap(card.entry.prompt, console.width) + [""] + _answer_lines(card.entry, console.width)
-            grade = _read_grade(console, header, body, [""] + _key_point_lines(card.entry, console.width) + [""])
+            help_lines = ["Enter: show the answer | or type your answer, an empty line ends it | q: quit"]
+            first = console.screen(header, prompt_lines + [""] + help_lines, "> ")
+            typed = view.read_typed(console.ask, first, _flashcard_command)
+            if typed:
+                verdict = session.answer(typed)
+                body, tail = _judged_screen(card.entry, verdict, range(len(card.entry.key_points)), (), console)
+                grade = _read_grade(console, header, body, tail, default=verdict.proposed_grade
+                                    if verdict.judged else None)
+            else:
+                session.reveal()
+                body = _wrap(card.entry.prompt, console.width) + [""] + _answer_lines(card.entry, console.width)
+                tail = [""] + _key_point_lines(card.entry, console.width) + [""]
+                grade = _read_grade(console, header, body, tail)
             state = session.grade(grade)
             status = _graded_lines(card, grade, state, console.width)
     except QuitSession:
@@ -310,18 +318,36 @@ def _graded_lines(card, grade: int, state, width: int) -> list[str]:
     return _wrap(text + ".", width) + [""]
 
 
-def _read_grade(console: Console, header: str, body: list[str], tail: list[str]) -> int:
-    reply = console.screen(header, body, GRADE_PROMPT, tail)
+def _flashcard_command(letter: str, _text: str) -> None:
+    if letter == "q":
+        raise QuitSession
+
+
+def _judged_screen(entry, verdict, points, hinted, console: Console) -> tuple[list[str], list[str]]:
+    """Body (typed answer beside the model answer) and tail (key points marked, the judge's proposal)."""
+    column = view.column_width(console.width)
+    body = _wrap(entry.prompt, console.width) + [""] + view.side_by_side(
+        view.typed_lines(verdict.text, column), _answer_lines(entry, column)[1:], console.width)
+    covered = set(verdict.covered) if verdict.judged else set()
+    tail = [""] + view.marked_points(entry.key_points, list(points), covered, set(hinted), console.width)
+    return body, tail + [""] + view.proposal_lines(verdict, list(points), console.width) + [""]
+
+
+def _read_grade(console: Console, header: str, body: list[str], tail: list[str], default=None) -> int:
+    prompt = GRADE_PROMPT if default is None else f"Grade 0-5, Enter accepts {default} (? help, q quit): "
+    reply = console.screen(header, body, prompt, tail)
     while True:
         if reply.lower() == "q":
             raise QuitSession
+        if reply == "" and default is not None:
+            return default
         if reply in {"0", "1", "2", "3", "4", "5"}:
             return int(reply)
         if reply == "?":
             console.lines(f"  {grade}: {meaning}" for grade, meaning in GRADE_MEANINGS.items())
         else:
             console.write("Please type a grade from 0 to 5 (or ? for help, q to quit).")
-        reply = console.ask(GRADE_PROMPT)
+        reply = console.ask(prompt)
 
 
 def _end_flashcards(session: FlashcardSession, console: Console, status: str, code: int) -> int:
@@ -364,33 +390,21 @@ class _LiveClock:
 
 def _question_header(interview: MockInterview, width: int) -> str:
     q = interview.current
-    kind = "follow-up" if q.follow_up_of else f"Q{interview.main_number}/{interview.planned}"
+    kind = q.kind if q.kind != "main" else f"Q{interview.main_number}/{interview.planned}"
     left = f"Mock interview | {q.entry.id} | {q.entry.topic} | {q.entry.level}"
     # the number stays when the left is cut; the live clock rewrites only the last TIMER_COLUMNS
     return _header(left, f"{kind} {interview.timer_text():>{TIMER_COLUMNS}}", width)
 
 
-def _parse_covered(reply: str, total: int) -> list[int] | None:
-    """'1 3', '1,3', 'a' (all) or '' (none) -> 0-based indices; None if not understood."""
-    reply = reply.strip().lower()
-    if reply in {"a", "all"}:
-        return list(range(total))
-    if not reply or reply in {"n", "none", "-"}:
-        return []
-    parts = re.split(r"[\s,]+", reply)
-    if not all(part.isdigit() and 1 <= int(part) <= total for part in parts):
-        return None
-    return sorted({int(part) - 1 for part in parts})
-
-
 def run_mock(interview: MockInterview, console: Console) -> int:
     """Run a mock interview to its summary; return the exit status."""
     seed = f", seed {interview.seed}" if interview.seed is not None else ""
-    intro = _wrap(f"Mock interview: {interview.planned} question(s){seed}. Answer each one out loud or on "
-                  f"paper, as in an interview; the clock starts when the question appears (suggested: easy "
-                  f"1 min, medium 2, hard 4). Then reveal the model answer and tick the key points you "
-                  f"covered. A score of {FOLLOW_UP_THRESHOLD:.0%} or more earns a follow-up question.",
-                  console.width)
+    intro = _wrap(f"Mock interview: {interview.planned} question(s){seed}. Type each answer as you would say "
+                  f"it (several lines; an empty line ends it), or answer out loud and press Enter. The clock "
+                  f"starts when the question appears (suggested: easy 1 min, medium 2, hard 4). Hints come as a "
+                  f"ladder: a nudge, then key words, then the point, which then counts half. The judge marks the "
+                  f"key points your typed answer covers; you may correct it. {FOLLOW_UP_THRESHOLD:.0%} or more "
+                  f"earns a follow-up question, less a probe on what you missed.", console.width)
     status: list[str] = []
     clock = None
     try:
@@ -399,12 +413,9 @@ def run_mock(interview: MockInterview, console: Console) -> int:
         interview.current.started = interview.clock()  # the clock starts now, not at construction
         while not interview.finished:
             clock = _LiveClock(console, interview).start()
-            _ask_question(interview, console, status)
+            typed = _ask_question(interview, console, status)
             clock.stop()
-            q = interview.current
-            entry = interview.reveal()
-            body = _wrap(entry.prompt, console.width) + [""] + _answer_lines(entry, console.width)
-            covered = _read_covered(console, _question_header(interview, console.width), body, q)
+            covered = _read_covered(interview, console, typed)
             answered = interview.submit(covered)
             status = _result_lines(interview, answered, console.width)
     except QuitSession:
@@ -416,74 +427,61 @@ def run_mock(interview: MockInterview, console: Console) -> int:
     return _end_mock(interview, console, clock, status, "finished", 0)
 
 
-def _ask_question(interview: MockInterview, console: Console, status: list[str]) -> None:
-    notes: list[str] = []
-    while True:
-        q = interview.current
-        body = status + _wrap(q.entry.prompt, console.width) + [""] + notes
-        body.append("Enter: reveal the answer | h: hint | t: time | q: quit")
-        reply = console.screen(_question_header(interview, console.width), body,
-                               f"[{interview.timer_text()}] > ").lower()
-        if reply == "q":
+def _ask_question(interview: MockInterview, console: Console, status: list[str]) -> str:
+    """Show the question; return the typed answer ('' when the candidate answered out loud)."""
+    q = interview.current
+
+    def command(letter: str, text: str) -> None:
+        if letter == "q":
             raise QuitSession
-        if reply in {"", "r"}:
-            return
-        if reply == "h":
-            notes = _wrap(f"Hint: {interview.hint()} (this key point no longer counts)", console.width) + [""]
-        elif reply != "t":
-            notes = ["Type Enter, h, t or q.", ""]
+        if letter == "t":
+            console.write(f"[{interview.timer_text()}]")
+        else:
+            console.lines(_wrap(f"Hint {len(q.hints) + 1}: {interview.hint(text)}", console.width, hang="  "))
+
+    body = status + _wrap(q.prompt, console.width) + [""] + _wrap(view.TYPE_HELP, console.width)
+    first = console.screen(_question_header(interview, console.width), body, f"[{interview.timer_text()}] > ")
+    return view.read_typed(console.ask, first, command)
 
 
-def _read_covered(console: Console, header: str, body: list[str], q) -> list[int]:
-    total = len(q.entry.key_points)
-    note = " (point 1 was the hint: it does not count)" if q.hint_used else ""
-    tail = _wrap(f"Which key points did your answer cover?{note} Type their numbers (e.g. 1 3), "
-                 f"a for all, Enter for none, q to quit.", console.width)
-    reply = console.screen(header, body, "covered> ", [""] + _key_point_lines(q.entry, console.width) + [""] + tail)
+def _read_covered(interview: MockInterview, console: Console, typed: str):
+    """Judge the typed answer (or reveal) and read the covered points; None accepts the judge's proposal."""
+    q = interview.current
+    header = _question_header(interview, console.width)
+    if typed:
+        verdict = interview.answer(typed)
+        body, tail = _judged_screen(q.entry, verdict, q.points, q.hinted, console)
+        how = "Enter accepts the judge's points; or type the numbers you covered (e.g. 1 3), a for all, n for none"
+    else:
+        entry = interview.reveal()
+        verdict = None
+        body = _wrap(q.prompt, console.width) + [""] + _answer_lines(entry, console.width)
+        tail = [""] + view.marked_points(entry.key_points, q.points, set(), set(q.hinted), console.width) + [""]
+        how = "Which key points did your answer cover? Type their numbers (e.g. 1 3), a for all, Enter for none"
+    tail += _wrap(f"{how}, q to quit.", console.width)
+    reply = console.screen(header, body, "covered> ", tail)
     while True:
         if reply.lower() == "q":
             raise QuitSession
-        covered = _parse_covered(reply, total)
+        if reply == "" and verdict is not None:
+            return None
+        covered = view.parse_covered(reply, q.points)
         if covered is not None:
             return covered
-        console.write(f"Please type numbers from 1 to {total}, a, or Enter for none.")
+        numbers = " ".join(str(i + 1) for i in q.points)
+        console.write(f"Please type numbers among {numbers}, a, or n for none.")
         reply = console.ask("covered> ")
 
 
 def _result_lines(interview: MockInterview, q, width: int) -> list[str]:
-    points = len(q.counted)
-    text = (f"{q.entry.id}: {points}/{len(q.entry.key_points)} key points ({q.score:.0%}) in "
-            f"{format_seconds(q.stopped - q.started)} (suggested {format_seconds(q.suggested_seconds)}). Saved.")
+    hinted = f", {len(q.with_hint)} with hint" if q.with_hint else ""
+    text = (f"{q.entry.id}: {len(q.covered)}/{len(q.points)} key points{hinted} ({q.score:.0%}) in "
+            f"{format_seconds(q.seconds)} (suggested {format_seconds(q.suggested_seconds)}). Saved.")
     current = interview.current
     if current is not None and current.follow_up_of == q.entry.id:
-        text += " Good answer: here is a follow-up."
+        text += (" Good answer: here is a follow-up." if current.kind == "follow-up"
+                 else " Some key points are missing: one more question on them.")
     return _wrap(text, width) + [""]
-
-
-def summary_lines(summary, width: int = WIDTH, report_path=None) -> list[str]:
-    """The end-of-interview summary as wrapped lines."""
-    overall = "no answers" if summary.score is None else f"overall {summary.score:.0%}"
-    lines = _wrap(f"Summary: {summary.answered} answer(s) ({summary.planned} main question(s) planned), "
-                  f"{overall}, time {format_seconds(summary.seconds)}.", width)
-    if summary.by_topic:
-        lines += ["", "Score by topic:"]
-        lines += [f"  {topic:<5} {score:>4.0%}  ({count} answer{'s' if count != 1 else ''})"
-                  for topic, (score, count) in summary.by_topic.items()]
-    if summary.weakest:
-        lines += [""] + _wrap("Weakest: " + "; ".join(f"{t} ({TOPICS.get(t, t)})" for t in summary.weakest),
-                              width)
-    if summary.review:
-        lines += ["", "What to review:"]
-        for item in summary.review:
-            lines += _wrap(f"{item['id']} ({item['score']:.0%}): {item['prompt']}", width, "  ", "    ")
-            if item["notebook"]:
-                lines += _wrap(f"see {item['notebook']}", width, "    ", "      ")
-            lines += _wrap("missed: " + "; ".join(item["missed"]), width, "    ", "      ")
-    elif summary.answered:
-        lines += ["", "Nothing to review: every answer covered at least 70% of its key points."]
-    if report_path is not None:
-        lines += ["", "Saved to:"] + _hard_wrap(str(report_path), width)
-    return lines
 
 
 def _end_mock(interview: MockInterview, console: Console, clock, last: list[str], status: str, code: int) -> int:
@@ -494,7 +492,7 @@ def _end_mock(interview: MockInterview, console: Console, clock, last: list[str]
         console.write("")
         console.write("Stopped before any answer: nothing saved.")
         return code
-    lines = last + summary_lines(summary, console.width, interview.report_path)
+    lines = last + view.summary_lines(summary, console.width, interview.report_path)
     try:
         console.screen("Mock interview: summary", lines, "Enter: finish > ")
     except (EOFError, KeyboardInterrupt, QuitSession):

@@ -109,6 +109,42 @@ def _default_bank_and_store(bank, store):
     return bank, store
 
 
+def _answer_area() -> w.Textarea:
+    return w.Textarea(placeholder="Type your answer (optional): it is judged against the key points",
+                      layout=w.Layout(width="100%", height="9em"))
+
+
+def _judged_html(entry, verdict, points, hinted) -> str:
+    """The typed answer beside the model answer, then the key points marked and the judge's proposal."""
+    typed = html.escape(verdict.text).replace("\n", "<br>") or "<i>(nothing typed)</i>"
+    columns = ('<div style="display:flex;gap:1.5em"><div style="flex:1;min-width:0"><b>Your answer</b><p>'
+               f'{typed}</p></div><div style="flex:1;min-width:0"><b>Model answer</b>'
+               f'{markdown_to_html(entry.answer)}</div></div>')
+    covered = set(verdict.covered) if verdict.judged else set()
+    marks = "".join(f"<li>{'✔' if i in covered else '✘'} {_inline(entry.key_points[i])}"
+                    f"{' <i>(hint)</i>' if i in hinted else ''}</li>" for i in points)
+    if not verdict.judged:
+        proposal = f"<p><i>Not judged</i>: {html.escape(verdict.note)}.</p>"
+    else:
+        found, grade = [i for i in verdict.covered if i in points], verdict.grade_for(points)
+        proposal = (f"<p>The judge found {len(found)} of {len(points)} key point(s): proposed grade "
+                    f"<b>{grade}/5</b> ({'pass' if grade >= 4 else 'fail'}).</p>")
+        missing = [entry.key_points[i] for i in points if i not in covered]
+        proposal += f"<p><b>Missing</b>: {_inline('; '.join(missing))}</p>" if missing else ""
+        proposal += "".join(f"<p><b>Said wrongly</b>: {_inline(m)}</p>" for m in verdict.misconceptions)
+    return columns + f"<b>Key points</b><ul style='list-style:none'>{marks}</ul>" + proposal
+
+
+def _answers_table_html(questions) -> str:
+    """One row per answer: id, kind, score, time against the suggested time, hints; typed answer below."""
+    rows = "".join(
+        f"<tr><td>{html.escape(q['id'])}</td><td>{q['kind']}</td><td>{q['score']:.0%}</td>"
+        f"<td>{format_seconds(q['seconds'])} / {format_seconds(q['suggested'])}</td><td>{len(q['hints'])}</td>"
+        f"<td><small>{html.escape(q['typed'][:300]) or '–'}</small></td></tr>" for q in questions)
+    return ("<table><tr><th>id</th><th>kind</th><th>score</th><th>time</th><th>hints</th><th>your answer</th>"
+            f"</tr>{rows}</table>")
+
+
 class _Displayable:
     widget: w.Widget
 
@@ -147,20 +183,27 @@ class LiveTimer:
 
 # ---------------------------------------------------------------------- flashcards
 class FlashcardWidget(_Displayable):
-    """Flashcards in a notebook: Show answer, then grade 0-5; each grade is saved at once.
+    """Flashcards in a notebook: type an answer (optional), Show answer, then grade 0-5; saved at once.
+
+    A typed answer is judged: it is shown beside the model answer with the key
+    points marked, and the proposed grade's button is highlighted.
 
     ``bank`` defaults to the course bank, ``store`` to the user's progress store
     (``GDCOURSE_HOME`` or the per-user data directory); ``until`` (a date) follows the
     exam-date plan (:mod:`~gdcourse.practice.plan`).
     """
 
-    def __init__(self, bank=None, store=None, *, topics=None, levels=None, limit: int = 20, until=None):
+    def __init__(self, bank=None, store=None, *, topics=None, levels=None, limit: int = 20, until=None,
+                 judge=None):
         bank, store = _default_bank_and_store(bank, store)
-        self.session = FlashcardSession(bank, store, topics=topics, levels=levels, limit=limit, until=until)
+        self.session = FlashcardSession(bank, store, topics=topics, levels=levels, limit=limit, until=until,
+                                        judge=judge)
         self.header = w.HTML()
         self.prompt = w.HTMLMath()
+        self.typed = _answer_area()
         self.answer = w.HTMLMath()
-        self.reveal_button = w.Button(description="Show answer", button_style="primary")
+        self.reveal_button = w.Button(description="Show answer", button_style="primary",
+                                      tooltip="judges what you typed, if anything, and shows the model answer")
         self.grade_buttons = [w.Button(description=str(grade), tooltip=meaning, layout=w.Layout(width="3.5em"))
                               for grade, meaning in GRADE_MEANINGS.items()]
         self.grade_help = w.HTML("<small>0 blackout · 1 wrong · 2 felt familiar · 3 hard · 4 hesitant · "
@@ -170,15 +213,24 @@ class FlashcardWidget(_Displayable):
         for grade, button in enumerate(self.grade_buttons):
             button.on_click(lambda _, grade=grade: self.grade(grade))
         self.grade_box = w.VBox([w.HBox([w.Label("Grade:"), *self.grade_buttons]), self.grade_help])
-        self.widget = w.VBox([self.header, self.prompt, self.reveal_button, self.answer, self.grade_box,
-                              self.status])
+        self.widget = w.VBox([self.header, self.prompt, self.typed, self.reveal_button, self.answer,
+                              self.grade_box, self.status])
         self._render()
 
     def reveal(self) -> None:
+        """Show the model answer; if an answer was typed, judge it and propose a grade."""
         if self.session.finished:
             return
-        entry = self.session.reveal()
-        self.answer.value = markdown_to_html(entry.answer) + _key_points_html(entry)
+        card = self.session.current
+        if self.typed.value.strip():
+            verdict = self.session.answer(self.typed.value)
+            points = range(len(card.entry.key_points))
+            self.answer.value = _judged_html(card.entry, verdict, points, ())
+            for grade, button in enumerate(self.grade_buttons):
+                button.button_style = "info" if verdict.judged and grade == verdict.proposed_grade else ""
+        else:
+            entry = self.session.reveal()
+            self.answer.value = markdown_to_html(entry.answer) + _key_points_html(entry)
         self._render()
 
     def grade(self, grade: int) -> None:
@@ -186,6 +238,9 @@ class FlashcardWidget(_Displayable):
         if card is None or not self.session.revealed:
             return
         state = self.session.grade(grade)
+        self.typed.value = ""
+        for button in self.grade_buttons:
+            button.button_style = ""
         note = " (repeat: schedule unchanged)" if card.reason == "repeat" else ""
         again = "; once more at the end of this session" if grade < 4 else ""
         self.status.value = (f"Saved {card.entry.id}: grade {grade}{note}; next review {state.due} "
@@ -203,7 +258,7 @@ class FlashcardWidget(_Displayable):
             self.prompt.value = (f"{summary['cards']} card(s) graded, {summary['passed']} passed."
                                  if session.graded else f"Nothing to review for these filters.{later}")
             self.answer.value = ""
-            self.reveal_button.layout.display = "none"
+            self.reveal_button.layout.display = self.typed.layout.display = "none"
             self.grade_box.layout.display = "none"
             return
         entry = card.entry
@@ -213,31 +268,36 @@ class FlashcardWidget(_Displayable):
         if not session.revealed:
             self.answer.value = ""
         self.reveal_button.layout.display = "none" if session.revealed else None
+        self.typed.disabled = session.revealed
         self.grade_box.layout.display = None if session.revealed else "none"
 
 
 # ---------------------------------------------------------------------- mock interview
 class MockInterviewWidget(_Displayable):
-    """A timed mock interview: Hint, Reveal, tick the key points covered, Submit.
+    """A timed mock interview: type an answer, Hint (a ladder), Reveal, check the key points, Submit.
 
-    Parameters are those of :class:`~gdcourse.practice.session.MockInterview`
-    (``n``, ``topics``, ``levels``, ``rng``, ``clock``) plus ``tick`` (seconds
-    between clock updates).
+    On Reveal a typed answer is judged: it is shown beside the model answer, the
+    key points it covers come ticked (untick or tick to override), and the
+    proposed grade and what is missing are shown. Parameters are those of
+    :class:`~gdcourse.practice.session.MockInterview` (``n``, ``topics``,
+    ``levels``, ``rng``, ``clock``, ``judge``) plus ``tick`` (seconds between clock updates).
     """
 
     def __init__(self, bank=None, store=None, *, n: int = 5, topics=None, levels=None, rng=None, clock=None,
-                 tick: float = 1.0, report_dir=None):
+                 tick: float = 1.0, report_dir=None, judge=None):
         bank, store = _default_bank_and_store(bank, store)
         rng = secrets.randbelow(1_000_000) if rng is None else rng  # a seed, so the summary can name it
         if report_dir is None:
             report_dir = store.path.parent / "interviews"
         self.interview = MockInterview(bank, n=n, topics=topics, levels=levels, rng=rng, store=store,
-                                       clock=clock, report_dir=report_dir)
+                                       clock=clock, report_dir=report_dir, judge=judge)
         self.tick = tick
         self.header = w.HTML()
         self.timer_label = w.Label()
         self.prompt = w.HTMLMath()
-        self.hint_button = w.Button(description="Hint", tooltip="show the first key point (it then no longer counts)")
+        self.typed = _answer_area()
+        self.hint_button = w.Button(description="Hint", tooltip="a nudge first, then key words, then the point "
+                                                                "(a point covered after a hint counts half)")
         self.reveal_button = w.Button(description="Reveal", button_style="primary")
         self.hint_label = w.HTMLMath()
         self.answer = w.HTMLMath()
@@ -251,7 +311,7 @@ class MockInterviewWidget(_Displayable):
         self.submit_button.on_click(lambda _: self.submit())
         self.timer: LiveTimer | None = None
         self.widget = w.VBox([
-            w.HBox([self.header, self.timer_label]), self.prompt,
+            w.HBox([self.header, self.timer_label]), self.prompt, self.typed,
             w.HBox([self.hint_button, self.reveal_button]), self.hint_label, self.answer, self.checkbox_box,
             self.submit_button, self.status, self.summary])
         self._show_question()
@@ -260,19 +320,29 @@ class MockInterviewWidget(_Displayable):
     def show_hint(self) -> None:
         if self.interview.finished:
             return
-        self.hint_label.value = f"<i>Hint</i>: {_inline(self.interview.hint())} (no longer counts)"
+        self.interview.hint(self.typed.value)
+        self.hint_label.value = "<br>".join(f"<i>Hint {n}</i>: {_inline(hint['text'])}"
+                                            for n, hint in enumerate(self.interview.current.hints, start=1))
 
     def reveal(self) -> None:
         if self.interview.finished:
             return
-        entry = self.interview.reveal()
+        q = self.interview.current
+        if self.typed.value.strip():
+            verdict = self.interview.answer(self.typed.value)
+            self.answer.value = _judged_html(q.entry, verdict, q.points, q.hinted)
+            ticked = set(self.interview.proposed())
+        else:
+            self.interview.reveal()
+            self.answer.value = markdown_to_html(q.entry.answer)
+            ticked = set()
         self._stop_timer()
-        self.answer.value = markdown_to_html(entry.answer)
-        hinted = self.interview.current.hint_used
-        self.checkboxes = [w.Checkbox(value=False, description=point, indent=False, disabled=hinted and i == 0,
-                                      layout=w.Layout(width="auto"))
-                           for i, point in enumerate(entry.key_points)]
-        self.checkbox_box.children = [w.HTML("<b>Which key points did you cover?</b>"), *self.checkboxes]
+        self.typed.disabled = True
+        self.checkboxes = [w.Checkbox(value=i in ticked, indent=False, layout=w.Layout(width="auto"),
+                                      description=q.entry.key_points[i] + (" (hint)" if i in q.hinted else ""))
+                           for i in q.points]
+        self.checkbox_box.children = [w.HTML("<b>Which key points did you cover?</b> (tick or untick to "
+                                             "correct the judge)"), *self.checkboxes]
         self._show_controls(revealed=True)
 
     def submit(self) -> None:
@@ -280,13 +350,16 @@ class MockInterviewWidget(_Displayable):
             return
         if not self.interview.current.revealed:
             self.reveal()
-        covered = [i for i, box in enumerate(self.checkboxes) if box.value]
+        points = self.interview.current.points
+        covered = [i for i, box in zip(points, self.checkboxes, strict=True) if box.value]
         q = self.interview.submit(covered)
-        text = (f"{q.entry.id}: {len(q.counted)}/{len(q.entry.key_points)} key points ({q.score:.0%}) in "
-                f"{format_seconds(q.stopped - q.started)}.")
+        hinted = f", {len(q.with_hint)} with hint" if q.with_hint else ""
+        text = (f"{q.entry.id}: {len(q.covered)}/{len(q.points)} key points{hinted} ({q.score:.0%}) in "
+                f"{format_seconds(q.seconds)}.")
         current = self.interview.current
         if current is not None and current.follow_up_of == q.entry.id:
-            text += " Good answer: a follow-up question."
+            text += (" Good answer: a follow-up question." if current.kind == "follow-up"
+                     else " Some key points are missing: one more question on them.")
         self.status.value = text
         self._show_question()
 
@@ -302,17 +375,17 @@ class MockInterviewWidget(_Displayable):
 
     def _show_question(self) -> None:
         self._stop_timer()
-        self.hint_label.value = self.answer.value = ""
+        self.hint_label.value = self.answer.value = self.typed.value = ""
+        self.typed.disabled = False
         self.checkboxes, self.checkbox_box.children = [], []
         q = self.interview.current
         if q is None:
             self._show_summary()
             return
-        kind = ("follow-up" if q.follow_up_of else
-                f"question {self.interview.main_number} of {self.interview.planned}")
+        kind = q.kind if q.kind != "main" else f"question {self.interview.main_number} of {self.interview.planned}"
         seed = f" · seed {self.interview.seed}" if self.interview.seed is not None else ""
         self.header.value = f"<b>{kind}</b> · {q.entry.id} · {q.entry.topic} · {q.entry.level}{seed} ·&nbsp;"
-        self.prompt.value = f"<h3>{_inline(q.entry.prompt)}</h3>"
+        self.prompt.value = f"<h3>{_inline(q.prompt)}</h3>"
         self._show_controls(revealed=False)
         self.timer = LiveTimer(self.timer_label, self.interview.timer_text, self.tick).start()
 
@@ -323,7 +396,7 @@ class MockInterviewWidget(_Displayable):
 
     def _show_summary(self) -> None:
         summary = self.interview.close("finished")
-        for control in (self.hint_button, self.reveal_button, self.submit_button):
+        for control in (self.hint_button, self.reveal_button, self.submit_button, self.typed):
             control.layout.display = "none"
         self.header.value, self.prompt.value, self.timer_label.value = "<b>Mock interview: summary</b>", "", ""
         rows = "".join(f"<tr><td>{t}</td><td>{s:.0%}</td><td>{c}</td></tr>" for t, (s, c) in summary.by_topic.items())
@@ -335,8 +408,10 @@ class MockInterviewWidget(_Displayable):
         overall = "–" if summary.score is None else f"{summary.score:.0%}"
         saved = self.interview.report_path
         self.summary.value = (
-            f"<p>Overall {overall} over {summary.answered} answer(s), time {format_seconds(summary.seconds)}."
-            f"</p><table><tr><th>topic</th><th>score</th><th>answers</th></tr>{rows}</table>"
+            f"<p>Overall {overall} over {summary.answered} answer(s), time {format_seconds(summary.seconds)}, "
+            f"{summary.hints_used} hint(s) used.</p>"
+            f"<table><tr><th>topic</th><th>score</th><th>answers</th></tr>{rows}</table>"
+            + _answers_table_html(summary.questions)
             + (f"<p>Weakest: {', '.join(summary.weakest)}</p>" if summary.weakest else "")
             + (f"<p><b>What to review</b></p><ul>{review}</ul>" if review else "<p>Nothing to review.</p>")
             + (f"<p><small>Saved to {html.escape(str(saved))}</small></p>" if saved else ""))

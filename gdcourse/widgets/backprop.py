@@ -14,7 +14,7 @@ import ipywidgets as W
 
 from gdcourse.experiments import backprop as E
 from gdcourse.plots import backprop as P
-from gdcourse.widgets import Explorer, dropdown, slider
+from gdcourse.widgets import Explorer, dropdown, int_slider, slider
 
 __all__ = ["graph_explorer", "depth_explorer", "rnn_explorer", "INIT_LABELS"]
 
@@ -33,9 +33,7 @@ def _checkbox(value, description):
 
 
 def _int_slider(value, low, high, description, width="300px"):
-    return W.IntSlider(value=value, min=low, max=high, step=1, description=description,
-                       continuous_update=False, style={"description_width": "initial"},
-                       layout=W.Layout(width=width))
+    return int_slider(value, low, high, description, width=width)
 
 
 def graph_explorer(expression="tanh(w * x + b)", values="w=0.5, x=2, b=-1") -> Explorer:
@@ -49,7 +47,7 @@ def graph_explorer(expression="tanh(w * x + b)", values="w=0.5, x=2, b=-1") -> E
     """
     controls = {"expression": _text(expression, "expression", "420px"),
                 "values": _text(values, "values", "300px")}
-    return Explorer(controls, compute=E.graph_view, draw=lambda fig, view, **_: P.draw_graph_view(fig, view),
+    return Explorer(controls, compute=E.graph_view, draw=lambda fig, view, **_: P.graph_view_frame(fig, view),
                     figsize=(10, 4.2), title="Computational graph: forward values and gradients")
 
 
@@ -76,7 +74,7 @@ def depth_explorer(activation="sigmoid", init="xavier", depth=10, batch_norm=Fal
         return E.depth_gradient_profile(activation, init, depth, width, rng, norm=norm, residual=residual)
 
     return Explorer(controls, compute=compute,
-                    draw=lambda fig, profile, **_: P.draw_depth_profile(fig, profile),
+                    draw=lambda fig, profile, **_: P.depth_profile_frame(fig, profile),
                     figsize=(9.5, 3.6), title="Gradient norm per layer vs depth")
 
 
@@ -96,5 +94,5 @@ def rnn_explorer(scale=1.0, bptt_steps=0, steps=50, rng=0) -> Explorer:
         return E.rnn_gradient_vs_steps(scale, steps, rng=rng, bptt_steps=bptt_steps or None)
 
     return Explorer(controls, compute=compute,
-                    draw=lambda fig, run, **_: P.draw_rnn_gradient(fig, run, references),
+                    draw=lambda fig, run, **_: P.rnn_gradient_frame(fig, run, references),
                     figsize=(9, 3.6), title="RNN: gradient norm vs time steps back")

@@ -16,6 +16,14 @@ from gdcourse.widgets import Explorer, dropdown, log_slider, slider
 __all__ = ["lr_explorer_1d", "lr_explorer_quadratic"]
 
 
+LR_RANGE_1D = (1e-3, 10**0.5)
+"""The 1-D explorer's learning-rate slider range: the η axis of its contraction panel."""
+
+LR_RANGE_QUADRATIC = (2 / 100 / 30, 2 / 1 * 3)
+"""η axis of the quadratic explorer's contraction panel: 2/L ÷ 30 … 2/L × 3 for every κ of the slider (1 … 100),
+which also holds the slider's 0.001 … 2."""
+
+
 def _threshold_box(value):
     return W.Checkbox(value=value, description="show 2/L", indent=False, layout=W.Layout(width="110px"))
 
@@ -37,7 +45,7 @@ def lr_explorer_1d(function="double well", lr=0.05, x0=None, steps=30, show_thre
     return Explorer(
         controls,
         compute=lambda function, lr, x0, show_threshold: E.explore_lr_1d(function, lr, x0, steps),
-        draw=lambda fig, run, show_threshold, **_: P.draw_lr_run_1d(fig, run, show_threshold),
+        draw=lambda fig, run, show_threshold, **_: P.lr_run_1d_frame(fig, run, show_threshold, LR_RANGE_1D),
         title="Learning rate on a function of one variable",
     )
 
@@ -59,6 +67,7 @@ def lr_explorer_quadratic(condition_number=10.0, lr=0.1, steps=60, show_threshol
         controls,
         compute=lambda condition_number, lr, show_threshold: E.explore_lr_quadratic(condition_number, lr,
                                                                                     steps),
-        draw=lambda fig, run, show_threshold, **_: P.draw_lr_run_quadratic(fig, run, show_threshold),
+        draw=lambda fig, run, show_threshold, **_: P.lr_run_quadratic_frame(fig, run, show_threshold,
+                                                                             LR_RANGE_QUADRATIC),
         title="Learning rate on an ill-conditioned quadratic",
     )

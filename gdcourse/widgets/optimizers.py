@@ -11,7 +11,7 @@ import ipywidgets as W
 
 from gdcourse.experiments import optimizers as E
 from gdcourse.plots import optimizers as P
-from gdcourse.widgets import Explorer, dropdown, log_slider, slider
+from gdcourse.widgets import Explorer, dropdown, int_slider, log_slider, slider
 
 __all__ = ["race_explorer", "momentum_explorer"]
 
@@ -38,10 +38,9 @@ def race_explorer(landscape="quadratic", optimizers=("GD", "momentum", "Nesterov
         "momentum": slider(momentum, 0.0, 0.99, 0.01, "momentum μ"),
         "beta1": slider(beta1, 0.0, 0.99, 0.01, "β₁"),
         "beta2": slider(beta2, 0.9, 0.9999, 0.0001, "β₂ (RMSprop α)", readout_format=".4f"),
-        "steps": W.IntSlider(value=preset["steps"], min=10, max=500, step=10, description="steps",
-                             continuous_update=False, layout=W.Layout(width="260px")),
+        "steps": int_slider(preset["steps"], 10, 500, "steps", step=10, width="260px"),
     }
-    explorer = Explorer(controls, compute=E.race_data, draw=lambda fig, data, **_: P.draw_race(fig, data),
+    explorer = Explorer(controls, compute=E.race_data, draw=lambda fig, data, **_: P.race_frame(fig, data),
                         figsize=(10, 3.8), title="Optimizer race")
     controls["landscape"].observe(lambda change: explorer.set(**E.RACE_PRESETS[change["new"]]), names="value")
     return explorer
@@ -66,6 +65,6 @@ def momentum_explorer(kappa=100.0, lr_times_L=1.0, momentum=0.5, show_optimum=Tr
         controls,
         compute=lambda kappa, lr_times_L, momentum, show_optimum: E.rate_map_data(kappa, lr_times_L, momentum,
                                                                                    steps),
-        draw=lambda fig, data, show_optimum, **_: P.draw_rate_explorer(fig, data, show_optimum),
+        draw=lambda fig, data, show_optimum, **_: P.rate_explorer_frame(fig, data, show_optimum),
         figsize=(10.5, 3.5), title="Why momentum works: the rate map",
     )

@@ -12,19 +12,20 @@ tested function of :mod:`gdcourse.experiments.variants` and whose ``draw`` uses
 
 from __future__ import annotations
 
-import ipywidgets as W
+from functools import lru_cache
+
+import numpy as np
 
 from gdcourse.experiments import variants as E
 from gdcourse.plots import variants as P
-from gdcourse.widgets import Explorer, dropdown, log_slider, slider
+from gdcourse.widgets import Explorer, dropdown, int_slider, log_slider, slider
 
 __all__ = ["batch_size_explorer", "schedule_plotter", "lr_curves_explorer", "async_explorer"]
 
 
 def _int_slider(value, low, high, description, step=1, width="320px"):
-    return W.IntSlider(value=value, min=low, max=high, step=step, description=description,
-                       continuous_update=False, style={"description_width": "initial"},
-                       layout=W.Layout(width=width))
+    # The shared layout keeps the track its full length beside a long label ("step size (step, exp.)").
+    return int_slider(value, low, high, description, step=step, width=width)
 
 
 def batch_size_explorer(batch_size: int = 1, lr: float = 0.3) -> Explorer:
@@ -35,9 +36,7 @@ def batch_size_explorer(batch_size: int = 1, lr: float = 0.3) -> Explorer:
         return E.batch_size_demo(batch_size, lr, problem=problem)
 
     def draw(fig, demo, **_):
-        left, right = fig.subplots(1, 2)
-        P.draw_gradient_cloud(left, demo, limit=4.5)
-        P.draw_batch_paths(right, demo)
+        return P.batch_size_frame(fig, demo, limit=4.5)
 
     controls = {
         "batch_size": _int_slider(batch_size, 1, problem.n, "batch size B"),
@@ -54,14 +53,15 @@ def schedule_plotter(kind: str = "cosine") -> Explorer:
         return E.schedule_curves(lr0, total_steps, step_size=step_size, gamma=gamma, decay_rate=decay_rate,
                                  warmup_steps=warmup_steps)
 
-    def draw(fig, curves, kind, warmup_steps, **_):
-        ax = fig.subplots()
+    def shown(curves, kind, warmup_steps):
         labels = E.SCHEDULE_LABELS
-        P.draw_schedules(ax, {labels[k]: values for k, values in curves.items()}, selected=labels[kind])
-        if warmup_steps:
-            ax.axvspan(0, warmup_steps, color="0.9", zorder=0)
         warmup = f" after a {warmup_steps}-step linear warmup" if warmup_steps else ""
-        ax.set_title(f"{labels[kind]} schedule{warmup}")
+        return ({labels[k]: values for k, values in curves.items()}, labels[kind], warmup_steps,
+                f"{labels[kind]} schedule{warmup}")
+
+    def draw(fig, curves, kind, warmup_steps, **_):
+        update = P.schedule_frame(fig, *shown(curves, kind, warmup_steps))
+        return lambda curves, kind, warmup_steps, **_: update(*shown(curves, kind, warmup_steps))
 
     controls = {
         "kind": dropdown([(label, k) for k, label in E.SCHEDULE_LABELS.items()], kind, "schedule"),
@@ -79,16 +79,19 @@ def lr_curves_explorer(low: float = 0.003, good: float = 0.3, high: float = 1.5)
     """Training-loss curves of one MLP on digits for three learning rates, side by side."""
     data = E.digits_subset()
 
+    @lru_cache(maxsize=64)
+    def one_run(lr):
+        # Each rate trains the same network from the same seed: a run does not depend on the
+        # other two, so moving one slider trains once (~40 ms), not three times.
+        return E.lr_loss_curves((lr,), data=data)
+
     def compute(low, good, high):
-        return E.lr_loss_curves((low, good, high), data=data)
+        runs = [one_run(lr) for lr in (low, good, high)]
+        return E.LRCurves(tuple(r.lrs[0] for r in runs), np.vstack([r.losses for r in runs]),
+                          tuple(r.diverged[0] for r in runs), runs[0].steps_per_epoch)
 
     def draw(fig, curves, **_):
-        axes = fig.subplots(1, 3, sharey=True)
-        names = ("too low?", "good?", "too high?")
-        for i, (ax, name, lr, losses) in enumerate(zip(axes, names, curves.lrs, curves.losses, strict=True)):
-            P.draw_lr_curve(ax, losses, curves.steps_per_epoch, f"{name} lr = {lr:.3g}", i=i, ylim=(0, 4))
-        for ax in axes[1:]:
-            ax.set_ylabel("")
+        return P.lr_curves_frame(fig, curves)
 
     controls = {
         "low": log_slider(low, -4, 1, "low lr"),
@@ -108,12 +111,7 @@ def async_explorer(lr: float = 0.3, staleness: int = 0, gradient: str = "exact")
         return E.async_demo(lr, staleness, steps=300, batch_size=batch_size, problem=problem)
 
     def draw(fig, demo, **_):
-        left, right = fig.subplots(1, 2)
-        P.draw_async_curves(left, demo, problem)
-        verdict = "diverges" if demo.diverges else "converges"
-        left.set_title(f"lr = {demo.lr:.3g}, τ = {demo.staleness}: {verdict} "
-                       f"(limit {demo.limit:.3g})", fontsize=9)
-        P.draw_stability_map(right, demo.curvature, current=(demo.staleness, demo.lr))
+        return P.async_frame(fig, demo, problem)
 
     controls = {
         "lr": log_slider(lr, -2, 0.5, "learning rate", step=0.01),

@@ -8,7 +8,9 @@ Sub-modules, in the notebook's order:
 * :mod:`.precision` — float32 / bfloat16 / float16, lost updates, gradient underflow (SCALE-01, SCALE-02).
 * :mod:`.memory` — activation recomputation and gradient accumulation (SCALE-03, SCALE-04).
 * :mod:`.batches` — the gradient noise scale (SCALE-05).
+* :mod:`.critical` — steps to a target loss against the batch size: the critical batch size (SCALE-05).
 * :mod:`.spikes` — Adam's lagging second moment after a jump in gradient scale (SCALE-06).
+* :mod:`.width` — the best Adam rate against width, standard parameterization vs μP (SCALE-07).
 """
 
 from gdcourse.experiments.scale.batches import (
@@ -19,6 +21,13 @@ from gdcourse.experiments.scale.batches import (
     noise_scale_check,
     noise_scale_from_two_batches,
     softmax_per_sample_gradients,
+)
+from gdcourse.experiments.scale.critical import (
+    StepsToTarget,
+    fit_critical_batch,
+    regression_noise_scale,
+    regression_problem,
+    steps_to_target,
 )
 from gdcourse.experiments.scale.memory import (
     AccumulationGaps,
@@ -40,6 +49,14 @@ from gdcourse.experiments.scale.precision import (
     underflow_fraction,
 )
 from gdcourse.experiments.scale.spikes import JumpRun, adam_step_ratios, gradient_jump, jump_gradients, predicted_ratio
+from gdcourse.experiments.scale.width import (
+    PARAMETERIZATIONS,
+    WidthSweep,
+    initial_weights,
+    stacked_loss,
+    train_stack,
+    width_sweep,
+)
 
 __all__ = [
     "FORMATS", "VARIANTS", "FormatRow", "format_table", "to_bfloat16", "float16_spacing", "survives",
@@ -48,4 +65,6 @@ __all__ = [
     "NoiseScale", "exact_noise_scale", "estimate_noise_scale", "noise_scale_from_two_batches",
     "softmax_per_sample_gradients", "NoiseScaleCheck", "noise_scale_check",
     "predicted_ratio", "adam_step_ratios", "jump_gradients", "JumpRun", "gradient_jump",
+    "regression_problem", "regression_noise_scale", "StepsToTarget", "steps_to_target", "fit_critical_batch",
+    "PARAMETERIZATIONS", "initial_weights", "train_stack", "stacked_loss", "WidthSweep", "width_sweep",
 ]

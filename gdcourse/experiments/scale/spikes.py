@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
 __all__ = ["predicted_ratio", "adam_step_ratios", "jump_gradients", "JumpRun", "gradient_jump"]
 
@@ -36,6 +35,8 @@ def adam_step_ratios(grads, betas=(0.9, 0.999), eps=1e-12) -> np.ndarray:
     and ``v`` the same on ``g²``; then ``|m̂| / (√v̂ + ε)`` with Adam's bias corrections. Equal to running
     :class:`gdcourse.optim.Adam` step by step (the tests compare them).
     """
+    from scipy.signal import lfilter  # here, not at the top: `from gdcourse import check` must stay light
+
     beta1, beta2 = betas
     g = np.asarray(grads, dtype=np.float64)
     t = np.arange(1, len(g) + 1)
