@@ -762,3 +762,42 @@ def test_conjugate_gradient_solves_an_spd_system_in_at_most_d_products():
     assert result.products <= 8
     np.testing.assert_allclose(A @ result.solution, b, rtol=1e-9)
     assert result.residuals[-1] <= 1e-12 * np.linalg.norm(b) * 10
+
+
+def _mixed(z):
+    x, y = z
+    return x**2 * y + x.exp() * y.tanh() + x / y + (x * y).sigmoid() - (y**3).log()
+
+
+def _mixed_hessian(x, y):
+    """The Hessian of _mixed, differentiated by hand."""
+    t, s = math.tanh(y), 1 / (1 + math.exp(-x * y))
+    sp, spp = s * (1 - s), s * (1 - s) * (1 - 2 * s)
+    fxx = 2 * y + math.exp(x) * t + spp * y * y
+    fxy = 2 * x + math.exp(x) * (1 - t * t) - 1 / y**2 + sp + spp * x * y
+    fyy = -2 * math.exp(x) * t * (1 - t * t) + 2 * x / y**3 + spp * x * x + 3 / y**2
+    return np.array([[fxx, fxy], [fxy, fyy]])
+
+
+def test_gradient_graph_matches_backward():
+    xs = [graph.Value(0.7), graph.Value(1.3)]
+    out = _mixed(xs)
+    grads = E.gradient_graph(out, xs)
+    out.backward()
+    assert all(abs(g.data - x.grad) < 1e-12 for g, x in zip(grads, xs, strict=True))
+
+
+def test_double_backprop_hessian_vector_product_is_exact():
+    # BP-12c: Hv by double backprop on the scalar graph against the Hessian differentiated by hand
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        point, v = rng.uniform(0.3, 1.5, 2), rng.standard_normal(2)
+        hv = E.hessian_vector_product_exact(_mixed, point, v)
+        np.testing.assert_allclose(hv, _mixed_hessian(*point) @ v, rtol=1e-10, atol=1e-12)
+
+
+def test_double_backprop_relu_has_zero_curvature_and_unknown_ops_are_named():
+    hv = E.hessian_vector_product_exact(lambda z: (z[0] * 3 - 1).relu() * 2, [1.0], [1.0])
+    assert hv == [0.0]
+    with pytest.raises(ValueError, match="x, v"):
+        E.hessian_vector_product_exact(_mixed, [1.0, 2.0], [1.0])
