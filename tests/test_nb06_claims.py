@@ -701,3 +701,13 @@ def test_group_norm_beats_batch_norm_at_two_samples_per_batch_but_not_at_64():
 def test_small_batch_accuracy_validates_norm():
     with pytest.raises(ValueError, match="norm"):
         E.small_batch_accuracy("layer", rng=0)
+
+
+def test_pre_ln_block_gradient_falls_like_one_over_sqrt_position_post_ln_is_flat():
+    # NORM-02d: 20 seeds, L = 16; pre-LN median × √l in 2.5-3.0 for every block; post-LN 1.9-2.3 everywhere
+    study = E.block_gradient_study(depths=(4, 16), seeds=range(20), width=16)
+    pre = np.median(study["pre", 16], axis=0) * np.sqrt(np.arange(1, 17))
+    assert pre.min() >= 2.2 and pre.max() <= 3.4 and pre.max() / pre.min() < 1.35   # measured 2.52-3.00
+    for depth in (4, 16):
+        post = np.median(study["post", depth], axis=0)
+        assert post.min() >= 1.6 and post.max() <= 2.7 and post.max() / post.min() < 1.4  # measured 1.86-2.29
