@@ -6,6 +6,7 @@ from matplotlib.figure import Figure
 
 from gdcourse.experiments import activations as E
 from gdcourse.plots import activations as P
+from gdcourse.widgets import COMPUTING
 from gdcourse.widgets.activations import activation_explorer
 
 
@@ -126,3 +127,67 @@ def test_static_figures_draw_their_data():
     runs = [E.dying_relu_run(bias_init=-3.0, epochs=2)]
     lines = P.inactive_curves(Figure().subplots(), runs)
     np.testing.assert_array_equal(lines[0].get_ydata(), runs[0].inactive[:, 1])
+
+
+# ---------------------------------------------------------------- controls that apply, one figure, staged updates
+
+@pytest.mark.parametrize("name", E.EXPLORER_NAMES)
+def test_only_the_chosen_activations_parameters_are_enabled(explorer, name):
+    explorer.controls["name"].value = name
+    enabled = {p for p in ("negative_slope", "alpha", "approximate") if not explorer.controls[p].disabled}
+    expected = {"leaky_relu": {"negative_slope"}, "prelu": {"negative_slope"}, "elu": {"alpha"},
+                "gelu": {"approximate"}}.get(name, set())
+    assert enabled == expected
+
+
+def test_a_change_updates_the_same_figure():
+    explorer = activation_explorer(name="leaky_relu", negative_slope=0.1)
+    figure, lines = explorer.figure, list(explorer.figure.axes[0].lines)
+    explorer.controls["negative_slope"].value = 0.4
+    assert explorer.figure is figure and list(explorer.figure.axes[0].lines) == lines  # moved, not rebuilt
+    np.testing.assert_allclose(lines[1].get_ydata()[explorer.data.curve.x < 0], 0.4)  # f' on screen
+    np.testing.assert_array_equal(explorer.figure.axes[1].lines[-1].get_ydata(), explorer.data.prediction)
+    assert explorer.updates["full"] == 1 and explorer.updates["partial"] >= 1
+
+
+def browser_change(explorer, **values):
+    """Change controls as the browser does: the value arrives, then the explorer is asked for an update."""
+    for name, value in values.items():
+        control = explorer.controls[name]
+        control.unobserve(explorer._on_change, names="value")
+        control.value = value
+        control.observe(explorer._on_change, names="value")
+    explorer.request()
+
+
+def test_a_dragged_slider_shows_the_curve_at_once_and_the_fit_when_trained():
+    explorer = activation_explorer(name="leaky_relu", negative_slope=0.1)
+    jobs = []
+    explorer.schedule = jobs.append
+    browser_change(explorer, negative_slope=0.57)
+    jobs.pop(0)()                                             # the update: the cheap part
+    cheap = explorer.data
+    np.testing.assert_allclose(cheap.curve.dy[cheap.curve.x < 0], 0.57)
+    assert cheap.prediction is None and explorer.status.value == COMPUTING
+    assert "training" in explorer.figure.axes[2].get_title()
+    jobs.pop(0)()                                             # the training run, then the full picture
+    full = explorer.data
+    assert full.prediction is not None and explorer.status.value == ""
+    assert full is E.explore_activation("leaky_relu", negative_slope=0.57)
+    np.testing.assert_array_equal(explorer.figure.axes[1].lines[-1].get_ydata(), full.prediction)
+
+
+def test_only_the_latest_setting_is_trained():
+    explorer = activation_explorer(name="elu", alpha=1.0)
+    jobs = []
+    explorer.schedule = jobs.append
+    browser_change(explorer, alpha=0.35)
+    jobs.pop(0)()                                             # shows α = 0.35's curve, queues its training
+    browser_change(explorer, alpha=1.45)                      # the learner moved on before it ran
+    train_035 = jobs.pop(0)
+    train_035()                                               # skipped: 0.35 is no longer on screen
+    assert explorer.data.prediction is None and explorer.updates["dropped"] >= 1
+    assert ("elu", 0.01, 0.35, "none") not in explorer.refine.trained
+    while jobs:
+        jobs.pop(0)()
+    assert explorer.data.curve.label == "ELU (α = 1.45)" and explorer.data.prediction is not None

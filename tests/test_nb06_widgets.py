@@ -108,3 +108,43 @@ def test_gradient_norm_profile_plots_one_line_per_model():
     assert [line.get_label() for line in lines] == ["a", "b"]
     np.testing.assert_array_equal(lines[0].get_xdata(), [1, 2, 3])
     assert ax.get_yscale() == "log"
+
+
+# ---------------------------------------------------------------- one figure, updated in place
+
+def test_norm_axes_explorer_updates_its_figure_in_place():
+    explorer = W.norm_axes_explorer(batch_size=8, feature_scale=10.0)
+    figure, image, png = explorer.figure, explorer.figure.axes[0].images[0], explorer.image.value
+    explorer.controls["batch_size"].value = 5
+    assert explorer.figure is figure and explorer.figure.axes[0].images[0] is image
+    assert explorer.updates["full"] == 1 and explorer.image.value != png
+    shown = image.get_array()
+    assert shown.shape == (P.MAX_ROWS_SHOWN, 4)                        # the rows beyond the batch are empty
+    np.testing.assert_array_equal(shown[:5], explorer.data.x)
+    assert np.ma.getmaskarray(shown)[5:].all() or np.isnan(np.ma.filled(shown[5:], np.nan)).all()
+    strip = [ax for ax in figure.axes if ax.get_title().startswith("sample 0")][0]
+    np.testing.assert_allclose(np.sort(strip.collections[0].get_offsets()[:, 1]),
+                               np.sort(explorer.data.train_outputs.ravel()))
+
+
+def test_one_legend_below_the_statistics_covers_no_points():
+    explorer = W.norm_axes_explorer(batch_size=9, feature_scale=10.0)
+    feature_axes, sample_axes = explorer.figure.axes[3], explorer.figure.axes[4]
+    assert feature_axes.get_legend() is None and sample_axes.get_legend() is None
+    (legend,) = explorer.figure.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["input", "batch norm", "layer norm"]
+    explorer.figure.canvas.draw()
+    below = legend.get_window_extent()
+    for ax in (feature_axes, sample_axes):
+        assert below.y1 <= ax.get_window_extent().y0                    # under the axes, not over the points
+
+
+def test_bn_batch_size_explorer_moves_only_its_markers():
+    explorer = W.bn_batch_size_explorer(batch_size=8)
+    coverage_axes = explorer.figure.axes[0]
+    curve = coverage_axes.lines[0]
+    explorer.controls["batch_size"].value = 20
+    assert coverage_axes.lines[0] is curve and explorer.updates["full"] == 1
+    marker = coverage_axes.lines[2]
+    assert list(marker.get_xdata()) == [20] and list(marker.get_ydata()) == [explorer.data.current_coverage]
+    assert coverage_axes.get_legend().get_texts()[-1].get_text() == "B = 20"

@@ -68,7 +68,7 @@ def test_dropout_explorer_shows_the_run_beside_the_baseline():
     first_image = explorer.image.value
 
     explorer.set(p=0.0)
-    assert explorer.data.run.dropout == 0.0 and len(explorer.figure.axes[0].lines) == 2
+    assert explorer.data.run.dropout == 0.0 and sum(line.get_visible() for line in explorer.figure.axes[0].lines) == 2
     assert explorer.data.run.final_val_loss == explorer.data.baseline.final_val_loss
     assert explorer.image.value != first_image
 
@@ -110,3 +110,41 @@ def test_pruning_and_search_panels_plot_the_results():
     P.search_panels(ax_points, ax_curve, search, seed_index=2)
     np.testing.assert_array_equal(ax_points.lines[1].get_xdata(), search.random[2][:, 0])
     np.testing.assert_array_equal(ax_curve.lines[2].get_ydata(), search.random_scores[2])
+
+
+# ---------------------------------------------------------------- one figure, staged updates
+
+def browser_change(explorer, **values):
+    for name, value in values.items():
+        control = explorer.controls[name]
+        control.unobserve(explorer._on_change, names="value")
+        control.value = value
+        control.observe(explorer._on_change, names="value")
+    explorer.request()
+
+
+def test_dropout_explorer_updates_its_figure_and_trains_after_showing_the_change():
+    explorer = W.dropout_explorer(p=0.5)
+    figure, curves = explorer.figure, explorer.figure.axes[0]
+    jobs = []
+    explorer.schedule = jobs.append
+    browser_change(explorer, p=0.7)
+    jobs.pop(0)()
+    assert explorer.data.run is None and "training" in curves.get_title()
+    while jobs:
+        jobs.pop(0)()
+    run = explorer.data.run
+    assert run.dropout == 0.7 and explorer.figure is figure and explorer.updates["full"] == 1
+    np.testing.assert_array_equal(curves.lines[3].get_ydata(), run.val_loss)
+    assert "p = 0.7: validation" in [t.get_text() for t in curves.get_legend().get_texts()]
+
+
+def test_penalty_explorer_moves_its_weights_and_bars():
+    explorer = W.penalty_explorer(penalty="l1", strength=1e-3)
+    bars = explorer.figure.axes[2].patches
+    explorer.controls["strength"].value = 10 ** -1.5
+    run = explorer.data
+    assert explorer.updates["full"] == 1 and list(explorer.figure.axes[2].patches) == list(bars)
+    np.testing.assert_allclose([bar.get_height() for bar in bars], run.zero_fractions)
+    xs, ys = first_layer_points(explorer)
+    assert sorted(xs) == sorted(run.first_layer[0]) and sorted(ys) == sorted(run.first_layer[1])

@@ -126,3 +126,27 @@ def test_relu_histograms_cut_the_bar_at_zero():
     spread, vanished = P.layer_histograms(ax, counts, edges, (1, 2), "h", zero_spike=True)
     np.testing.assert_allclose(spread.get_ydata(), 1.2 + np.array([1.0, 1.0, 0.2 / 0.3]))   # scaled to bin 2
     np.testing.assert_allclose(vanished.get_ydata(), [1.0, 0.0, 0.0])                        # all at 0: a spike
+
+
+# ---------------------------------------------------------------- one figure, updated in place
+
+def test_gain_and_activation_changes_keep_the_figure():
+    explorer = W.init_explorer(scheme="xavier", activation="tanh", depth=30)
+    figure, line = explorer.figure, std_line(explorer)
+    explorer.controls["gain"].value = 1.25
+    explorer.controls["activation"].value = "relu"
+    assert explorer.figure is figure and std_line(explorer) is line and explorer.updates["full"] == 1
+    np.testing.assert_allclose(line.get_ydata(), explorer.data.stds)
+    assert "bar at 0 cut" in figure.axes[0].get_xlabel()
+    low, high = figure.axes[1].get_ylim()                                 # whole decades, at least three
+    assert math.log10(high / low) >= 3 and float(math.log10(low)).is_integer()
+
+
+def test_depth_change_moves_the_histogram_rows():
+    explorer = W.init_explorer(scheme="he", activation="relu", depth=30)
+    explorer.controls["depth"].value = 12
+    data = explorer.data
+    labels = [t.get_text() for t in explorer.figure.axes[0].texts]
+    assert labels == [f"layer {layer}" for layer in data.hist_layers]
+    assert explorer.figure.axes[1].get_xlim() == (0.5, 21.5) and explorer.updates["full"] == 1
+    np.testing.assert_array_equal(explorer.figure.axes[1].lines[0].get_xdata(), np.arange(1, 13))

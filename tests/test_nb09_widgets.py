@@ -150,3 +150,33 @@ def test_notebook_widget_cells_build():
     assert first.case.fault.name == diagnose.generate(0).fault.name
     assert exercise.case.fault.name == "bn_train_mode_eval"                 # the exercise's case
     assert exercise._repr_mimebundle_()                                     # displayable
+
+
+def test_diagnose_widget_declares_a_height_that_fits_a_laptop_notebook_view():
+    widget = W.diagnose_widget(seed=0)
+    view = 779                                       # JupyterLab's notebook area on a 1366 × 900 screen
+    assert widget.widget.layout.height == f"{W.HEIGHT}px" and W.HEIGHT <= view
+    assert widget.widget.layout.overflow == "hidden"
+    title, body = widget.widget.children
+    assert int(title.layout.height[:-2]) + int(body.layout.height[:-2]) <= W.HEIGHT
+    assert W.FIGSIZE[1] * 100 <= int(body.layout.height[:-2])            # the picture fits the body
+    assert widget.image.layout.width == f"{W.FIGSIZE[0] * 100:.0f}px"
+
+
+def test_diagnose_widget_prepares_while_the_learner_reads():
+    jobs = []
+    widget = W.DiagnoseWidget(seed=3, schedule=jobs.append)
+    widget.choice.value = "lr_too_low"
+    assert len(jobs) == 1
+    jobs.pop()()                                      # the fixed run is drawn before "check"
+    assert (3, "fixed") in widget._pictures
+    widget.check()
+    assert widget.fixed_image.layout.display == "" and widget.image.layout.display == "none"
+    assert widget.fixed_image.value == widget._pictures[3, "fixed"]
+    widget.view.value = "broken"                      # the toggle shows the run to diagnose again
+    assert widget.image.layout.display == "" and widget.fixed_image.layout.display == "none"
+    jobs.pop()()                                      # the next case, trained and drawn while reading
+    assert (4, "broken") in widget._pictures
+    widget.new_case()
+    assert widget.seed == 4 and widget.image.value == widget._pictures[4, "broken"]
+    assert widget.view.layout.display == "none" and widget.image.layout.display == ""

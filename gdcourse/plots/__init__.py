@@ -131,3 +131,8 @@ def loss_curves(ax, curves: dict, log=True, xlabel="step", ylabel="loss"):
     if lines:
         ax.legend(loc="best", fontsize=8)
     return lines
+
+
+from gdcourse.plots.inline import draw_figures_once  # noqa: E402  (figures drawn once in a notebook)
+
+draw_figures_once()

@@ -10,8 +10,8 @@ import numpy as np
 
 from gdcourse.plots import color
 
-__all__ = ["activation_panel", "activation_grid", "draw_activation_fit", "jacobian_heatmaps",
-           "decision_regions", "inactive_curves"]
+__all__ = ["activation_panel", "activation_grid", "LOSS_RANGE", "draw_activation_fit", "activation_fit_frame",
+           "jacobian_heatmaps", "decision_regions", "inactive_curves"]
 
 
 def activation_panel(ax, curves, title=None, legend=True):
@@ -47,23 +47,71 @@ def activation_grid(fig, panels, ncols=4):
     return axes
 
 
+LOSS_RANGE = (1e-4, 2e1)
+"""The explorer's loss axis: fixed, so a new setting redraws curves, not ticks (every final MSE is in it)."""
+
+
 def draw_activation_fit(fig, fit):
     """The explorer's picture of an :class:`~gdcourse.experiments.activations.ActivationFit`:
-    f and f' with the peak of f' marked; the fit of sin(2x); the training loss."""
+    f and f' with the peak of f' marked; the fit of sin(2x); the training loss.
+
+    Returns ``(ax_f, ax_fit, ax_loss)``; :func:`activation_fit_frame` also returns the updater.
+    """
+    return activation_fit_frame(fig, fit)[0]
+
+
+def activation_fit_frame(fig, fit):
+    """:func:`draw_activation_fit` and ``update(fit)``, which moves the drawn artists to another fit.
+
+    Axes limits are fixed (f on [−1.3, 2.2], the fit on [−1.8, 1.8], the loss on :data:`LOSS_RANGE`), so an
+    update changes data and titles only. A fit whose training is still running (``prediction`` None)
+    leaves the previous fit and loss greyed out, titled "training…".
+    """
     ax_f, ax_fit, ax_loss = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.1, 1.1, 0.9]})
-    activation_panel(ax_f, fit.curve, legend=False)
-    ax_f.plot(fit.peak_x, fit.peak, "o", color=color(1), markeredgecolor="k", zorder=5,
-              label=f"max f′ = {fit.peak:.3g} at x = {fit.peak_x:.2g}")
-    ax_f.legend(fontsize=7, loc="upper left")
+    f_line, d_line = activation_panel(ax_f, fit.curve, legend=False)
+    (peak,) = ax_f.plot(fit.peak_x, fit.peak, "o", color=color(1), markeredgecolor="k", zorder=5,
+                        label=_peak_label(fit))
+    ax_f.set_xlim(-4.4, 4.4)
+    legend = ax_f.legend(fontsize=7, loc="upper left")
     ax_fit.plot(fit.x_plot, np.sin(2 * fit.x_plot), color="0.6", lw=1.2, label="target sin(2x)")
     ax_fit.plot(fit.x_train, fit.y_train, "o", color="0.35", markersize=2.5)
-    ax_fit.plot(fit.x_plot, fit.prediction, color=color(0), lw=1.8, label="network")
-    ax_fit.set(title="1-32-32-1 fit", xlabel="x", ylim=(-1.8, 1.8))
+    (prediction,) = ax_fit.plot(fit.x_plot, fit.prediction, color=color(0), lw=1.8, label="network")
+    ax_fit.set(title="1-32-32-1 fit", xlabel="x", ylim=(-1.8, 1.8), xlim=(fit.x_plot[0], fit.x_plot[-1]))
     ax_fit.legend(fontsize=7, loc="lower left")
-    ax_loss.plot(np.arange(1, len(fit.losses) + 1), fit.losses, color=color(0))
-    ax_loss.set(yscale="log", xlabel="Adam step", ylabel="MSE", title=f"final MSE {fit.final_loss:.2g}")
+    steps = np.arange(1, len(fit.losses) + 1)
+    (loss_line,) = ax_loss.plot(steps, fit.losses, color=color(0))
+    ax_loss.set(yscale="log", xlabel="Adam step", ylabel="MSE", title=f"final MSE {fit.final_loss:.2g}",
+                ylim=LOSS_RANGE, xlim=(0, len(steps) + 1))
     ax_loss.grid(alpha=0.25)
-    return ax_f, ax_fit, ax_loss
+
+    shown = [fit]
+
+    def update(fit, **_):
+        if fit is shown[0]:          # the same data again (a refinement that had nothing to add)
+            return None
+        shown[0] = fit
+        f_line.set_data(fit.curve.x, fit.curve.y)
+        d_line.set_data(fit.curve.x, fit.curve.dy)
+        ax_f.set_title(fit.curve.label)
+        peak.set_data([fit.peak_x], [fit.peak])
+        legend.get_texts()[-1].set_text(_peak_label(fit))
+        training = fit.prediction is None
+        for line in (prediction, loss_line):
+            line.set_alpha(0.25 if training else 1.0)
+        if training:
+            ax_fit.set_title("1-32-32-1 fit: training…")
+            ax_loss.set_title("training…")
+            return
+        prediction.set_data(fit.x_plot, fit.prediction)
+        loss_line.set_data(np.arange(1, len(fit.losses) + 1), fit.losses)
+        ax_fit.set_title("1-32-32-1 fit")
+        ax_loss.set_title(f"final MSE {fit.final_loss:.2g}")
+
+    return (ax_f, ax_fit, ax_loss), update
+
+
+def _peak_label(fit):
+    return f"max f′ = {fit.peak:.3g} at x = {fit.peak_x:.2g}"
 
 
 def jacobian_heatmaps(fig, checks):

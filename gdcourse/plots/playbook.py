@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 from matplotlib import cm
+from matplotlib.ticker import FormatStrFormatter
 
 from gdcourse.plots import color
 
@@ -35,11 +36,19 @@ def _mark_divergence(ax, steps, values):
 
 
 def _log_loss_axis(ax, *losses):
-    """A log y axis from half the smallest positive loss to twice the largest, capped at the ceiling."""
+    """A log y axis from half the smallest positive loss to twice the largest, capped at the ceiling.
+
+    Over less than two decades the tick labels are plain numbers ("2", "3", "4"), not "2×10⁰".
+    """
     shown = _positive(np.concatenate([np.ravel(values) for values in losses]))
+    low = high = None
     if np.isfinite(shown).any():
-        ax.set_ylim(np.nanmin(shown) / 2, min(np.nanmax(shown) * 2, _LOSS_CEILING))
+        low, high = np.nanmin(shown) / 2, min(np.nanmax(shown) * 2, _LOSS_CEILING)
+        ax.set_ylim(low, high)
     ax.set_yscale("log")
+    if low is not None and high / low < 100:
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
 
 
 def _loss_panel(ax, run):

@@ -12,8 +12,9 @@ from gdcourse.experiments import regularization as E
 from gdcourse.plots import color
 
 __all__ = [
-    "capacity_panels", "decision_boundary", "overfit_curves", "draw_dropout_view", "coefficient_paths",
-    "constraint_picture", "draw_penalty_run", "digit_row", "pruning_panel", "search_panels",
+    "capacity_panels", "decision_boundary", "overfit_curves", "draw_dropout_view", "dropout_view_frame",
+    "coefficient_paths", "constraint_picture", "draw_penalty_run", "penalty_run_frame", "digit_row", "pruning_panel",
+    "search_panels",
 ]
 
 
@@ -40,15 +41,38 @@ def capacity_panels(ax_fit, ax_err, sweep, show=(1, 3, 14)):
 def decision_boundary(ax, boundary, X, y, title=None):
     """Class-1 probability on :func:`~gdcourse.experiments.regularization.boundary_grid`, the 0.5
     contour, and the points ``X (N, 2)`` coloured by ``y``."""
-    xx, yy, _ = E.boundary_grid()
-    filled = ax.contourf(xx, yy, boundary, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
-    ax.contour(xx, yy, boundary, levels=[0.5], colors="k", linewidths=1.2)
+    return _decision_boundary(ax, boundary, X, y, title)[0]
+
+
+def _decision_boundary(ax, boundary, X, y, title=None):
+    """:func:`decision_boundary`; returns its two contour layers (see :func:`_boundary_updater`)."""
+    layers = list(_boundary_layers(ax, boundary))
     colors = np.where(y == 1, "#d62728", "#1f77b4")
-    ax.scatter(X[:, 0], X[:, 1], c=colors, s=14, edgecolors="k", linewidths=0.4)
+    ax.scatter(X[:, 0], X[:, 1], c=colors, s=14, edgecolors="k", linewidths=0.4, zorder=3)
+    xx, yy, _ = E.boundary_grid()
     ax.set(xlim=(xx.min(), xx.max()), ylim=(yy.min(), yy.max()), xticks=[], yticks=[])
     if title:
         ax.set_title(title, fontsize=9)
-    return filled
+    return layers
+
+
+def _boundary_layers(ax, boundary):
+    """The filled probability and its 0.5 contour (two ContourSets, to be removed when the boundary moves)."""
+    xx, yy, _ = E.boundary_grid()
+    filled = ax.contourf(xx, yy, boundary, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
+    line = ax.contour(xx, yy, boundary, levels=[0.5], colors="k", linewidths=1.2)
+    return filled, line
+
+
+def _boundary_updater(ax, layers):
+    """``move(boundary)``: replaces the contour ``layers`` of :func:`_decision_boundary` (points and limits stay)."""
+
+    def move(boundary):
+        for layer in layers:
+            layer.remove()
+        layers[:] = _boundary_layers(ax, boundary)
+
+    return move
 
 
 def overfit_curves(ax, run, label, i=0, style="-", train=True):
@@ -67,18 +91,68 @@ def overfit_curves(ax, run, label, i=0, style="-", train=True):
 
 def draw_dropout_view(fig, view):
     """The dropout explorer: curves with dropout p beside those without, and the decision boundary."""
+    return dropout_view_frame(fig, view)[0]
+
+
+def _decades(*arrays):
+    values = np.concatenate([np.ravel(a) for a in arrays])
+    values = values[np.isfinite(values) & (values > 0)]
+    return 10.0 ** np.floor(np.log10(values.min())), 10.0 ** np.ceil(np.log10(values.max()))
+
+
+def dropout_view_frame(fig, view):
+    """:func:`draw_dropout_view` and ``update(view)``, which moves its artists to another view.
+
+    ``view.run`` None means the run is still training: the previous one stays, greyed out. At p = 0 the
+    run is the baseline, so its lines are hidden. The loss axis spans whole decades.
+    """
     ax_curves, ax_boundary = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
     run = view.run
     overfit_curves(ax_curves, view.baseline, "p = 0", i=7, style="--")
-    if run.dropout > 0:
-        overfit_curves(ax_curves, run, f"p = {run.dropout:g}", i=0)
-    ax_curves.legend(fontsize=7, loc="lower left", ncol=2)
-    ax_curves.set_title(f"p = {run.dropout:g}: final validation loss {run.final_val_loss:.3f} "
-                        f"(p = 0: {view.baseline.final_val_loss:.3f})", fontsize=9)
+    run_lines = overfit_curves(ax_curves, run, f"p = {run.dropout:g}", i=0)
+    for line in run_lines:
+        line.set_visible(run.dropout > 0)
+    legend = ax_curves.legend(fontsize=7, loc="lower left", ncol=2)
+    ax_curves.set(xlim=(0, run.epochs_run + 1), ylim=_decades(view.baseline.train_loss, view.baseline.val_loss,
+                                                               run.train_loss, run.val_loss))
     X, y, _, _ = E.overfit_data()
-    title = f"validation accuracy {run.final_val_accuracy:.1%}, training {run.final_train_accuracy:.0%}"
-    decision_boundary(ax_boundary, run.boundary, X, y, title=title)
-    return ax_curves, ax_boundary
+    move_boundary = _boundary_updater(ax_boundary, _decision_boundary(ax_boundary, run.boundary, X, y))
+    _dropout_titles(ax_curves, ax_boundary, run, view.baseline)
+
+    shown = [view]
+
+    def update(view, **_):
+        if view is shown[0]:         # the same data again (a refinement that had nothing to add)
+            return None
+        shown[0] = view
+        run = view.run
+        if run is None:
+            for line in run_lines:
+                line.set_alpha(0.25)
+            ax_curves.set_title("training…", fontsize=9)
+            ax_boundary.set_title("training…", fontsize=9)
+            return
+        run_lines[0].set_data(np.arange(1, run.epochs_run + 1), run.train_loss)
+        run_lines[1].set_data(np.arange(1, run.epochs_run + 1), run.val_loss)
+        for line, alpha in zip(run_lines, (0.6, 1.0), strict=True):
+            line.set_visible(run.dropout > 0)
+            line.set_alpha(alpha)
+        for text, which in zip(legend.get_texts()[2:], ("train", "validation"), strict=True):
+            text.set_text(f"p = {run.dropout:g}: {which}")
+        ylim = _decades(view.baseline.train_loss, view.baseline.val_loss, run.train_loss, run.val_loss)
+        if ax_curves.get_ylim() != ylim:
+            ax_curves.set_ylim(ylim)
+        move_boundary(run.boundary)
+        _dropout_titles(ax_curves, ax_boundary, run, view.baseline)
+
+    return (ax_curves, ax_boundary), update
+
+
+def _dropout_titles(ax_curves, ax_boundary, run, baseline):
+    ax_curves.set_title(f"p = {run.dropout:g}: final validation loss {run.final_val_loss:.3f} "
+                        f"(p = 0: {baseline.final_val_loss:.3f})", fontsize=9)
+    ax_boundary.set_title(f"validation accuracy {run.final_val_accuracy:.1%}, training "
+                          f"{run.final_train_accuracy:.0%}", fontsize=9)
 
 
 def coefficient_paths(ax, paths, kind):
@@ -124,31 +198,79 @@ def constraint_picture(ax, geometry):
 
 def draw_penalty_run(fig, run):
     """The L1/L2 explorer: decision boundary, first-layer weight vectors, exact zeros per layer."""
-    ax_b, ax_w, ax_z = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.2, 1, 0.8]})
-    name = "L1 (proximal)" if run.penalty == "l1" else "L2"
-    decision_boundary(ax_b, run.boundary, run.X, run.y,
-                      title=f"{name}, λ = {run.strength:.3g}: train {run.train_accuracy:.0%}, "
-                            f"val {run.val_accuracy:.0%}")
-    W = run.first_layer
+    return penalty_run_frame(fig, run)[0]
+
+
+def _weight_groups(W):
+    """Columns of ``W (2, units)`` with no zero, one zero, both zero (the unit is cut off)."""
     both = np.all(W == 0, axis=0)
     one = np.any(W == 0, axis=0) & ~both
-    dense = ~np.any(W == 0, axis=0)
-    ax_w.plot(W[0, dense], W[1, dense], "o", color=color(0), markersize=5, label="no zero")
-    ax_w.plot(W[0, one], W[1, one], "o", color=color(3), markersize=5, label="one input weight = 0")
-    ax_w.plot(W[0, both], W[1, both], "x", color=color(1), markersize=8, label="both = 0 (unit cut off)")
-    limit = max(1.0, float(np.abs(W).max()) * 1.1)
+    return ~np.any(W == 0, axis=0), one, both
+
+
+def _weight_limit(W):
+    """±3 holds every first layer of the explorer's grid (the largest weight is about 2.4); more if needed."""
+    return max(3.0, float(np.ceil(np.abs(W).max() * 1.1)))
+
+
+def penalty_run_frame(fig, run):
+    """:func:`draw_penalty_run` and ``update(run)``, which moves its artists to another run.
+
+    A run still training (``run`` without ``weights``, e.g. the explorer's pending setting) leaves the
+    previous picture, titled "training…". The weight panel keeps ±3 (see :func:`_weight_limit`).
+    """
+    ax_b, ax_w, ax_z = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.2, 1, 0.8]})
+    move_boundary = _boundary_updater(ax_b, _decision_boundary(ax_b, run.boundary, run.X, run.y))
+    W = run.first_layer
+    styles = (("o", color(0), 5, "no zero"), ("o", color(3), 5, "one input weight = 0"),
+              ("x", color(1), 8, "both = 0 (unit cut off)"))
+    points = [ax_w.plot(W[0, group], W[1, group], marker, color=c, markersize=size, label=label, ls="none")[0]
+              for group, (marker, c, size, label) in zip(_weight_groups(W), styles, strict=True)]
+    limit = _weight_limit(W)
     ax_w.axhline(0, color="k", lw=0.5)
     ax_w.axvline(0, color="k", lw=0.5)
     ax_w.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", xlabel="weight from $x_1$",
              ylabel="weight from $x_2$")
-    ax_w.set_title(f"first layer: {run.first_layer_zero_fraction:.0%} exact zeros")
     ax_w.legend(fontsize=6, loc="upper left")
     bars = ax_z.bar(["layer 1\n2×32", "layer 2\n32×32", "layer 3\n32×2"], run.zero_fractions,
                     color=[color(i) for i in range(3)])
     ax_z.axhline(0.5, color="0.4", ls=":", lw=1)
     ax_z.set(ylim=(0, 1), ylabel="share of weights exactly 0", title="exact zeros per layer")
     ax_z.tick_params(axis="x", labelsize=7)
-    return ax_b, ax_w, bars
+    _penalty_titles(ax_b, ax_w, run)
+
+    shown = [run]
+
+    def update(run, **_):
+        if run is shown[0]:          # the same data again (a refinement that had nothing to add)
+            return None
+        shown[0] = run
+        if not hasattr(run, "weights"):
+            ax_b.set_title(f"{_penalty_name(run)}, λ = {run.strength:.3g}: training…", fontsize=9)
+            ax_w.set_title("first layer: training…")
+            return
+        move_boundary(run.boundary)
+        W = run.first_layer
+        for line, group in zip(points, _weight_groups(W), strict=True):
+            line.set_data(W[0, group], W[1, group])
+        limit = _weight_limit(W)
+        if ax_w.get_xlim() != (-limit, limit):
+            ax_w.set(xlim=(-limit, limit), ylim=(-limit, limit))
+        for bar, value in zip(bars, run.zero_fractions, strict=True):
+            bar.set_height(value)
+        _penalty_titles(ax_b, ax_w, run)
+
+    return (ax_b, ax_w, bars), update
+
+
+def _penalty_name(run):
+    return "L1 (proximal)" if run.penalty == "l1" else "L2"
+
+
+def _penalty_titles(ax_b, ax_w, run):
+    ax_b.set_title(f"{_penalty_name(run)}, λ = {run.strength:.3g}: train {run.train_accuracy:.0%}, "
+                   f"val {run.val_accuracy:.0%}", fontsize=9)
+    ax_w.set_title(f"first layer: {run.first_layer_zero_fraction:.0%} exact zeros")
 
 
 def digit_row(axes, images, titles, image_shape=(8, 8)):

@@ -1,16 +1,15 @@
 """Explorer of notebook 08: initialization scheme, gain, activation and depth.
 
 It only wires controls to :func:`gdcourse.experiments.initialization.explore_init`
-(the data) and to :func:`gdcourse.plots.initialization.draw_init_profile` (the picture).
+(the data) and to :func:`gdcourse.plots.initialization.init_profile_frame` (the picture, drawn once and
+then updated in place).
 """
 
 from __future__ import annotations
 
-import ipywidgets as W
-
 from gdcourse.experiments import initialization as E
 from gdcourse.plots import initialization as P
-from gdcourse.widgets import Explorer, dropdown, log_slider
+from gdcourse.widgets import Explorer, dropdown, int_slider, log_slider
 
 __all__ = ["init_explorer"]
 
@@ -27,14 +26,14 @@ def init_explorer(scheme="xavier", activation="tanh", depth=30, gain=1.0) -> Exp
     controls = {
         "scheme": dropdown(list(E.EXPLORER_SCHEMES), scheme, "scheme", width="220px"),
         "activation": dropdown(["tanh", "relu", "sigmoid"], activation, "activation", width="180px"),
-        "depth": W.IntSlider(value=depth, min=2, max=50, step=1, description="depth", continuous_update=False,
-                             style={"description_width": "initial"}, layout=W.Layout(width="260px")),
+        "depth": int_slider(depth, 2, 50, "depth", width="260px"),
         "gain": log_slider(gain, -1, 1, "gain", step=0.005, width="300px"),
     }
     return Explorer(
         controls,
         compute=lambda scheme, activation, depth, gain: E.explore_init(scheme, activation, depth, gain),
-        draw=lambda fig, profile, **_: P.draw_init_profile(fig, profile),
+        draw=lambda fig, profile, **_: P.init_profile_frame(fig, profile)[1],
         figsize=(9.5, 6.2),
         title="Initialization explorer: width 256, inputs N(0, 1), softmax head on random labels",
     )
+

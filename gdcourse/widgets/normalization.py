@@ -2,24 +2,20 @@
 
 They only wire controls to :func:`gdcourse.experiments.normalization.norm_axes_view` /
 :func:`~gdcourse.experiments.normalization.batch_size_view` (the data) and to
-:mod:`gdcourse.plots.normalization` (the picture).
+:mod:`gdcourse.plots.normalization` (the picture, drawn once and then updated in place).
 """
 
 from __future__ import annotations
 
-import ipywidgets as W
-
 from gdcourse.experiments import normalization as E
 from gdcourse.plots import normalization as P
-from gdcourse.widgets import Explorer, log_slider
+from gdcourse.widgets import Explorer, int_slider, log_slider
 
 __all__ = ["norm_axes_explorer", "bn_batch_size_explorer"]
 
 
 def _batch_slider(value, low=2, high=E.MAX_BATCH):
-    return W.IntSlider(value=value, min=low, max=high, step=1, description="batch size B",
-                       continuous_update=False, style={"description_width": "initial"},
-                       layout=W.Layout(width="320px"))
+    return int_slider(value, low, high, "batch size B")
 
 
 def norm_axes_explorer(batch_size=8, feature_scale=10.0) -> Explorer:
@@ -38,8 +34,8 @@ def norm_axes_explorer(batch_size=8, feature_scale=10.0) -> Explorer:
     return Explorer(
         controls,
         compute=lambda batch_size, feature_scale: E.norm_axes_view(batch_size, feature_scale),
-        draw=lambda fig, view, **_: P.draw_norm_axes(fig, view),
-        figsize=(10, 6),
+        draw=lambda fig, view, **_: P.norm_axes_frame(fig, view)[1],
+        figsize=(10, 6.2),
         title="Batch norm vs layer norm: which axis is normalized",
     )
 
@@ -54,7 +50,7 @@ def bn_batch_size_explorer(batch_size=8, tolerance=E.EXERCISE_TOLERANCE) -> Expl
     return Explorer(
         {"batch_size": _batch_slider(batch_size)},
         compute=lambda batch_size: E.batch_size_view(batch_size, tolerance),
-        draw=lambda fig, view, **_: P.draw_batch_size_view(fig, view),
+        draw=lambda fig, view, **_: P.batch_size_frame(fig, view)[1],
         figsize=(9, 3.5),
         title="Batch statistics vs batch size",
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdcourse import losses, nn
-from gdcourse.experiments.common import one_blas_thread, read_only
+from gdcourse.experiments.common import cached, one_blas_thread, read_only
 from gdcourse.experiments.initialization.networks import deep_mlp, is_activation, saturated_fraction
 from gdcourse.experiments.initialization.schemes import EXPLORER_SCHEMES, _check_scheme, weight_variance
 from gdcourse.validate import as_rng, check_positive_int
@@ -120,14 +120,15 @@ def _forward_backward(model, X, y):
     return outputs, signals[::-1], np.array(norms), value
 
 
-@one_blas_thread
+@cached(maxsize=64)
 def depth_profile(scheme, activation, depth=30, width=256, gain=1.0, batch=128, num_classes=10, hist_layers=None,
                   bins=41, rng=0) -> DepthProfile:
     """One forward and backward pass at initialization through :func:`deep_mlp` with a softmax head.
 
     Inputs ``X ~ N(0, 1)`` of shape ``(batch, width)`` and random labels, drawn from
     ``rng`` before the weights. The same ``rng`` with another ``gain`` gives the same
-    network rescaled (see :func:`initializer`).
+    network rescaled (see :func:`initializer`). With an int ``rng`` the profile is cached
+    (read-only): the notebook's figures and its explorer share them.
     """
     _check_scheme(scheme)
     depth, width, batch = (check_positive_int(v, name) for v, name in
