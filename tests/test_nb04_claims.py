@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from gdcourse import functional, gradcheck, graph, losses, nn, optim, regularization
+from gdcourse.curvature import hessian_vector_product, power_iteration
 from gdcourse.experiments import backprop as E
 
 # ---------------------------------------------------------------- BP-01: the cost of gradients
@@ -707,3 +708,96 @@ def test_remedies_lift_the_first_layer_gradient_over_20_seeds():
     lecun = np.array([first(s, activation="relu", init="lecun") for s in seeds])
     assert np.all((lecun > 3e-6) & (lecun < 2e-3)) and 1e-5 < np.median(lecun) < 3e-4
 
+
+
+# ---- BP-12c: Hessian-vector products without the Hessian ----
+
+def _logistic_hessian_by_hand(X, w):
+    """Σᵢ pᵢ(1 − pᵢ) xᵢ xᵢᵀ / n, one sample at a time (independent of E.logistic_hessian)."""
+    H = np.zeros((X.shape[1], X.shape[1]))
+    for x in X:
+        p = 1.0 / (1.0 + math.exp(-float(x @ w)))
+        H += p * (1 - p) * np.outer(x, x)
+    return H / len(X)
+
+
+def test_logistic_gradient_is_the_closed_form():
+    problem = E.logistic_problem(n=50, d=4, rng=2)
+    p = 1.0 / (1.0 + np.exp(-(problem.X @ problem.w)))
+    np.testing.assert_allclose(problem.grad(problem.w), problem.X.T @ (p - problem.y[:, 0]) / 50, rtol=1e-12)
+    np.testing.assert_allclose(E.logistic_hessian(problem.X, problem.w),
+                               _logistic_hessian_by_hand(problem.X, problem.w), rtol=1e-12)
+
+
+def test_finite_difference_hvp_error_is_u_shaped_and_small_at_the_default():
+    # BP-12c: error 7e-9 at eps 1e-4, minimum 8e-11 near 1e-5, falls ×100 per decade above it
+    problem = E.logistic_problem(n=200, d=10, rng=0)
+    eps = 10.0 ** np.arange(-10, 0.5, 1.0)
+    errors = E.hvp_errors(eps, problem, rng=0)
+    assert errors[np.isclose(eps, 1e-4)][0] < 1e-7                     # measured 7.4e-9
+    assert errors.min() < 1e-9 and 1e-7 <= eps[errors.argmin()] <= 1e-4  # measured 8e-11 at 1e-5
+    assert errors[0] > 100 * errors.min()                               # round-off wins at 1e-10
+    slope = np.log10(errors[np.isclose(eps, 1e-2)][0] / errors[np.isclose(eps, 1e-3)][0])
+    assert 1.8 <= slope <= 2.2                                          # O(h²): measured 2.0
+
+
+def test_power_iteration_and_cg_on_hvps_match_the_exact_hessian():
+    problem = E.logistic_problem(n=200, d=10, rng=0)
+    H = _logistic_hessian_by_hand(problem.X, problem.w)
+    hvp = lambda v: hessian_vector_product(problem.grad, problem.w, v)   # noqa: E731
+    top = power_iteration(hvp, 10, rng=0, iters=200, tol=1e-10)
+    assert abs(top.eigenvalue - np.linalg.eigvalsh(H)[-1]) < 1e-6 * np.linalg.eigvalsh(H)[-1]
+    g = problem.grad(problem.w)
+    cg = E.conjugate_gradient(hvp, -g)
+    newton = np.linalg.solve(H, -g)
+    assert cg.products <= 12                                            # at most d = 10 in exact arithmetic
+    assert np.linalg.norm(cg.solution - newton) < 1e-6 * np.linalg.norm(newton)
+
+
+def test_conjugate_gradient_solves_an_spd_system_in_at_most_d_products():
+    A = np.random.default_rng(4).standard_normal((8, 8))
+    A = A @ A.T + 8 * np.eye(8)
+    b = np.arange(1.0, 9.0)
+    result = E.conjugate_gradient(lambda v: A @ v, b, tol=1e-12)
+    assert result.products <= 8
+    np.testing.assert_allclose(A @ result.solution, b, rtol=1e-9)
+    assert result.residuals[-1] <= 1e-12 * np.linalg.norm(b) * 10
+
+
+def _mixed(z):
+    x, y = z
+    return x**2 * y + x.exp() * y.tanh() + x / y + (x * y).sigmoid() - (y**3).log()
+
+
+def _mixed_hessian(x, y):
+    """The Hessian of _mixed, differentiated by hand."""
+    t, s = math.tanh(y), 1 / (1 + math.exp(-x * y))
+    sp, spp = s * (1 - s), s * (1 - s) * (1 - 2 * s)
+    fxx = 2 * y + math.exp(x) * t + spp * y * y
+    fxy = 2 * x + math.exp(x) * (1 - t * t) - 1 / y**2 + sp + spp * x * y
+    fyy = -2 * math.exp(x) * t * (1 - t * t) + 2 * x / y**3 + spp * x * x + 3 / y**2
+    return np.array([[fxx, fxy], [fxy, fyy]])
+
+
+def test_gradient_graph_matches_backward():
+    xs = [graph.Value(0.7), graph.Value(1.3)]
+    out = _mixed(xs)
+    grads = E.gradient_graph(out, xs)
+    out.backward()
+    assert all(abs(g.data - x.grad) < 1e-12 for g, x in zip(grads, xs, strict=True))
+
+
+def test_double_backprop_hessian_vector_product_is_exact():
+    # BP-12c: Hv by double backprop on the scalar graph against the Hessian differentiated by hand
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        point, v = rng.uniform(0.3, 1.5, 2), rng.standard_normal(2)
+        hv = E.hessian_vector_product_exact(_mixed, point, v)
+        np.testing.assert_allclose(hv, _mixed_hessian(*point) @ v, rtol=1e-10, atol=1e-12)
+
+
+def test_double_backprop_relu_has_zero_curvature_and_unknown_ops_are_named():
+    hv = E.hessian_vector_product_exact(lambda z: (z[0] * 3 - 1).relu() * 2, [1.0], [1.0])
+    assert hv == [0.0]
+    with pytest.raises(ValueError, match="x, v"):
+        E.hessian_vector_product_exact(_mixed, [1.0, 2.0], [1.0])

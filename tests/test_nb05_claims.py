@@ -535,3 +535,48 @@ def test_runs_repeat_with_the_same_seed():
     a, b = E.dying_relu_run(lr=4.0, rng=2), E.dying_relu_run(lr=4.0, rng=2)
     np.testing.assert_array_equal(a.inactive, b.inactive)
     np.testing.assert_array_equal(E.confident_wrong_run("mse").weight, E.confident_wrong_run("mse").weight)
+
+
+# ---- ACT-02c: GLU variants (SwiGLU, GEGLU) ----
+
+def test_glu_hidden_width_keeps_the_parameter_count_of_a_4d_mlp():
+    for d in (48, 96, 768):
+        h = E.glu_hidden_width(d)
+        assert abs(h - 8 * d / 3) <= 0.5
+        mlp4 = nn.Sequential(nn.Linear(d, 4 * d, bias=False, rng=0), nn.GELU(), nn.Linear(4 * d, d, bias=False, rng=1))
+        glu = E.GatedFeedForward(d, h, rng=0)
+        # counted by the modules, compared with 8d² written out; exact when 3 divides d
+        assert mlp4.num_parameters() == 8 * d * d
+        assert abs(glu.num_parameters() - 8 * d * d) <= 3 * d // 2
+        if d % 3 == 0:
+            assert glu.num_parameters() == 8 * d * d == E.feed_forward_parameters(d, h, gated=True)
+
+
+@pytest.mark.parametrize("gate", ["silu", "gelu", "sigmoid"])
+def test_gated_feed_forward_gradient_check(gate):
+    # float64, random input and random upstream gradient; a correct backward is below 1e-7
+    x = np.random.default_rng(1).standard_normal((5, 6))
+    report = gradcheck.check_module(E.GatedFeedForward(6, 16, gate=gate, rng=0), x, rng=2)
+    assert report.worst < 1e-7
+
+
+def test_gated_feed_forward_matches_the_formula_written_out():
+    block = E.GatedFeedForward(4, 5, gate="silu", rng=3)
+    x = np.random.default_rng(4).standard_normal((3, 4))
+    W, V, W2 = block.gate.weight.value, block.up.weight.value, block.down.weight.value
+    a, b = x @ W, x @ V
+    silu = a / (1.0 + np.exp(-a))
+    np.testing.assert_allclose(block.forward(x), (silu * b) @ W2, rtol=1e-12)
+    with pytest.raises(ValueError, match="gate"):
+        E.GatedFeedForward(4, 5, gate="relu6")
+
+
+def test_swiglu_is_quadratic_near_zero_the_gelu_mlp_linear():
+    # ACT-02c: ‖f(2x)‖/‖f(x)‖ for x ~ 1e-3: SwiGLU 4.000, GELU MLP 1.999, sigmoid GLU 2.000
+    d = 48
+    x = 1e-3 * np.random.default_rng(0).standard_normal((4, d))
+    mlp4 = nn.Sequential(nn.Linear(d, 4 * d, bias=False, rng=0), nn.GELU(), nn.Linear(4 * d, d, bias=False, rng=1))
+    ratio = {name: np.linalg.norm(f(2 * x)) / np.linalg.norm(f(x)) for name, f in (
+        ("swiglu", E.GatedFeedForward(d, 128, gate="silu", rng=0)), ("mlp", mlp4),
+        ("glu", E.GatedFeedForward(d, 128, gate="sigmoid", rng=0)))}
+    assert abs(ratio["swiglu"] - 4) < 0.05 and abs(ratio["mlp"] - 2) < 0.05 and abs(ratio["glu"] - 2) < 0.05

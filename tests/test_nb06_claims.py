@@ -575,3 +575,139 @@ def test_batch_size_two_over_five_seeds(digits):
     bn64 = np.array([accuracy("batch", 64, s) for s in range(5)])
     assert np.all(bn2 < 0.8) and np.all(ln2 > 0.9) and np.all(bn64 > 0.93)
 
+
+
+# ---- NORM-02c, NORM-02d, NORM-04c: RMSNorm vs LayerNorm, pre-LN vs post-LN, spectral normalization ----
+
+def test_rmsnorm_is_rescale_invariant_but_not_recenter_invariant():
+    # NORM-02c: both norms ignore x → 5x; only LayerNorm ignores x → x + 3 (RMSNorm moves by ~3.0)
+    gaps = E.invariance_gaps(scale=5.0, shift=3.0, rng=0)
+    assert gaps.rescale["layer"] < 1e-9 and gaps.rescale["rms"] < 1e-9
+    assert gaps.recenter["layer"] < 1e-9
+    assert gaps.recenter["rms"] > 0.5                                   # measured 2.97
+
+
+def test_rmsnorm_matches_formula_written_out():
+    x = np.random.default_rng(3).standard_normal((5, 7))
+    layer = nn.RMSNorm(7, eps=1e-6)
+    layer.weight.value = np.linspace(0.5, 2.0, 7)
+    expected = np.array([[v / math.sqrt(sum(t * t for t in row) / 7 + 1e-6) for v in row] for row in x])
+    np.testing.assert_allclose(layer.forward(x), expected * layer.weight.value, rtol=1e-12)
+
+
+def test_residual_stacks_have_the_documented_layout():
+    post, post_blocks = E.residual_stack("post", 3, 8, rng=0)
+    pre, pre_blocks = E.residual_stack("pre", 3, 8, rng=0)
+    assert [type(m).__name__ for m in post.layers] == ["Residual", "LayerNorm"] * 3
+    assert [type(m).__name__ for m in pre.layers] == ["Residual"] * 3 + ["LayerNorm"]
+    assert len(post_blocks) == len(pre_blocks) == 3
+    x = np.random.default_rng(1).standard_normal((4, 8))
+    h = x                                                               # post-LN by hand: LN(h + F(h))
+    for block in post_blocks:
+        z = h + block.forward(h)
+        h = (z - z.mean(1, keepdims=True)) / np.sqrt(z.var(1, keepdims=True) + EPS)
+    np.testing.assert_allclose(post.forward(x), h, rtol=1e-10, atol=1e-12)
+
+
+def test_block_gradient_norms_agree_with_finite_differences():
+    # the gradient of Σ out·g with respect to one entry of the first block's W1, by central differences
+    model, blocks = E.residual_stack("pre", 2, 4, rng=5)
+    rng = np.random.default_rng(5)
+    x, g = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    model.zero_grad()
+    model.forward(x)
+    model.backward(g)
+    W = blocks[0].layers[0].weight
+    h = 1e-6
+    W.value[1, 2] += h
+    up = float((model.forward(x) * g).sum())
+    W.value[1, 2] -= 2 * h
+    down = float((model.forward(x) * g).sum())
+    W.value[1, 2] += h
+    assert abs((up - down) / (2 * h) - W.grad[1, 2]) < 1e-7 * max(1.0, abs(W.grad[1, 2]))
+
+
+def test_pre_ln_gradients_shrink_like_one_over_sqrt_depth_post_ln_do_not():
+    # NORM-02d: 20 seeds; median last-block ‖∂L/∂W1‖ pre-LN 1.27 → 0.66 (L = 4 → 16), post-LN 2.29 → 2.03
+    study = E.block_gradient_study(depths=(4, 16), seeds=range(20), width=16)
+    assert all(v.shape[0] >= 20 for v in study.values())
+    med = {k: float(np.median(v[:, -1])) for k, v in study.items()}
+    pre_ratio, post_ratio = med["pre", 4] / med["pre", 16], med["post", 4] / med["post", 16]
+    assert 1.6 <= pre_ratio <= 2.4                                      # measured 1.91; √(16/4) = 2
+    assert 0.8 <= post_ratio <= 1.4                                     # measured 1.13
+    assert 1.0 <= med["pre", 4] <= 1.6 and 0.5 <= med["pre", 16] <= 0.85
+    assert 1.7 <= med["post", 16] <= 2.8 and 1.7 <= med["post", 4] <= 2.8
+    first = [float(np.median(v[:, 0])) for v in study.values()]
+    assert all(1.8 <= f <= 3.0 for f in first)                         # measured 2.2-2.5
+
+
+def test_spectral_norm_power_iteration_against_svd():
+    W = np.random.default_rng(0).standard_normal((64, 32))
+    exact = np.linalg.svd(W, compute_uv=False)[0]
+    estimates = [E.spectral_norm_power_iteration(W, iters=k, rng=0)[0] for k in (1, 5, 20, 100, 300)]
+    assert all(e <= exact * (1 + 1e-12) for e in estimates)            # a Rayleigh quotient: from below
+    assert all(a <= b + 1e-12 for a, b in zip(estimates, estimates[1:], strict=False))
+    assert abs(estimates[-1] - exact) < 1e-8 * exact
+    sigma, u = E.spectral_norm_power_iteration(W, iters=300, rng=0)
+    assert abs(np.linalg.norm(W.T @ u) - exact) < 1e-8 * exact
+
+
+def test_lipschitz_bound_bounds_the_network_and_is_the_product_of_singular_values():
+    rng = np.random.default_rng(0)
+    Ws = [rng.standard_normal((16, 16)) / 4 for _ in range(3)]
+    bound = E.lipschitz_bound(Ws)
+    assert abs(bound - np.prod([np.linalg.svd(W, compute_uv=False)[0] for W in Ws])) < 1e-10 * bound
+    x, y = rng.standard_normal((2, 500, 16))
+    f = lambda z: np.tanh(np.tanh(z @ Ws[0]) @ Ws[1]) @ Ws[2]     # noqa: E731
+    ratios = np.linalg.norm(f(x) - f(y), axis=1) / np.linalg.norm(x - y, axis=1)
+    assert ratios.max() <= bound
+
+
+def test_post_ln_needs_warmup_pre_ln_does_not():
+    # NORM-02d: 20 seeds, Adam at 0.03, 100 steps; relative loss MSE/var(y): post-LN without warmup
+    # 0.999-1.000 (20 of 20 stuck at the mean), with a 33-step warmup median 0.0005, max 0.11;
+    # pre-LN without warmup median 0.003, max 0.013
+    study = E.warmup_study(seeds=range(20), warmup=33, lr=0.03)
+    assert all(v.size >= 20 for v in study.values())
+    post_cold, post_warm = study["post", 0], study["post", 33]
+    pre_cold, pre_warm = study["pre", 0], study["pre", 33]
+    assert np.mean(post_cold > 0.5) >= 0.85                             # measured 20 of 20
+    assert np.mean(post_warm < 0.2) >= 0.85                             # measured 20 of 20
+    assert np.mean(pre_cold < 0.2) >= 0.85 and np.mean(pre_warm < 0.2) >= 0.85
+    assert np.median(post_warm) < 0.01 and np.median(pre_cold) < 0.02
+
+
+def test_warmup_run_rate_schedule_and_validation():
+    with pytest.raises(ValueError, match="warmup"):
+        E.warmup_run("post", -1, rng=0)
+    with pytest.raises(ValueError, match="kind"):
+        E.warmup_run("middle", 0, rng=0)
+    h = E.warmup_run("pre", 10, steps=5, rng=3)
+    assert h.shape == (5,) and np.all(np.isfinite(h)) and h[0] > 0.5      # untrained: about var(y) or more
+
+
+def test_group_norm_beats_batch_norm_at_two_samples_per_batch_but_not_at_64():
+    # NORM-02e, 20 seeds: B = 2 (1 epoch) batch 0.44-0.67 (mean 0.57), group 0.88-0.94 (mean 0.91);
+    # B = 64 (3 epochs) batch mean 0.972, group mean 0.936, batch ahead on 20 of 20 seeds
+    tiny = E.small_batch_study(seeds=range(20), batch_size=2, epochs=1)
+    usual = E.small_batch_study(seeds=range(20), batch_size=64, epochs=3)
+    assert all(v.size >= 20 for v in (*tiny.values(), *usual.values()))
+    assert 0.45 <= tiny["batch"].mean() <= 0.7 and 0.85 <= tiny["group"].mean() <= 0.96
+    assert np.mean(tiny["group"] > tiny["batch"]) >= 0.9                # measured 20 of 20
+    assert 0.95 <= usual["batch"].mean() <= 0.99 and 0.9 <= usual["group"].mean() <= 0.97
+    assert np.mean(usual["batch"] > usual["group"]) >= 0.75             # measured 20 of 20
+
+
+def test_small_batch_accuracy_validates_norm():
+    with pytest.raises(ValueError, match="norm"):
+        E.small_batch_accuracy("layer", rng=0)
+
+
+def test_pre_ln_block_gradient_falls_like_one_over_sqrt_position_post_ln_is_flat():
+    # NORM-02d: 20 seeds, L = 16; pre-LN median × √l in 2.5-3.0 for every block; post-LN 1.9-2.3 everywhere
+    study = E.block_gradient_study(depths=(4, 16), seeds=range(20), width=16)
+    pre = np.median(study["pre", 16], axis=0) * np.sqrt(np.arange(1, 17))
+    assert pre.min() >= 2.2 and pre.max() <= 3.4 and pre.max() / pre.min() < 1.35   # measured 2.52-3.00
+    for depth in (4, 16):
+        post = np.median(study["post", depth], axis=0)
+        assert post.min() >= 1.6 and post.max() <= 2.7 and post.max() / post.min() < 1.4  # measured 1.86-2.29

@@ -13,6 +13,7 @@ Sub-modules:
 * :mod:`.sawtooth` — depth vs width.
 * :mod:`.outputs` — cross-entropy vs MSE, sparse vs one-hot targets.
 * :mod:`.explorer` — the activation explorer.
+* :mod:`.glu` — gated feed-forward blocks (SwiGLU, GEGLU) and their parameter count.
 """
 
 from gdcourse.experiments.activations.curves import (
@@ -26,6 +27,7 @@ from gdcourse.experiments.activations.curves import (
 )
 from gdcourse.experiments.activations.dying import DYING_SETTINGS, DyingReLURun, dying_relu_run, dying_relu_seeds
 from gdcourse.experiments.activations.explorer import EXPLORER_NAMES, ActivationFit, explore_activation
+from gdcourse.experiments.activations.glu import GatedFeedForward, feed_forward_parameters, glu_hidden_width
 from gdcourse.experiments.activations.gradients import (
     JacobianCheck,
     SigmoidGainSweep,
@@ -84,4 +86,5 @@ __all__ = [
     "tent_network", "sawtooth_network", "sawtooth_knots", "shallow_relu_interpolant", "count_linear_pieces",
     "logit_gradients", "ConfidentWrongRun", "confident_wrong_run", "cross_entropy_formats",
     "EXPLORER_NAMES", "ActivationFit", "explore_activation",
+    "GatedFeedForward", "glu_hidden_width", "feed_forward_parameters",
 ]

@@ -19,6 +19,8 @@ Sub-modules, in the notebook's order:
 * :mod:`.depth` — gradient norms across depth, exploding gradients in training.
 * :mod:`.recurrent` — recurrent networks: gradients through time, the LSTM cell path, clipping.
 * :mod:`.gradient_check` — gradient checking: the step size, spot checks of big networks.
+* :mod:`.double_backprop` — the gradient as a Value graph: exact Hessian-vector products on the scalar graph.
+* :mod:`.hessian` — Hessian-vector products by differences of gradients, power iteration, conjugate gradients.
 """
 
 from gdcourse.experiments.backprop.cost import BackpropCost, finite_difference_cost, mlp, mlp_flops
@@ -33,8 +35,17 @@ from gdcourse.experiments.backprop.depth import (
     divergence_seeds,
     vanishing_depth,
 )
+from gdcourse.experiments.backprop.double_backprop import gradient_graph, hessian_vector_product_exact
 from gdcourse.experiments.backprop.gradient_check import central_difference, difference_errors, spot_check
 from gdcourse.experiments.backprop.graphs import GraphView, graph_view, parse_values
+from gdcourse.experiments.backprop.hessian import (
+    CGResult,
+    LogisticProblem,
+    conjugate_gradient,
+    hvp_errors,
+    logistic_hessian,
+    logistic_problem,
+)
 from gdcourse.experiments.backprop.lstm import (
     LSTMGradient,
     LSTMParams,
@@ -71,4 +82,6 @@ __all__ = [
     "LSTMParams", "lstm_params", "lstm_forward", "LSTMGradient", "lstm_cell_gradient",
     "SigmoidWithoutDerivative", "HIDDEN_ERROR_SCENARIOS", "hidden_error_terms",
     "central_difference", "difference_errors", "spot_check",
+    "gradient_graph", "hessian_vector_product_exact",
+    "LogisticProblem", "logistic_problem", "logistic_hessian", "hvp_errors", "CGResult", "conjugate_gradient",
 ]

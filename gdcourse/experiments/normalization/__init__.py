@@ -16,6 +16,8 @@ Sub-modules, in the notebook's order:
 * :mod:`.weight_norm` — weight normalization on a badly scaled regression.
 * :mod:`.covariate_shift` — injected noise, the loss along the gradient, scale invariance
   (:mod:`.injected_noise` holds the noise layer).
+* :mod:`.small_batch` — group norm vs batch norm at 2 samples per batch.
+* :mod:`.modern` — RMSNorm vs LayerNorm invariances, pre-LN vs post-LN gradients, spectral normalization.
 """
 
 from gdcourse.experiments.common import digits
@@ -51,6 +53,17 @@ from gdcourse.experiments.normalization.covariate_shift import (
 )
 from gdcourse.experiments.normalization.folding import fold_batchnorm, folded_linear
 from gdcourse.experiments.normalization.injected_noise import InjectedNoise
+from gdcourse.experiments.normalization.modern import (
+    InvarianceGaps,
+    block_gradient_norms,
+    block_gradient_study,
+    invariance_gaps,
+    lipschitz_bound,
+    residual_stack,
+    spectral_norm_power_iteration,
+    warmup_run,
+    warmup_study,
+)
 from gdcourse.experiments.normalization.networks import (
     batched_predictions,
     deep_mlp,
@@ -60,6 +73,7 @@ from gdcourse.experiments.normalization.networks import (
     sigmoid_rescue_runs,
     train_on_digits,
 )
+from gdcourse.experiments.normalization.small_batch import small_batch_accuracy, small_batch_study
 from gdcourse.experiments.normalization.weight_norm import (
     Regression,
     RegressionRun,
@@ -83,5 +97,8 @@ __all__ = [
     "WeightNormComparison", "compare_weight_norm",
     "InjectedNoise", "SmoothnessTrace", "loss_along_gradient", "smoothness_during_training",
     "ScaleInvariance", "scale_invariance",
+    "InvarianceGaps", "invariance_gaps", "residual_stack", "block_gradient_norms", "block_gradient_study",
+    "spectral_norm_power_iteration", "lipschitz_bound", "warmup_run", "warmup_study",
+    "small_batch_accuracy", "small_batch_study",
     "EXERCISE_TOLERANCE", "EXERCISE_LEVEL", "MAX_BATCH", "digits",
 ]
