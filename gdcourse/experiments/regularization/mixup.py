@@ -29,7 +29,10 @@ __all__ = ["mixup_data", "mix_batch", "train_mixup_nets", "class_probabilities",
 
 
 def mixup_data(seed: int, n_train: int = 60, noise: float = 0.3):
-    """``X (n_train, 2), y (n_train,)``: the moons of seed ``seed`` in :func:`mixup_study` (data seed 1000 + seed)."""
+    """``X (n_train, 2), y (n_train,)``: the moons of seed ``seed`` in :func:`mixup_study`.
+
+    They are drawn with ``default_rng(1000 + seed)``.
+    """
     return make_moons(check_positive_int(n_train, "n_train"), noise=noise, rng=1000 + int(seed))
 
 
@@ -120,7 +123,7 @@ class MixupStudy:
 def mixup_study(alpha: float = 1.0, seeds: tuple = tuple(range(20)), n_train: int = 60,
                 noise: float = 0.3) -> MixupStudy:
     """Plain training vs mixup(``alpha``) on ``n_train`` moons per seed (data seed ``1000 + s``), same
-    initialization and batch order per seed; evaluated on 1,000 fresh moons (seed 999)."""
+    initialization and batch order per seed; evaluated on 1,000 fresh moons (drawn with ``default_rng(999)``)."""
     data = [mixup_data(s, n_train, noise) for s in seeds]
     X_val, y_val = make_moons(1000, noise=noise, rng=999)
     fields = {k: {} for k in ("accuracy", "nll", "ece", "steepness", "params")}
