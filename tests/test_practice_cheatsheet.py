@@ -38,7 +38,9 @@ def test_write_cheatsheet_one_section_per_topic_and_filters(bank, tmp_path):
     assert sorted(os.listdir(tmp_path / "sheet")) == ["cheatsheet.html", "dl.md", "gd.md", "opt.md"]  # no temp files
     page = (tmp_path / "sheet" / "cheatsheet.html").read_text()
     assert page.count("<section ") == 3 and "break-after: page" in page and "size: A4" in page
-    assert page.count("<article ") == len(bank)
+    assert page.count("<article ") == len(bank.main_ids())  # follow-ups: one line per topic, full in the .md
+    assert "Follow-ups in the bank: GD-01a" in page
+    assert "### follow-up GD-01a" in (tmp_path / "sheet" / "gd.md").read_text()
     only = cheatsheet_html(bank, topics=["OPT"], ids={"OPT-02", "GD-01"})
     assert only.count("<section ") == 1 and only.count("<article ") == 1 and 'id="OPT-02"' in only
 
@@ -99,6 +101,8 @@ def test_the_real_cheat_sheet_prints_one_a4_page_per_topic(tmp_path):
     assert topics == len(TOPICS)
     assert _pdf_pages(paths[-1], tmp_path) == topics
     page = paths[-1].read_text()
+    sizes = [float(size) for size in re.findall(r'<section id="topic-\w+" style="font-size: ([\d.]+)pt">', page)]
+    assert len(sizes) == topics and min(sizes) >= 6.5, sizes  # readable when printed
     assert "$" not in re.sub(r"<[^>]+>", "", page) and "\\frac" not in page
 
 

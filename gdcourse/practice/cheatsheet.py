@@ -1,4 +1,4 @@
-"""Cheat sheet: one printable A4 page per topic with every question's key points and formula.
+"""Cheat sheet: one printable A4 page per topic with every main question's key points and formula.
 
 ``gdcourse cheatsheet --out DIR`` writes ``DIR/cheatsheet.html`` (every topic, one A4 page
 each when printed, math as MathML so any browser renders it offline) and ``DIR/<topic>.md``
@@ -6,10 +6,13 @@ each when printed, math as MathML so any browser renders it offline) and ``DIR/<
 ``--weak`` only the cards the learner is weak on (:func:`weak_ids`). Each file is
 written atomically; all text is HTML-escaped.
 
-One page per topic: the page is set in two columns, and the font size of each topic is
-chosen from its amount of text (:func:`font_points`) so the longest topic still fits
-one A4 page; ``tests/test_practice_cheatsheet.py`` prints the HTML with Chromium and
-counts the pages.
+One page per topic: the page is set in two columns and holds the topic's main questions in
+full (key points, formula, the mistake to avoid); its follow-ups are named in one closing
+line, so the page stays readable (at least 6.5 pt). With ``--weak`` the page holds exactly
+the weak cards, follow-ups included. The font size of each topic is chosen from its amount
+of text (:func:`font_points`) so it fits one A4 page; ``tests/test_practice_cheatsheet.py``
+prints the HTML with Chromium, counts the pages and checks the smallest size. The Markdown
+files hold every card.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ h2 { font-size: 1em; margin: 0; }
 ul { margin: 0.05em 0 0; padding-left: 1.1em; }
 .formula { margin: 0.1em 0 0 1.1em; }
 .mistake { color: #8a1c1c; margin: 0.1em 0 0 1.1em; }
+.follow-ups { column-span: all; color: #555; margin: 0.3em 0 0; }
 math { font-size: 1.05em; }
 @media screen { body { max-width: 60em; margin: 1em auto; } section { margin-bottom: 3em; } }
 """
@@ -50,6 +54,20 @@ math { font-size: 1.05em; }
 
 def _entries(bank, topic: str, ids=None) -> list:
     return [entry for entry in bank.by_topic(topic) if ids is None or entry.id in ids]
+
+
+def _page_entries(bank, topic: str, ids=None) -> list:
+    """What a printed page holds: the chosen cards, or by default the topic's main questions."""
+    entries = _entries(bank, topic, ids)
+    return entries if ids is not None else [entry for entry in entries if not entry.is_follow_up]
+
+
+def _follow_up_line(bank, topic: str) -> str:
+    ids = [entry.id for entry in bank.by_topic(topic) if entry.is_follow_up]
+    if not ids:
+        return ""
+    return (f'<p class="follow-ups">Follow-ups in the bank: {html.escape(", ".join(ids))}. '
+            "<code>gdcourse cheatsheet --weak</code> prints the ones you miss in full.</p>")
 
 
 def _topics(bank, topics=None, ids=None) -> list[str]:
@@ -127,9 +145,10 @@ def cheatsheet_html(bank, topics=None, ids=None) -> str:
     """The chosen topics (default all), one A4 page each when printed; only ``ids`` if given."""
     sections = []
     for topic in _topics(bank, topics, ids):
-        entries = _entries(bank, topic, ids)
-        size = font_points(_text_size(entries))
-        body = "\n".join(_entry_html(entry) for entry in entries)
+        entries = _page_entries(bank, topic, ids)
+        follow_ups = _follow_up_line(bank, topic) if ids is None else ""
+        size = font_points(_text_size(entries) + len(follow_ups) // 2)
+        body = "\n".join(_entry_html(entry) for entry in entries) + ("\n" + follow_ups if follow_ups else "")
         sections.append(f'<section id="topic-{topic}" style="font-size: {size}pt">\n<h1>{html.escape(topic)} · '
                         f"{html.escape(TOPICS[topic])}</h1>\n{body}\n</section>")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
