@@ -154,9 +154,18 @@ def test_smooth_losses_is_the_bias_corrected_ema():
     np.testing.assert_allclose(E.smooth_losses(columns, 0.9)[:, 1], E.smooth_losses(columns[:, 1], 0.9))
 
 
-def test_final_loss_is_the_same_from_every_initialization():
-    finals = E.final_losses_over_seeds(seeds=range(5), epochs=8)
-    assert np.all(finals < 0.1) and finals.max() / finals.min() < 2
+def test_final_loss_is_about_the_same_from_every_initialization_over_20_seeds():
+    """The notebook's figures: 20/20 seeds end below 0.05 (from ln 10 ≈ 2.30); mean 0.040, s.d. 0.003,
+    max/min 1.32. The intervals leave room for a BLAS change, not for a seed that gets stuck."""
+    finals = E.final_losses_over_seeds(seeds=20, epochs=8)
+    assert finals.shape == (20,)
+    assert np.sum(finals < 0.1) >= 19                                  # measured 20/20 (all below 0.046)
+    assert 0.03 < finals.mean() < 0.05                                 # measured 0.040
+    assert finals.std(ddof=1) / finals.mean() < 0.15                   # measured 0.069 (s.d. 0.0028)
+    assert finals.max() / finals.min() < 1.7                           # measured 1.32
+    assert finals is E.final_losses_over_seeds(seeds=20, epochs=8)    # cached: the notebook reuses it
+    with pytest.raises(ValueError, match="seeds"):
+        E.final_losses_over_seeds(seeds=0)
 
 
 def test_range_test_lands_near_the_best_fixed_rate_and_matches_its_smoothing():
@@ -235,7 +244,7 @@ def test_dropout_fluctuation_is_cached_and_validated():
 
 @pytest.fixture(scope="module")
 def randomness():
-    return E.randomness_study(seeds=(1, 2, 3, 4, 5), epochs=4, n_train=300)
+    return E.randomness_study(seeds=20, epochs=4, n_train=300)
 
 
 def test_fixed_seeds_reproduce_bit_for_bit_and_each_source_varies(randomness):
@@ -245,7 +254,16 @@ def test_fixed_seeds_reproduce_bit_for_bit_and_each_source_varies(randomness):
     for source in ("initialization", "shuffling", "dropout masks", "all"):
         histories = randomness.histories[source]
         assert all(not np.array_equal(a, b) for a, b in itertools.combinations(histories, 2)), source
-    assert np.ptp(randomness.accuracy["initialization"]) > 0.01          # seed spread: over a point
+
+def test_each_source_alone_spreads_the_accuracy_by_about_a_point_over_20_seeds(randomness):
+    """The notebook's figures: over 20 seeds each source alone gives a standard deviation of 0.8-1.0
+    points of validation accuracy (0.76 when all three vary) and a range of 3.3-5.0 points."""
+    for source in ("initialization", "shuffling", "dropout masks", "all"):
+        accuracy = np.asarray(randomness.accuracy[source])
+        assert accuracy.shape == (20,), source
+        assert 0.004 < accuracy.std(ddof=1) < 0.02, source              # measured 0.0076-0.0105
+        assert 0.015 < np.ptp(accuracy) < 0.08, source                  # measured 0.033-0.050
+        assert 0.88 < accuracy.mean() < 0.97, source                    # measured 0.926-0.938
 
 
 def test_float_sums_depend_on_the_order():
