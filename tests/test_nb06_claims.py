@@ -564,17 +564,21 @@ def test_random_functions_are_reproducible():
     np.testing.assert_array_equal(c, E.batch_mean_coverage(np.arange(10.0), [2, 3], rng=1))
 
 
-def test_batch_size_two_over_five_seeds(digits):
-    # NORM-02: "five seeds: batch norm at B = 2 51-72%, at B = 64 96-98%; layer norm 93-96% at both sizes"
-    def accuracy(norm, b, seed):
-        model = E.deep_mlp(depth=2, width=64, activation="relu", norm=norm, rng=seed)
-        return E.train_on_digits(model, digits, batch_size=b, epochs=3, lr=0.1 * b / 64, rng=seed)["val_accuracy"][-1]
-
-    bn2 = np.array([accuracy("batch", 2, s) for s in range(5)])
-    ln2 = np.array([accuracy("layer", 2, s) for s in range(5)])
-    bn64 = np.array([accuracy("batch", 64, s) for s in range(5)])
-    assert np.all(bn2 < 0.8) and np.all(ln2 > 0.9) and np.all(bn64 > 0.93)
-
+def test_batch_size_two_hurts_batch_norm_not_layer_norm_over_20_seeds():
+    # NORM-02, 20 seeds, 3 epochs: batch norm at B = 2 0.51-0.72 (mean 0.63, s.d. 0.05), at B = 64 0.96-0.98
+    # (mean 0.972); layer norm 0.92-0.97 (mean 0.948) at B = 2, 0.88-0.96 (mean 0.936) at B = 64
+    study = E.batch_vs_layer_study(seeds=20, epochs=3)
+    bn2, bn64, ln2, ln64 = (study[k] for k in (("batch", 2), ("batch", 64), ("layer", 2), ("layer", 64)))
+    assert all(v.shape == (20,) for v in (bn2, bn64, ln2, ln64))
+    assert 0.5 <= bn2.mean() <= 0.75 and np.mean(bn2 < 0.8) >= 0.9              # measured 20 of 20 below 0.73
+    assert 0.95 <= bn64.mean() <= 0.99 and 0.9 <= ln2.mean() <= 0.98 and 0.88 <= ln64.mean() <= 0.97
+    assert np.mean(ln2 > bn2) >= 0.9                                             # measured 20 of 20
+    assert np.mean(bn64 > ln64) >= 0.75                                          # measured 20 of 20
+    assert abs(ln2.mean() - ln64.mean()) <= 0.04                                 # measured +0.012 ± 0.005 (s.e.)
+    # the notebook's curves are seed 0 of the same runs
+    assert study["batch", 2][0] == E.batch_vs_layer_accuracy("batch", 2, 3, rng=0)
+    with pytest.raises(ValueError, match="norm"):
+        E.batch_vs_layer_accuracy("group", 2, rng=0)
 
 
 # ---- NORM-02c, NORM-02d, NORM-04c: RMSNorm vs LayerNorm, pre-LN vs post-LN, spectral normalization ----

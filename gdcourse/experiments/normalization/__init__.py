@@ -73,7 +73,12 @@ from gdcourse.experiments.normalization.networks import (
     sigmoid_rescue_runs,
     train_on_digits,
 )
-from gdcourse.experiments.normalization.small_batch import small_batch_accuracy, small_batch_study
+from gdcourse.experiments.normalization.small_batch import (
+    batch_vs_layer_accuracy,
+    batch_vs_layer_study,
+    small_batch_accuracy,
+    small_batch_study,
+)
 from gdcourse.experiments.normalization.weight_norm import (
     Regression,
     RegressionRun,
@@ -99,6 +104,6 @@ __all__ = [
     "ScaleInvariance", "scale_invariance",
     "InvarianceGaps", "invariance_gaps", "residual_stack", "block_gradient_norms", "block_gradient_study",
     "spectral_norm_power_iteration", "lipschitz_bound", "warmup_run", "warmup_study",
-    "small_batch_accuracy", "small_batch_study",
+    "small_batch_accuracy", "small_batch_study", "batch_vs_layer_accuracy", "batch_vs_layer_study",
     "EXERCISE_TOLERANCE", "EXERCISE_LEVEL", "MAX_BATCH", "digits",
 ]
