@@ -142,10 +142,14 @@ def test_a_read_only_store_still_gives_stats_and_export_and_practice_says_why(tm
 # ---------------------------------------------------------------- empty filters
 def test_an_empty_filter_says_why(bank):
     real = load()
+    hard = [e for e in real.by_topic("INIT") if e.level == "hard"]
+    mains = [e for e in real.by_topic("INIT") if not e.is_follow_up]
+    assert hard and all(e.is_follow_up for e in hard) and {e.level for e in mains} <= {"easy", "medium"}
     code, _, err = _run(["--mode", "mock", "--topic", "INIT", "--level", "hard"], real)
     assert code == 2
-    assert ("the 2 hard INIT question(s) are all follow-ups, which mock mode skips (it asks a follow-up only after "
-            "its main question); try --level easy medium (4 main question(s))") in " ".join(err.split())
+    assert (f"the {len(hard)} hard INIT question(s) are all follow-ups, which mock mode skips (it asks a follow-up "
+            f"only after its main question); try --level easy medium ({len(mains)} main question(s))"
+            ) in " ".join(err.split())
     code, _, err = _run(["--mode", "test", "--topic", "OPT", "--level", "hard"], bank,
                         material=load_material(bank, BANK_FIXTURE / "distractors"))
     assert code == 2 and "none of the 2 hard OPT question(s) has test items yet" in err
