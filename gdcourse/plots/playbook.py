@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 from matplotlib import cm
-from matplotlib.ticker import FormatStrFormatter
+from matplotlib.ticker import FormatStrFormatter, FuncFormatter
 
 from gdcourse.plots import color
 
@@ -47,8 +47,21 @@ def _log_loss_axis(ax, *losses):
         ax.set_ylim(low, high)
     ax.set_yscale("log")
     if low is not None and high / low < 100:
-        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+        plain_log_labels(ax.yaxis)
+
+
+def plain_log_labels(axis):
+    """Plain numbers on a log axis ("0.2", "1", "5"), minor ticks labelled only at 2 and 5 × 10ᵏ so that
+    labels over one or two decades do not crowd."""
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(FuncFormatter(_label_2_and_5))
+
+
+def _label_2_and_5(value, _position):
+    if value <= 0:
+        return ""
+    mantissa = value / 10 ** np.floor(np.log10(value))
+    return f"{value:g}" if np.isclose(mantissa, 2) or np.isclose(mantissa, 5) else ""
 
 
 def _loss_panel(ax, run):
@@ -119,6 +132,7 @@ def _activation_panel(ax, run):
     if np.isfinite(stds).any():
         twin.set_ylim(np.nanmin(stds) / 3, np.nanmax(stds) * 3)  # at least a decade: no crowded tick labels
         twin.set_yscale("log")
+        plain_log_labels(twin.yaxis)
     twin.set_ylabel("std of activations")
     handles = ax.get_legend_handles_labels()
     extra = twin.get_legend_handles_labels()
