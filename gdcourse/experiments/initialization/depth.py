@@ -174,7 +174,6 @@ class ScaleSweep:
     saturated: np.ndarray
 
 
-@stored
 def sigmoid_scale_sweep(gains=(1.0, 4.0, 8.0, 11.0, 14.0), seeds=tuple(range(20)), depth=30, width=256) -> ScaleSweep:
     """:func:`depth_profile` of a sigmoid network for each gain and seed: no scale keeps the units unsaturated
     *and* the gradient intact. Cached per arguments."""
@@ -183,6 +182,7 @@ def sigmoid_scale_sweep(gains=(1.0, 4.0, 8.0, 11.0, 14.0), seeds=tuple(range(20)
 
 
 @functools.lru_cache(maxsize=2)
+@stored
 @one_blas_thread
 def _sigmoid_scale_sweep(gains, seeds, depth, width, batch=16):
     ratio = np.empty((len(gains), len(seeds)))

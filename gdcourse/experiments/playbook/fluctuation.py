@@ -160,7 +160,6 @@ def _late_fluctuation(model, X, y, X_probe, y_probe, epochs, tail, rng):
     return float(np.mean(rel_steps[1:])), float(np.std(np.diff(probe_losses)))
 
 
-@stored
 def dropout_fluctuation(p=0.5, epochs=3, tail=40, seeds=tuple(range(20))) -> DropoutFluctuation:
     """Late-training fluctuation of a 64-128-10 MLP on the digits, without and with dropout ``p``, per seed.
 
@@ -173,6 +172,7 @@ def dropout_fluctuation(p=0.5, epochs=3, tail=40, seeds=tuple(range(20))) -> Dro
 
 
 @functools.lru_cache(maxsize=2)
+@stored
 def _dropout_fluctuation(p, epochs, tail, seeds):
     data = digits()
     X, y = data.X_train, data.y_train

@@ -126,7 +126,6 @@ class AugmentationStudy:
         return float(np.std(getattr(self, which)[kind]))
 
 
-@stored
 def augmentation_study(per_class=20, seeds=tuple(range(20)), epochs=60, max_shift=1, prob=0.5) -> AugmentationStudy:
     """Train the same network on ``10·per_class`` digits with and without shift augmentation.
 
@@ -139,6 +138,7 @@ def augmentation_study(per_class=20, seeds=tuple(range(20)), epochs=60, max_shif
 
 
 @functools.lru_cache(maxsize=8)
+@stored
 @one_blas_thread
 def _augmentation_study(per_class, seeds, epochs, max_shift, prob):
     ds = digits()

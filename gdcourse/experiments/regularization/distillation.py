@@ -89,7 +89,6 @@ class DistillationStudy:
         return float(np.mean(self.accuracy[(n, kind)]))
 
 
-@stored
 def distillation_study(sizes=(200, 988), seeds=tuple(range(20)), hidden=16, temperature=4.0,
                        alpha=0.9) -> DistillationStudy:
     """The same small student, trained on hard labels or on the teacher's soft targets.
@@ -109,6 +108,7 @@ def _student_epochs(n):
 
 
 @functools.lru_cache(maxsize=4)
+@stored
 @one_blas_thread
 def _distillation_study(sizes, seeds, hidden, temperature, alpha):
     ds = digits()

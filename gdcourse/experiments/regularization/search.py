@@ -141,7 +141,6 @@ def search_data():
     return read_only(X, y, ds.X_val, ds.y_val)
 
 
-@stored
 def search_study(budget=9, seeds=tuple(range(20)), steps=60) -> SearchStudy:
     """Score the cell-centred and the endpoint ``√B × √B`` grids, and per seed ``B`` random trials and a
     randomly shifted grid (softmax regression, 300 digits; all models of the study train at once). Cached."""
@@ -150,6 +149,7 @@ def search_study(budget=9, seeds=tuple(range(20)), steps=60) -> SearchStudy:
 
 
 @functools.lru_cache(maxsize=2)
+@stored
 @one_blas_thread
 def _search_study(budget, seeds, steps):
     data = search_data()

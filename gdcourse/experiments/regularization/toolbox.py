@@ -59,7 +59,6 @@ class ToolboxStudy:
         return float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size))
 
 
-@stored
 def toolbox_study(seeds=tuple(range(20))) -> ToolboxStudy:
     """Every :data:`TOOLBOX` setting on every seed of ``seeds`` (a few seconds for 20). Cached."""
     seeds = tuple(int(s) for s in seeds)
@@ -69,6 +68,7 @@ def toolbox_study(seeds=tuple(range(20))) -> ToolboxStudy:
 
 
 @functools.lru_cache(maxsize=2)
+@stored
 @one_blas_thread
 def _toolbox_study(seeds):
     results = {name: _train(seeds, **settings) for name, settings in TOOLBOX.items()}
