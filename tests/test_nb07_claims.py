@@ -986,3 +986,76 @@ def test_the_double_descent_peak_moves_with_the_number_of_training_points():
     r = E.double_descent(seeds=tuple(range(20)), n=80, features=(20, 40, 60, 76, 80, 84, 100, 160, 320))
     peaks = r.features[np.argmax(r.test_mse, axis=1)]
     assert np.all(np.abs(peaks - 80) <= 4) and (peaks == 80).sum() >= 16
+
+
+# ---------------------------------------------------------------- REG-01d: epoch-wise double descent (linear model)
+
+def test_gd_path_is_gradient_descent_step_by_step():
+    rng = np.random.default_rng(0)
+    for n, d in ((30, 8), (10, 25)):                                   # over- and under-determined
+        X, y = rng.normal(size=(n, d)) * np.r_[np.ones(d - 3), 0.1 * np.ones(3)], rng.normal(size=n)
+        scale = rng.uniform(0.5, 3.0, d)
+        for step_scale in (None, scale):
+            P = np.ones(d) if step_scale is None else scale
+            lr = 0.9 / np.linalg.eigvalsh((X * np.sqrt(P)).T @ (X * np.sqrt(P)) / n).max()
+            w, loop = np.zeros(d), []
+            for t in range(41):
+                loop.append(w.copy())
+                w = w - lr * P * (X.T @ (X @ w - y) / n)
+            W = E.gd_path(X, y, np.arange(41), lr=lr, step_scale=step_scale)
+            np.testing.assert_allclose(W, np.array(loop), atol=1e-10)
+    with pytest.raises(ValueError, match="steps"):
+        E.gd_path(X, y, np.array([1.5]))
+    with pytest.raises(ValueError, match="step_scale"):
+        E.gd_path(X, y, np.arange(3), step_scale=-np.ones(X.shape[1]))
+
+
+def test_curve_shape_and_patience_stop_on_hand_made_curves():
+    assert E.curve_shape(np.array([5.0, 3.0, 2.0, 4.0, 6.0, 3.0, 1.0, 1.5])) == (2, 4, 6)
+    assert E.curve_shape(np.array([5.0, 3.0, 2.0, 4.0, 6.0])) == (2, 2, 2)     # a plain U
+    assert E.curve_shape(np.array([5.0, 3.0, 2.0, 1.0])) == (3, 3, 3)          # monotone descent
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        val, patience = rng.random(rng.integers(1, 30)), int(rng.integers(1, 6))
+        stopped, restored = E.patience_stop(val, patience)
+        first = next((k for k in range(1, len(val) + 1) if E.should_stop(val[:k], patience)), len(val))
+        assert stopped == first - 1
+        assert restored == int(np.argmin(val[:stopped + 1]))
+
+
+def test_epoch_wise_double_descent_in_a_two_scale_linear_model():
+    # Notebook REG-01d, a LINEAR model (least squares, full-batch GD from 0): n = 200, 120 fast features (std 1),
+    # 10 slow ones (std 0.03) carrying most of the signal, noise 0.5, 20 seeds, exact test MSE. Measured medians:
+    # 3.41 at step 0, first minimum 2.00 (steps 2-9), peak 2.79 (steps 100-224), second minimum 0.69 (steps
+    # 1.6e4-1e5). Every seed: first minimum <= 0.83 x start, peak >= 1.26 x first minimum, second <= 0.64 x first.
+    r = E.epoch_double_descent(seeds=tuple(range(20)))
+    e, rows = r.test_mse, np.arange(20)
+    first, peak, second = (e[rows, r.shape[:, k]] for k in range(3))
+    assert e.shape == (20, len(r.steps)) and r.steps[0] == 0 and r.steps[-1] == 100_000
+    assert np.all(first < 0.9 * e[:, 0])                                   # a real first descent
+    assert (peak >= 1.2 * first).sum() >= 18                               # then a rise by >= 20 % (measured 20/20)
+    assert (second <= 0.8 * first).sum() >= 18                            # then a lower second minimum (20/20)
+    assert np.all(r.steps[r.shape[:, 0]] <= 20) and np.all(r.steps[r.shape[:, 1]] >= 50)
+    assert np.all(r.steps[r.shape[:, 2]] >= 5_000)                         # the second descent is ~100x later
+    assert 1.5 <= np.median(first) <= 2.5 and 0.55 <= np.median(second) <= 0.85
+    assert np.all(second >= r.noise**2)                                     # never below the noise floor
+
+
+def test_early_stopping_stops_at_the_first_minimum_and_per_block_steps_remove_the_peak():
+    # Notebook REG-01d. Patience 10 checkpoints (20 per decade) on 200 validation points stops within 4
+    # checkpoints of the first minimum on every seed; restored test MSE median 2.00 vs 0.70 after 1e5 steps
+    # (training on is better on 20/20). Per-block step sizes (slow block x 1/0.03^2): one U on 20/20, minimum
+    # median 0.60 (at step ~34), below plain GD's second minimum on 19 of 20.
+    r = E.epoch_double_descent(seeds=tuple(range(20)))
+    e, rows = r.test_mse, np.arange(20)
+    stopped, restored = r.stop[:, 0], r.stop[:, 1]
+    assert np.all(np.abs(restored - r.shape[:, 0]) <= 4)
+    assert np.all(r.steps[stopped] <= 50)
+    at_stop, trained_on = e[rows, restored], e[:, -1]
+    assert (trained_on < 0.8 * at_stop).sum() >= 18                        # measured 20/20, ratio <= 0.64
+    eq = r.equalized_test_mse
+    single_u = [len(set(E.curve_shape(c))) == 1 for c in eq]
+    assert sum(single_u) >= 18                                              # measured 20/20
+    assert (eq.min(axis=1) < e[rows, r.shape[:, 2]]).sum() >= 16            # measured 19/20
+    assert (r.steps[eq.argmin(axis=1)] <= 100).sum() >= 16                  # measured 19/20
+    np.testing.assert_allclose(eq[:, -1], trained_on, rtol=0.05)            # same least-squares limit
