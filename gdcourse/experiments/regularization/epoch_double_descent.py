@@ -151,8 +151,8 @@ class EpochDoubleDescent:
 @functools.lru_cache(maxsize=4)
 @one_blas_thread
 def epoch_double_descent(seeds: tuple = tuple(range(20)), n: int = 200, d_fast: int = 120, d_slow: int = 10,
-                         slow_scale: float = 0.03, max_steps: int = 100_000, per_decade: int = 20,
-                         patience: int = 10) -> EpochDoubleDescent:
+                         slow_scale: float = 0.03, noise: float = 0.5, max_steps: int = 100_000,
+                         per_decade: int = 20, patience: int = 10) -> EpochDoubleDescent:
     """Test error over training time of plain and equalized GD on :func:`two_scale_problem`, one draw per seed.
 
     Checkpoints: ``per_decade`` log-spaced step counts from 1 to ``max_steps``; ``patience`` counts checkpoints
@@ -163,7 +163,7 @@ def epoch_double_descent(seeds: tuple = tuple(range(20)), n: int = 200, d_fast: 
     steps = np.r_[0, steps].astype(int)
     out = {k: np.empty((len(seeds), len(steps))) for k in ("test", "val", "equal")}
     for s, seed in enumerate(seeds):
-        prob = two_scale_problem(n, d_fast, d_slow, slow_scale, rng=int(seed))
+        prob = two_scale_problem(n, d_fast, d_slow, slow_scale, noise=noise, rng=int(seed))
         cov, beta = prob["scales"] ** 2, prob["beta"]
         for key, step_scale in (("test", None), ("equal", 1.0 / cov)):
             W = gd_path(prob["X"], prob["y"], steps, step_scale=step_scale)
@@ -173,4 +173,4 @@ def epoch_double_descent(seeds: tuple = tuple(range(20)), n: int = 200, d_fast: 
     shape = np.array([curve_shape(e) for e in out["test"]])
     stop = np.array([patience_stop(v, patience) for v in out["val"]])
     return read_only(EpochDoubleDescent(steps, out["test"], out["val"], out["equal"], shape, stop, int(patience),
-                                        prob["noise"]))
+                                        float(noise)))
