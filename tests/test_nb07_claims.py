@@ -999,7 +999,7 @@ def test_gd_path_is_gradient_descent_step_by_step():
             P = np.ones(d) if step_scale is None else scale
             lr = 0.9 / np.linalg.eigvalsh((X * np.sqrt(P)).T @ (X * np.sqrt(P)) / n).max()
             w, loop = np.zeros(d), []
-            for t in range(41):
+            for _ in range(41):
                 loop.append(w.copy())
                 w = w - lr * P * (X.T @ (X @ w - y) / n)
             W = E.gd_path(X, y, np.arange(41), lr=lr, step_scale=step_scale)

@@ -47,7 +47,8 @@ def test_forward_is_the_formula_with_replayed_masks():
 def test_masks_drop_single_weights_per_sample_or_per_batch():
     x = np.ones((2000, 5))
     for mask in ("sample", "batch"):
-        m = nn.DropConnectLinear(5, 4, p=0.3, mask=mask, bias=False, init=lambda shape, rng, dtype: np.ones(shape, dtype), rng=0)
+        m = nn.DropConnectLinear(5, 4, p=0.3, mask=mask, bias=False, rng=0,
+                                 init=lambda shape, rng, dtype: np.ones(shape, dtype))
         y = m(x)                                                   # y[n, j] = Σ_i keep[n, i, j] / 0.7
         kept = y * 0.7
         np.testing.assert_allclose(kept, np.round(kept), atol=1e-9)  # whole weights kept or dropped

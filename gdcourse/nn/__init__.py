@@ -31,6 +31,7 @@ __all__ = [
     "Linear", "WeightNormLinear",
     "Identity", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU",
     "Softplus", "Softmax",
-    "Dropout", "DropPath", "DropConnectLinear", "GaussianNoise", "BatchNorm1d", "LayerNorm", "RMSNorm", "GroupNorm", "Residual", "RNN",
+    "Dropout", "DropPath", "DropConnectLinear",
+    "GaussianNoise", "BatchNorm1d", "LayerNorm", "RMSNorm", "GroupNorm", "Residual", "RNN",
     "Checkpoint", "cached_bytes",
 ]

@@ -65,7 +65,6 @@ from gdcourse.experiments.regularization.drop_path import (
     mask_noise,
     residual_drop_net,
 )
-from gdcourse.experiments.regularization.dropout import dropout_backward, dropout_forward, dropout_moments
 from gdcourse.experiments.regularization.dropconnect import (
     DROP_PLACES,
     DropConnectStudy,
@@ -73,6 +72,7 @@ from gdcourse.experiments.regularization.dropconnect import (
     dropconnect_study,
     moment_matching_probabilities,
 )
+from gdcourse.experiments.regularization.dropout import dropout_backward, dropout_forward, dropout_moments
 from gdcourse.experiments.regularization.early_stopping import should_stop
 from gdcourse.experiments.regularization.epoch_double_descent import (
     EpochDoubleDescent,
