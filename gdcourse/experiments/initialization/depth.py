@@ -12,6 +12,7 @@ from gdcourse import losses, nn
 from gdcourse.experiments.common import cached, one_blas_thread, read_only
 from gdcourse.experiments.initialization.networks import deep_mlp, is_activation, saturated_fraction
 from gdcourse.experiments.initialization.schemes import EXPLORER_SCHEMES, _check_scheme, weight_variance
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_positive_int
 
 __all__ = ["DepthProfile", "depth_profile", "default_hist_layers", "flat_gain", "ScaleSweep", "sigmoid_scale_sweep",
@@ -173,6 +174,7 @@ class ScaleSweep:
     saturated: np.ndarray
 
 
+@stored
 def sigmoid_scale_sweep(gains=(1.0, 4.0, 8.0, 11.0, 14.0), seeds=tuple(range(20)), depth=30, width=256) -> ScaleSweep:
     """:func:`depth_profile` of a sigmoid network for each gain and seed: no scale keeps the units unsaturated
     *and* the gradient intact. Cached per arguments."""

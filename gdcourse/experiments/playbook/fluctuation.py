@@ -14,6 +14,7 @@ from gdcourse import schedules as S
 from gdcourse.experiments.common import quiet, read_only
 from gdcourse.experiments.playbook.base import digits, mlp
 from gdcourse.experiments.playbook.learning_rate import smooth_losses
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
 __all__ = ["gd_factor", "ema_weights", "polyak_average", "FluctuationRun", "fluctuation_study", "DropoutFluctuation",
@@ -159,6 +160,7 @@ def _late_fluctuation(model, X, y, X_probe, y_probe, epochs, tail, rng):
     return float(np.mean(rel_steps[1:])), float(np.std(np.diff(probe_losses)))
 
 
+@stored
 def dropout_fluctuation(p=0.5, epochs=3, tail=40, seeds=tuple(range(20))) -> DropoutFluctuation:
     """Late-training fluctuation of a 64-128-10 MLP on the digits, without and with dropout ``p``, per seed.
 

@@ -13,6 +13,7 @@ from gdcourse import nn, optim
 from gdcourse.data import batches
 from gdcourse.experiments.regularization.shared import digits, mlp, one_blas_thread, read_only
 from gdcourse.experiments.regularization.students import students_accuracy, train_students
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
 __all__ = ["shift_images", "flip_images", "augment_digits", "train_digits", "stratified_subset",
@@ -125,6 +126,7 @@ class AugmentationStudy:
         return float(np.std(getattr(self, which)[kind]))
 
 
+@stored
 def augmentation_study(per_class=20, seeds=tuple(range(20)), epochs=60, max_shift=1, prob=0.5) -> AugmentationStudy:
     """Train the same network on ``10·per_class`` digits with and without shift augmentation.
 

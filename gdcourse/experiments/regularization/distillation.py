@@ -14,6 +14,7 @@ from gdcourse.data import batch_indices
 from gdcourse.experiments.regularization.shared import digits, mlp, one_blas_thread, read_only, trained_digits_mlp
 from gdcourse.experiments.regularization.students import students_accuracy, train_students
 from gdcourse.losses import distillation_loss
+from gdcourse.memo import stored
 from gdcourse.train import accuracy, predict
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
@@ -88,6 +89,7 @@ class DistillationStudy:
         return float(np.mean(self.accuracy[(n, kind)]))
 
 
+@stored
 def distillation_study(sizes=(200, 988), seeds=tuple(range(20)), hidden=16, temperature=4.0,
                        alpha=0.9) -> DistillationStudy:
     """The same small student, trained on hard labels or on the teacher's soft targets.

@@ -12,6 +12,7 @@ import numpy as np
 from gdcourse import functional as F
 from gdcourse.experiments.regularization.augmentation import stratified_subset
 from gdcourse.experiments.regularization.shared import digits, one_blas_thread, read_only
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_labels, check_positive_int
 
 __all__ = ["SEARCH_RANGES", "GOOD_SCORE", "softmax_regression_scores", "grid_points", "random_points",
@@ -140,6 +141,7 @@ def search_data():
     return read_only(X, y, ds.X_val, ds.y_val)
 
 
+@stored
 def search_study(budget=9, seeds=tuple(range(20)), steps=60) -> SearchStudy:
     """Score the cell-centred and the endpoint ``√B × √B`` grids, and per seed ``B`` random trials and a
     randomly shifted grid (softmax regression, 300 digits; all models of the study train at once). Cached."""

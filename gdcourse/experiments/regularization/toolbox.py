@@ -20,6 +20,7 @@ import numpy as np
 from gdcourse import functional as F
 from gdcourse.experiments.common import one_blas_thread, read_only
 from gdcourse.experiments.regularization.overfit import OVERFIT, TOOLBOX, overfit_data
+from gdcourse.memo import stored
 from gdcourse.validate import check_positive_int
 
 __all__ = ["ToolboxStudy", "toolbox_study"]
@@ -58,6 +59,7 @@ class ToolboxStudy:
         return float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size))
 
 
+@stored
 def toolbox_study(seeds=tuple(range(20))) -> ToolboxStudy:
     """Every :data:`TOOLBOX` setting on every seed of ``seeds`` (a few seconds for 20). Cached."""
     seeds = tuple(int(s) for s in seeds)
