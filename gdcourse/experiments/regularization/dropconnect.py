@@ -25,6 +25,7 @@ from gdcourse import losses, nn, optim, train
 from gdcourse.experiments.common import one_blas_thread, read_only
 from gdcourse.experiments.regularization.augmentation import stratified_subset
 from gdcourse.experiments.regularization.shared import digits
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive_int, check_unit_interval
 
 __all__ = ["DROP_PLACES", "drop_mlp", "moment_matching_probabilities", "DropConnectStudy", "dropconnect_study"]
@@ -90,6 +91,7 @@ def _accuracy(model, X, y) -> float:
 
 
 @functools.lru_cache(maxsize=2)
+@stored
 @one_blas_thread
 def dropconnect_study(seeds: tuple = tuple(range(20)), rates: tuple = (0.25, 0.5, 0.75), per_class: int = 20,
                       hidden: int = 128, epochs: int = 40, lr: float = 0.02) -> DropConnectStudy:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdcourse.experiments.common import one_blas_thread, read_only
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
 __all__ = ["two_scale_problem", "gd_path", "curve_shape", "patience_stop", "EpochDoubleDescent",
@@ -149,6 +150,7 @@ class EpochDoubleDescent:
 
 
 @functools.lru_cache(maxsize=4)
+@stored
 @one_blas_thread
 def epoch_double_descent(seeds: tuple = tuple(range(20)), n: int = 200, d_fast: int = 120, d_slow: int = 10,
                          slow_scale: float = 0.03, noise: float = 0.5, max_steps: int = 100_000,
