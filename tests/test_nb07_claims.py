@@ -1113,7 +1113,7 @@ def test_dropconnect_and_dropout_on_digits_over_20_seeds():
     mean, se, better, worse = paired("dropconnect", "dropout")
     assert abs(mean) < 3 * se and mean < 0.002                              # DropConnect not better than dropout
     gap = s.moment_matching - s.test_accuracy["dropconnect"]                 # the paper's inference vs mean weights
-    assert np.all(np.abs(gap.mean(axis=0)) <= 0.005)
+    assert np.all(np.abs(gap.mean(axis=0)) <= 0.002)                      # measured +0.02, +0.02, -0.17 points
 
 
 def test_label_noise_enlarges_the_epoch_wise_bump():
