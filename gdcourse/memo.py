@@ -15,7 +15,8 @@ Where: ``$GDCOURSE_CACHE``, else ``$XDG_CACHE_HOME/gdcourse`` (default ``~/.cach
 rename), so two kernels computing the same study at once leave one whole entry.
 
 The function simply runs, uncached, when an argument is a :class:`numpy.random.Generator` (its
-result depends on the stream's state, and the caller expects the stream to advance), when an
+result depends on the stream's state, and the caller expects the stream to advance) or its
+``rng`` argument is None (fresh entropy: every run differs), when an
 argument cannot be hashed (a lambda), or when the store cannot be written. An entry that cannot
 be read is computed again.
 
@@ -36,7 +37,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["stored", "cache_root", "fingerprint", "store_dir", "warm", "add_command"]
+__all__ = ["stored", "stored_training", "cache_root", "fingerprint", "store_dir", "warm", "add_command"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 COURSE_DIR = PACKAGE_DIR.parent
@@ -92,8 +93,8 @@ def _key(fn, signature, args, kwargs) -> str | None:
 
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
-    if _has_generator(bound.arguments.values()):
-        return None
+    if _has_generator(bound.arguments.values()) or ("rng" in bound.arguments and bound.arguments["rng"] is None):
+        return None     # a stream's state, or fresh entropy (rng=None): the result is not a function of the call
     try:
         return joblib.hash((fn.__module__, fn.__qualname__, sorted(bound.arguments.items())))
     except Exception:   # an argument pickle cannot hash (a lambda, a generator object): run uncached
@@ -151,6 +152,38 @@ def stored(fn):
         value = fn(*args, **kwargs)
         _save(path, value)
         return value
+
+    wrapper.uncached = fn
+    return wrapper
+
+
+def stored_training(fn):
+    """Decorator for ``fn(model, …)`` that trains ``model`` in place: the memo keeps the result and the trained state.
+
+    The key includes the model as it is before the call (its parameters, buffers, random streams
+    and hyper-parameters, by content). A hit loads the stored :meth:`~gdcourse.nn.Module.state_dict`
+    (values, buffers, random-stream states) into the caller's model, into its existing arrays, and
+    restores each sub-module's training mode: the model ends as the run would have left it.
+    """
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(model, *args, **kwargs):
+        folder = store_dir()
+        key = None if folder is None else _key(fn, signature, (model, *args), kwargs)
+        if key is None:
+            return fn(model, *args, **kwargs)
+        path = folder / f"{fn.__module__}.{fn.__qualname__}" / f"{key}.joblib"
+        found, value = _load(path)
+        if found:
+            result, state, modes = value
+            model.load_state_dict(state)
+            for module, training in zip(model.modules(), modes, strict=True):
+                module.training = training
+            return result
+        result = fn(model, *args, **kwargs)
+        _save(path, (result, model.state_dict(), [module.training for module in model.modules()]))
+        return result
 
     wrapper.uncached = fn
     return wrapper

@@ -220,3 +220,59 @@ def test_cache_warm_reports_a_failing_notebook_and_exits_1(tmp_path, cli_env):
 def test_cache_warm_refuses_bad_arguments_clearly(argv, message, cli_env):
     done = gdcourse(*argv, env=cli_env)
     assert done.returncode == 2 and message in done.stderr
+
+
+# ---------------------------------------------------------------- stored_training: runs that train a model in place
+
+@memo.stored_training
+def train_a_little(model, X, y, steps=5, lr=0.1):
+    """A few SGD steps with dropout on; ends in evaluation mode. Records each real run."""
+    from gdcourse import losses, optim
+
+    CALLS.append(steps)
+    loss, optimizer = losses.MSELoss(), optim.SGD(model.parameters(), lr=lr)
+    history = []
+    model.train()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        value = loss(model(X), y)
+        model.backward(loss.backward())
+        optimizer.step()
+        history.append(float(value))
+    model.eval()
+    return np.array(history)
+
+
+def small_model(seed):
+    from gdcourse import nn
+
+    return nn.Sequential(nn.Linear(3, 8, rng=seed), nn.ReLU(), nn.Dropout(0.5, rng=seed), nn.Linear(8, 1, rng=seed + 1))
+
+
+def test_a_stored_training_run_leaves_the_model_as_the_run_would(store):
+    X, y = np.random.default_rng(0).standard_normal((16, 3)), np.random.default_rng(1).standard_normal((16, 1))
+    trained = small_model(0)
+    history = train_a_little(trained, X, y)
+    assert len(CALLS) == 1 and not trained.training
+
+    replayed = small_model(0)
+    weight_before = replayed.parameters()[0].value            # the array the model keeps (optimizers hold it)
+    again = train_a_little(replayed, X, y)
+    assert len(CALLS) == 1                                     # read from the store, not trained again
+    np.testing.assert_array_equal(again, history)
+    for p, q in zip(replayed.parameters(), trained.parameters(), strict=True):
+        np.testing.assert_array_equal(p.value, q.value)
+    assert replayed.parameters()[0].value is weight_before    # loaded into the existing arrays
+    assert not any(m.training for m in replayed.modules())     # the run's final mode
+    replayed.train()
+    trained.train()
+    np.testing.assert_array_equal(replayed(X), trained(X))      # same dropout stream afterwards
+
+    assert not np.array_equal(train_a_little(small_model(5), X, y), history)
+    assert len(CALLS) == 2                                     # another start is another run
+
+
+def test_rng_none_means_fresh_entropy_and_is_never_stored(store):
+    counted(3, rng=None)
+    counted(3, rng=None)
+    assert len(CALLS) == 2 and not entries(store)

@@ -12,6 +12,7 @@ from gdcourse import optim
 from gdcourse.experiments import common
 from gdcourse.experiments.activations.curves import activation_layer
 from gdcourse.experiments.activations.gradients import moons
+from gdcourse.memo import stored
 from gdcourse.train import TrainingDiverged, fit
 from gdcourse.validate import check_positive, check_positive_int
 
@@ -48,6 +49,7 @@ def _dying_model(activation, negative_slope, bias_init, width, rng):
                       init="he_normal", hidden_bias=float(bias_init), rng=rng)
 
 
+@stored
 def dying_relu_run(activation="relu", lr=0.5, bias_init=0.0, epochs=20, negative_slope=0.1, width=32,
                    rng=0) -> DyingReLURun:
     """Train ``Linear-act-Linear-act-Linear`` (He init, hidden biases ``bias_init``) with SGD.

@@ -10,7 +10,7 @@ import numpy as np
 from gdcourse import diagnostics, losses, nn, optim
 from gdcourse.experiments import common
 from gdcourse.experiments.normalization.injected_noise import InjectedNoise
-from gdcourse.memo import stored
+from gdcourse.memo import stored, stored_training
 from gdcourse.train import fit
 from gdcourse.validate import as_rng, check_array, check_positive_int
 
@@ -47,6 +47,7 @@ def deep_mlp(depth=10, width=24, activation="sigmoid", norm=None, noise=None, in
                       after_norm=after_norm, weight_gain=weight_gain, rng=rng)
 
 
+@stored_training
 def train_on_digits(model, data, *, batch_size=64, epochs=10, lr=0.02, momentum=0.9, rng=0):
     """``fit`` with ``SGD(lr, momentum)`` and cross-entropy on ``data`` (:func:`gdcourse.experiments.common.digits`).
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdcourse import losses, nn, optim
+from gdcourse.memo import stored_training
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
 __all__ = ["Regression", "badly_scaled_regression", "mse_curvatures", "RegressionRun", "fit_regression",
@@ -60,6 +61,7 @@ class RegressionRun:
     diverged: bool
 
 
+@stored_training
 def fit_regression(layer, X, y, lr, steps=300) -> RegressionRun:
     """Train ``layer`` (``nn.Linear`` or ``nn.WeightNormLinear``, one output) by full-batch SGD on the MSE."""
     X = check_array(X, "X", ndim=2, finite=True)

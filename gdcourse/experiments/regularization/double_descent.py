@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_positive, check_positive_int
 
 __all__ = ["random_feature_problem", "random_features", "min_norm_fit", "DoubleDescent", "double_descent"]
@@ -65,6 +66,7 @@ class DoubleDescent:
 
 
 @functools.lru_cache(maxsize=4)
+@stored
 def double_descent(seeds: tuple = tuple(range(20)), n: int = 40, d: int = 10, features: tuple | None = None,
                    ridge: float = 0.05) -> DoubleDescent:
     """Test error of min-norm random-feature regression against the number of features, one problem per seed.

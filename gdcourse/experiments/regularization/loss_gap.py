@@ -10,6 +10,7 @@ import numpy as np
 from gdcourse import losses as L
 from gdcourse import optim
 from gdcourse.experiments.regularization.shared import digits, mlp, one_blas_thread
+from gdcourse.memo import stored
 from gdcourse.train import evaluate, fit
 from gdcourse.validate import as_rng, check_positive_int
 
@@ -36,6 +37,7 @@ class LossGapRun:
     steps_per_epoch: int
 
 
+@stored
 @one_blas_thread
 def loss_gap_run(dropout=0.5, epochs=8, hidden=256, lr=0.01, rng=0) -> LossGapRun:
     """Train a 64-hidden-10 network on all 988 training digits and log the three losses per epoch."""

@@ -22,6 +22,7 @@ import numpy as np
 from gdcourse import functional as F
 from gdcourse.data import make_moons
 from gdcourse.experiments.regularization.label_smoothing import expected_calibration_error
+from gdcourse.memo import stored
 from gdcourse.validate import check_positive, check_positive_int
 
 __all__ = ["mixup_data", "mix_batch", "train_mixup_nets", "class_probabilities", "margin_gradient_norm",
@@ -120,6 +121,7 @@ class MixupStudy:
 
 
 @functools.lru_cache(maxsize=4)
+@stored
 def mixup_study(alpha: float = 1.0, seeds: tuple = tuple(range(20)), n_train: int = 60,
                 noise: float = 0.3) -> MixupStudy:
     """Plain training vs mixup(``alpha``) on ``n_train`` moons per seed (data seed ``1000 + s``), same

@@ -23,6 +23,7 @@ from gdcourse.validate import (
 __all__ = ["run_sgd", "unseen_fraction", "epoch_end_excess"]
 
 
+@stored
 def run_sgd(problem: LeastSquares, lr, batch_size: int, epochs: int, rng=None, w0=None,
             replacement: bool = False) -> Trace:
     """Mini-batch SGD ``w ← w − η_t g_B(w)`` for ``epochs`` epochs, ``g_B`` the mean gradient of batch B.
