@@ -346,3 +346,42 @@ def test_z_loss_gradient_in_the_stacked_trainer_is_the_package_function():
     _, grad = z_loss(z, 1e-4)
     log_z = np.log(np.exp(z).sum(axis=1))
     np.testing.assert_allclose(grad, 2e-4 / 7 * log_z[:, None] * np.exp(z - log_z[:, None]), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- SCALE-02: a float16 MLP, with and without the fixes
+
+def test_float16_mlp_over_20_seeds():
+    runs = E.float16_mlp_runs()
+    assert runs.variants == tuple(E.FLOAT16_VARIANTS) and runs.loss.shape == (5, 20)
+    excess = dict(zip(runs.variants, runs.loss / runs.loss[0] - 1, strict=True))
+    zero = dict(zip(runs.variants, np.median(runs.zero_grads, axis=1), strict=True))
+    assert excess["float16"].min() > 0.05 and 0.12 < np.median(excess["float16"]) < 0.22      # "+16 % (9-24 %)"
+    assert excess["float16 + master"].min() > 0.05                                          # master alone: no help
+    assert np.abs(excess["float16 + master"] - excess["float16"]).max() < 0.02
+    assert (excess["float16 + scaling"] > 0).all() and excess["float16 + scaling"].max() < 0.03   # "+1.1 % (0.6-1.9)"
+    assert np.abs(excess["float16 + scaling + master"]).max() < 0.002                       # "float32's result"
+    assert zero["float32"] < 0.05 and 0.6 < zero["float16"] < 0.75                          # "4 % vs 68 %"
+    assert abs(zero["float16 + scaling + master"] - zero["float32"]) < 0.005
+    assert (runs.scales[:, -1] == 2.0**18).all() and (np.diff(runs.scales, axis=1) >= 0).all()   # no overflow, 2 growths
+
+
+def test_float16_mlp_loses_no_updates_in_this_setting():
+    """The second failure (w + Δw == w) does not show in this run: its steps are large against the spacing."""
+    runs = E.float16_mlp_runs()
+    i = runs.variants.index("float16")
+    assert np.median(runs.lost_updates[i]) < 0.01
+
+
+def test_dividing_the_loss_by_tokens_and_raising_the_rate_changes_nothing_in_float32():
+    from gdcourse.experiments.scale.float16_mlp import train_float16_mlp
+    plain = train_float16_mlp("float32", 3, steps=60, tokens=1)
+    emulated = train_float16_mlp("float32", 3, steps=60, tokens=2**17)
+    assert emulated["loss"] == pytest.approx(plain["loss"], rel=1e-4)
+    np.testing.assert_allclose(emulated["curve"], plain["curve"], rtol=1e-4)
+
+
+def test_scale_bank_float16_entries_quote_the_measured_numbers():
+    entries = {e.id: e for e in bank.load().by_topic("SCALE")}
+    assert "16 % above float32 (9-24 % over 20 seeds)" in entries["SCALE-02b"].answer
+    assert "68 % of the weight gradients" in entries["SCALE-02b"].answer
+    assert "17 %" in entries["SCALE-02c"].answer
