@@ -110,8 +110,8 @@ def train_float16_mlp(variant, seed, steps=600, lr=0.05, tokens=2**17, width=32,
             zero.append(np.mean(grads == 0))
             if (grads != 0).any():
                 lost.append(np.mean(~moved[grads != 0]))
-    return {"loss": _eval_loss(model, X, y), "zero_grads": float(np.mean(zero)), "lost_updates": float(np.mean(lost)) if lost else 0.0,
-            "curve": np.array(curve), "scales": np.array(scales)}
+    return {"loss": _eval_loss(model, X, y), "zero_grads": float(np.mean(zero)),
+            "lost_updates": float(np.mean(lost)) if lost else 0.0, "curve": np.array(curve), "scales": np.array(scales)}
 
 
 @cached
