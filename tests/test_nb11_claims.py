@@ -327,6 +327,7 @@ def test_logit_drift_without_and_with_z_loss_over_20_seeds():
     assert 12 < free.min() and 14 < np.median(free) < 18                   # "16 after 3,000 steps, still rising"
     assert (d.log_z[0, k3000] > d.log_z[0, k1000]).all()
     assert np.abs(palm).max() < 0.3 and np.abs(strong).max() < 0.15        # "0.16 at 1e-4, 0.00 at 1e-3"
+    assert np.abs(d.log_z[2, k1000]).max() < 0.3                           # 1e-3: "0.15 by step 1,000"
     assert 4 < np.median(d.log_z[1, k1000]) < 8                            # 1e-4 is slow: "still 6 at step 1,000"
     np.testing.assert_allclose(d.max_logit[0, k3000], free, atol=1e-3)      # confident: log Z = the top logit
 
