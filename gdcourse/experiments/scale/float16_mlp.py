@@ -115,14 +115,20 @@ def train_float16_mlp(variant, seed, steps=600, lr=0.05, tokens=2**17, width=32,
 
 
 @cached
-def float16_mlp_runs(rng=0, seeds=20, steps=600, lr=0.05, tokens=2**17, width=32, batch=32, every=10) -> Float16Runs:
-    """:func:`train_float16_mlp` for every variant and seed ``rng … rng + seeds − 1`` (each seed's
-    initialization and batch order shared by every variant)."""
+def float16_mlp_runs(rng=0, seeds=20, steps=600, lr=0.05, tokens=2**17, width=32, batch=32, every=10,
+                     variants=tuple(FLOAT16_VARIANTS)) -> Float16Runs:
+    """:func:`train_float16_mlp` for every variant (names of :data:`FLOAT16_VARIANTS`) and seed
+    ``rng … rng + seeds − 1`` (each seed's initialization and batch order shared by every variant).
+
+    ``scales`` are those of the last variant in ``variants``."""
+    unknown = set(variants) - set(FLOAT16_VARIANTS)
+    if unknown:
+        raise ValueError(f"variants: expected names from {list(FLOAT16_VARIANTS)}, got {sorted(unknown)}")
     runs = {name: [train_float16_mlp(name, seed, steps, lr, tokens, width, batch, every)
-                   for seed in range(rng, rng + seeds)] for name in FLOAT16_VARIANTS}
+                   for seed in range(rng, rng + seeds)] for name in variants}
 
     def table(key):
-        return np.array([[run[key] for run in runs[name]] for name in FLOAT16_VARIANTS])
+        return np.array([[run[key] for run in runs[name]] for name in variants])
 
-    return Float16Runs(tuple(FLOAT16_VARIANTS), table("loss"), table("zero_grads"), table("lost_updates"),
+    return Float16Runs(tuple(variants), table("loss"), table("zero_grads"), table("lost_updates"),
                        table("curve"), table("scales")[-1], every)
