@@ -26,7 +26,10 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	touch $(DEV_STAMP)
 
 # Opens on the start notebook of the student versions: no news pop-up, no nbgrader panels.
+# The first time (and after a change to the package) it runs the chapter notebooks once, headless, so
+# that their multi-seed studies are stored (gdcourse/memo.py) and every notebook then runs in seconds.
 lab: $(STAMP)
+	-$(BIN)/python -m gdcourse.cli cache warm
 	$(call config_path,learner) $(BIN)/jupyter lab --notebook-dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
@@ -37,9 +40,11 @@ instructor: $(DEV_STAMP)
 
 # Unit tests and every notebook (nbval) on 2 workers, each notebook's cells kept on one worker;
 # then the browser suite on its own (it runs one JupyterLab server; skipped without Chromium).
+# Both start from one empty store of experiment results, so every claim is computed in this run.
 test: $(DEV_STAMP)
 	$(BIN)/ruff check gdcourse tests bench
-	$(BIN)/python -m pytest -q -n 2 --dist loadscope --ignore=tests/browser
+	store=$$(mktemp -d) && trap 'rm -rf "$$store"' EXIT && export GDCOURSE_CACHE="$$store" && \
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope --ignore=tests/browser && \
 	$(BIN)/python -m pytest -q tests/browser
 
 bench: $(STAMP)

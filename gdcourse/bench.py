@@ -183,6 +183,22 @@ def _run_widgets_command(args) -> int:
     return 0
 
 
+def _run_notebooks_command(args) -> int:
+    from gdcourse import bench_notebooks  # nbclient only when asked for
+
+    try:
+        report = bench_notebooks.run_notebook_benchmark(args.notebooks, cold=args.cold,
+                                                        progress=lambda message: print(message, file=sys.stderr))
+    except ValueError as error:
+        print(f"gdcourse bench: bad option: {error}", file=sys.stderr)
+        return 2
+    print(bench_notebooks.format_notebook_report(report))
+    if args.json:
+        atomic_write(args.json, json.dumps(report, indent=2) + "\n")
+        print(f"\nresults saved to {args.json}")
+    return 0
+
+
 def _verdicts(spec, rows) -> dict:
     ratio = rows["gdcourse"]["vs_gemm"]
     out = {"target": spec.target, "ratio": ratio, "ratio_pass": ratio <= spec.target}
@@ -274,12 +290,22 @@ def add_command(subparsers) -> None:
     parser.add_argument("--widgets", action="store_true",
                         help="instead, time every explorer's update after a control change "
                              "(median and worst, ms; see gdcourse.bench_widgets)")
+    parser.add_argument("--notebooks", nargs="*", metavar="PATH", default=None,
+                        help="instead, time Run All from a fresh kernel for these notebooks (default: every "
+                             "notebook in solutions/ and notebooks/; see gdcourse.bench_notebooks)")
+    parser.add_argument("--cold", action="store_true",
+                        help="with --notebooks: time the first run ever (an empty store of experiment results)")
     parser.add_argument("--only", nargs="+", metavar="NAME", default=None,
                         help="with --widgets: only these explorers (e.g. gd.lr_explorer_1d)")
     parser.set_defaults(run=run_command)
 
 
 def run_command(args) -> int:
+    if args.notebooks is not None:
+        return _run_notebooks_command(args)
+    if args.cold:
+        print("gdcourse bench: --cold: only with --notebooks", file=sys.stderr)
+        return 2
     if args.widgets:
         return _run_widgets_command(args)
     quick = args.quick

@@ -24,6 +24,7 @@ COMMANDS = {
     "practice": ("gdcourse.practice.cli", "drill interview questions: flashcards, learn, test, match, mock interview"),
     "cheatsheet": ("gdcourse.practice.cli", "write a printable cheat sheet: one A4 page per topic, formulas rendered"),
     "diagnose": ("gdcourse.diagnose", "diagnose a training run with one injected fault"),
+    "cache": ("gdcourse.memo", "show, fill or empty the store of the notebooks' multi-seed experiments"),
     "lab": ("gdcourse.lab", "copy the student notebooks into a folder and open JupyterLab there"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gdcourse.memo import stored
 from gdcourse.validate import (
     as_rng,
     check_array,
@@ -269,6 +270,7 @@ def _raw_digits():
     return bunch.data, bunch.target, tuple(bunch.feature_names)
 
 
+@stored
 def load_digits(test_fraction: float = 0.25, val_fraction: float = 0.0, rng=0, dtype=np.float64) -> Dataset:
     """The 8×8 handwritten digits bundled with scikit-learn (1797 images, 10 classes, no download).
 

@@ -77,6 +77,9 @@ def isolated_environment(root: Path, prefix: Path) -> dict:
                JUPYTER_CONFIG_DIR=str(root / "jupyter-config"), JUPYTER_DATA_DIR=str(root / "jupyter-data"),
                JUPYTER_RUNTIME_DIR=str(root / "jupyter-runtime"), IPYTHONDIR=str(root / "ipython"),
                GDCOURSE_HOME=str(root / "progress"), MPLCONFIGDIR=str(root / "matplotlib"),
+               # postBuild's `gdcourse cache warm` would run every chapter notebook (minutes);
+               # tests/test_memo.py tests warming, here it only has to exit cleanly.
+               GDCOURSE_CACHE="off",
                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     return env
 

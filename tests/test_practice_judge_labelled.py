@@ -1,9 +1,9 @@
 """The judge against typed answers labelled by hand (``tests/data/judge_labelled.toml``).
 
-The set holds, for 40 main questions (4 per topic), a paraphrase in other words, a
-partial answer and a wrong answer that uses the right words, each labelled with the
-key points it covers and pass/fail; the bank's own model answer of each question is
-added (all points, pass), 160 answers in all. Questions alternate per topic between
+The set holds, for 45 questions (4 main questions per topic, and 5 senior follow-ups),
+a paraphrase in other words, a partial answer and a wrong answer that uses the right
+words, each labelled with the key points it covers and pass/fail; the bank's own model
+answer of each question is added (all points, pass), 180 answers in all. Questions alternate per topic between
 a tuning part (the rubrics were adjusted while looking at its results) and a
 held-out part (never looked at answer by answer). Targets: key-point precision at
 least 0.9, recall at least 0.8, no wrong answer proposed as a pass, on the whole set

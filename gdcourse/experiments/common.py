@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from gdcourse import nn
 from gdcourse.data import Dataset, load_digits
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_positive, check_positive_int, check_unit_interval, is_seed
 
 __all__ = ["ACTIVATIONS", "NORMS", "mlp", "DIGITS_SPLIT", "digits", "read_only", "cached", "trained_model",
@@ -185,7 +186,8 @@ def cached(fn=None, *, maxsize=32):
     """Decorator: cache ``fn``'s result per arguments when its ``rng`` argument is an int seed.
 
     ``fn`` must take an ``rng`` argument (an int seed or a Generator). With an int seed the run is
-    computed once and its result frozen with :func:`read_only`; with a Generator (or None) it runs
+    computed once (kept in memory, and on disk by :func:`gdcourse.memo.stored`) and its result frozen
+    with :func:`read_only`; with a Generator (or None) it runs
     every time, since the stream it draws from changes. The other arguments must be hashable.
     The run itself happens on one BLAS thread (see :func:`one_blas_thread`).
     """
@@ -195,10 +197,11 @@ def cached(fn=None, *, maxsize=32):
     if "rng" not in signature.parameters:
         raise TypeError(f"cached: {fn.__name__} has no 'rng' argument")
     run = one_blas_thread(fn)
+    run_stored = stored(run)
 
     @functools.lru_cache(maxsize=maxsize)
     def run_seeded(args, kwargs):
-        return read_only(run(*args, **dict(kwargs)))
+        return read_only(run_stored(*args, **dict(kwargs)))
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -209,6 +212,7 @@ def cached(fn=None, *, maxsize=32):
         return run(*bound.args, **bound.kwargs)
 
     wrapper.cache_clear = run_seeded.cache_clear
+    wrapper.uncached = run
     return wrapper
 
 

@@ -16,6 +16,7 @@ from gdcourse.nn.activations import (
     Tanh,
 )
 from gdcourse.nn.checkpoint import Checkpoint, cached_bytes
+from gdcourse.nn.dropconnect import DropConnectLinear
 from gdcourse.nn.dropout import Dropout, DropPath
 from gdcourse.nn.linear import Linear, WeightNormLinear
 from gdcourse.nn.module import IncompatibleKeys, Module, Sequential
@@ -30,6 +31,7 @@ __all__ = [
     "Linear", "WeightNormLinear",
     "Identity", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU",
     "Softplus", "Softmax",
-    "Dropout", "DropPath", "GaussianNoise", "BatchNorm1d", "LayerNorm", "RMSNorm", "GroupNorm", "Residual", "RNN",
+    "Dropout", "DropPath", "DropConnectLinear",
+    "GaussianNoise", "BatchNorm1d", "LayerNorm", "RMSNorm", "GroupNorm", "Residual", "RNN",
     "Checkpoint", "cached_bytes",
 ]

@@ -14,6 +14,7 @@ from gdcourse import losses as L
 from gdcourse.data import make_moons, standardize
 from gdcourse.experiments import common
 from gdcourse.experiments.activations.curves import _default_init, activation_layer
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive_int
 
 __all__ = ["moons", "deep_gradient_norms", "SigmoidGainSweep", "sigmoid_gain_sweep", "numerical_jacobian",
@@ -26,6 +27,7 @@ def moons(n=400, noise=0.15, rng=0):
     return standardize(X)[0], y
 
 
+@stored
 def deep_gradient_norms(activation, depth=10, width=32, init=None, rng=0) -> np.ndarray:
     """Weight-gradient norm of every ``Linear`` layer of a deep MLP at initialization, input side first.
 
@@ -61,6 +63,7 @@ class SigmoidGainSweep:
     mean_derivative: np.ndarray
 
 
+@stored
 def sigmoid_gain_sweep(gains=(1.0, 4.0, 10.0, 20.0), depth=30, width=64, seeds=20) -> SigmoidGainSweep:
     """Can a larger weight scale rescue a deep sigmoid network? The gradient ratio and the saturation.
 

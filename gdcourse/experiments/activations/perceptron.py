@@ -11,6 +11,7 @@ from gdcourse import losses as L
 from gdcourse import nn, optim
 from gdcourse.experiments import common
 from gdcourse.experiments.activations.curves import _default_init, activation_layer
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive_int
 
 __all__ = ["XOR_X", "XOR_Y", "AND_Y", "perceptron_update", "PerceptronRun", "train_perceptron", "mistake_bound",
@@ -133,6 +134,7 @@ XOR_SEEDS = 60
 """How many random starts the notebook and the bank (ACT-10, ACT-10a) quote success rates over."""
 
 
+@stored
 def xor_success(hidden, activation, seeds=XOR_SEEDS, steps=500, lr=0.1) -> np.ndarray:
     """Whether :func:`train_xor_model` solves XOR for each seed ``0 … seeds − 1``: bool ``(seeds,)``.
 

@@ -16,6 +16,7 @@ from gdcourse import init as initializers
 from gdcourse import losses, nn, optim, train
 from gdcourse.diagnostics import gradient_norms
 from gdcourse.experiments import common
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_positive, check_positive_int
 
 __all__ = ["ACTIVATIONS", "INITS", "deep_mlp", "GradientProfile", "depth_gradient_profile", "vanishing_depth",
@@ -99,6 +100,7 @@ class GradientProfile:
         return float(self.weight_norms[0] / self.weight_norms[-1])
 
 
+@stored
 def depth_gradient_profile(activation="sigmoid", init="xavier", depth=10, width=64, rng=0, norm=None,
                            residual=False, batch=64) -> GradientProfile:
     """Per-block gradient norms of :func:`deep_mlp` on a random regression batch (MSE loss).
@@ -192,6 +194,7 @@ def divergence_run(lr, clip_norm=None, init="he", depth=6, width=32, epochs=20, 
     return DivergenceRun(np.array(history.step_loss), np.array(history.step_grad_norm), step, message)
 
 
+@stored
 def divergence_seeds(settings, seeds=20) -> dict:
     """:func:`divergence_run` for each ``name -> keyword arguments`` of ``settings``, from seeds ``0 … seeds − 1``.
 

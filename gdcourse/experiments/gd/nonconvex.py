@@ -10,6 +10,7 @@ from gdcourse import landscapes, losses, optim
 from gdcourse.data import make_xor
 from gdcourse.experiments.common import mlp
 from gdcourse.experiments.gd.descent import check_lr
+from gdcourse.memo import stored
 from gdcourse.train import fit
 from gdcourse.validate import as_rng, check_positive, check_positive_int
 
@@ -82,6 +83,7 @@ def positive_definite_fraction(d, samples=20000, rng=0) -> float:
     return float(np.mean(np.all(eigenvalues > 0, axis=1)))
 
 
+@stored
 def final_losses_by_width(widths=(2, 32), seeds=10, epochs=200, lr=0.5, n=100, rng=0) -> dict:
     """Final training loss of a tanh MLP ``2 → width → 1`` on XOR for several initial seeds.
 

@@ -12,6 +12,7 @@ from gdcourse import losses, nn
 from gdcourse.experiments.common import cached, one_blas_thread, read_only
 from gdcourse.experiments.initialization.networks import deep_mlp, is_activation, saturated_fraction
 from gdcourse.experiments.initialization.schemes import EXPLORER_SCHEMES, _check_scheme, weight_variance
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_positive_int
 
 __all__ = ["DepthProfile", "depth_profile", "default_hist_layers", "flat_gain", "ScaleSweep", "sigmoid_scale_sweep",
@@ -181,6 +182,7 @@ def sigmoid_scale_sweep(gains=(1.0, 4.0, 8.0, 11.0, 14.0), seeds=tuple(range(20)
 
 
 @functools.lru_cache(maxsize=2)
+@stored
 @one_blas_thread
 def _sigmoid_scale_sweep(gains, seeds, depth, width, batch=16):
     ratio = np.empty((len(gains), len(seeds)))

@@ -7,6 +7,7 @@ import numpy as np
 from gdcourse import nn
 from gdcourse.experiments import common
 from gdcourse.experiments.initialization.schemes import initializer
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
 __all__ = ["ACTIVATIONS", "make_mlp", "deep_mlp", "is_activation", "layer_activations", "activation_stds",
@@ -120,6 +121,7 @@ def unit_spread(M) -> float:
     return 0.0 if top == 0 else float(np.max(np.abs(M - M[:, :1]))) / top
 
 
+@stored
 @common.one_blas_thread
 def scale_sweep(weight_stds, activation="relu", depth=50, width=512, batch=64, rng=0) -> dict:
     """Activation std per layer for several weight scales on the *same* random draws.

@@ -10,6 +10,7 @@ import numpy as np
 from gdcourse import diagnostics, losses, optim, train
 from gdcourse.experiments.common import one_blas_thread
 from gdcourse.experiments.initialization.networks import deep_mlp
+from gdcourse.memo import stored
 
 __all__ = ["InitReport", "init_report", "DeepRun", "train_deep"]
 
@@ -63,6 +64,7 @@ class DeepRun:
         return int(hits[0]) + 1 if hits.size else None
 
 
+@stored
 @one_blas_thread
 def train_deep(activation, scheme, data, depth=10, width=64, epochs=10, batch_size=64, lr=0.01, momentum=0.9,
                rng=0) -> DeepRun:

@@ -10,6 +10,7 @@ import numpy as np
 from gdcourse import diagnostics, losses, nn, optim
 from gdcourse.experiments import common
 from gdcourse.experiments.normalization.injected_noise import InjectedNoise
+from gdcourse.memo import stored
 from gdcourse.train import fit
 from gdcourse.validate import as_rng, check_array, check_positive_int
 
@@ -66,6 +67,7 @@ RESCUE_SETTINGS = {"Xavier": dict(), "Xavier × 10": dict(weight_gain=10.0), "ba
 """The three ways NORM-01 trains the 10-layer sigmoid network: plain, with 10× larger weights, with batch norm."""
 
 
+@stored
 def sigmoid_rescue_runs(data, seeds=20, epochs=10) -> dict:
     """Validation accuracy after ``epochs`` of the 10-layer, width-24 sigmoid network, per setting and seed.
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from gdcourse import losses
 from gdcourse.experiments.common import digits, mlp
+from gdcourse.memo import stored
 from gdcourse.regularization import clip_grad_norm
 from gdcourse.validate import check_positive
 
@@ -45,6 +46,7 @@ def adaptive_clip(w, g, clipping: float = 0.01, eps: float = 1e-3) -> np.ndarray
     return g * scale
 
 
+@stored
 def spike_demo(spike: float = 50.0, clipping: float = 1.0, max_norm: float = 5.0, rng=0) -> dict:
     """Illustration: the per-layer largest unit ratio ``‖g_i‖/‖w_i‖`` of a 64-64-10 ReLU MLP's gradient on
     32 digits, for a normal batch and for the same batch with its first 4 images multiplied by ``spike``,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdcourse import landscapes, optim
+from gdcourse.memo import stored
 
 __all__ = ["SecondOrderRun", "second_order_race"]
 
@@ -21,6 +22,7 @@ class SecondOrderRun:
     distance: float
 
 
+@stored
 def second_order_race(landscape=None, x0=None, tol=1e-6, max_steps=5000) -> dict:
     """Iterations each method needs to reach ``tol`` of the minimum of a landscape (Rosenbrock by default).
 

@@ -14,6 +14,7 @@ from gdcourse.diagnostics import dead_units, gradient_norms
 from gdcourse.experiments import common
 from gdcourse.experiments.common import quiet
 from gdcourse.experiments.playbook.base import digits
+from gdcourse.memo import stored
 from gdcourse.train import evaluate, fit, predict
 from gdcourse.validate import as_rng
 
@@ -62,6 +63,7 @@ def capstone_model(config, rng) -> nn.Sequential:
                       rng=rng)
 
 
+@stored
 def capstone(rng=0, **overrides) -> CapstoneResult:
     """Everything together on the digits: an MLP 64-128-128-10 reaching ≥ 97% test accuracy.
 

@@ -12,6 +12,7 @@ from gdcourse import optim
 from gdcourse.diagnose import SignFlippedCrossEntropy
 from gdcourse.experiments.common import quiet
 from gdcourse.experiments.playbook.base import mlp, small_batch
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_positive_int
 
 __all__ = ["NaiveCrossEntropy", "SignFlippedCrossEntropy", "train_steps", "SmallBatchRun", "failure_runs",
@@ -89,6 +90,7 @@ def _failure_setups():
     }
 
 
+@stored
 def failure_runs(steps: int = 120, n: int = 32, seed: int = 0) -> dict[str, SmallBatchRun]:
     """Overfit ``n`` digits with a healthy setup and with each deliberately broken one.
 

@@ -14,6 +14,7 @@ from gdcourse import schedules as S
 from gdcourse.experiments.common import quiet, read_only
 from gdcourse.experiments.playbook.base import digits, mlp
 from gdcourse.experiments.playbook.learning_rate import smooth_losses
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
 __all__ = ["gd_factor", "ema_weights", "polyak_average", "FluctuationRun", "fluctuation_study", "DropoutFluctuation",
@@ -171,6 +172,7 @@ def dropout_fluctuation(p=0.5, epochs=3, tail=40, seeds=tuple(range(20))) -> Dro
 
 
 @functools.lru_cache(maxsize=2)
+@stored
 def _dropout_fluctuation(p, epochs, tail, seeds):
     data = digits()
     X, y = data.X_train, data.y_train

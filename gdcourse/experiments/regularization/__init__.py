@@ -8,11 +8,13 @@ read-only arrays. ``from gdcourse.experiments import regularization as E`` gives
 * :mod:`.shared`: the digits split, the MLP builder, one trained digits network.
 * :mod:`.capacity` (REG-01): polynomial degree against train and validation error.
 * :mod:`.double_descent` (REG-01c): min-norm random-feature regression past the interpolation threshold.
+* :mod:`.epoch_double_descent` (REG-01d): epoch-wise double descent in a two-scale linear model.
 * :mod:`.overfit` (REG-02, REG-06, REG-08): one overfitting problem and the regularization toolbox.
 * :mod:`.sparsity` (REG-03): L1 vs L2, the soft threshold, ISTA, paths, outliers.
 * :mod:`.penalties` (REG-04, REG-05): penalty steps; weight decay vs L2 for SGD, Adam and AdamW.
 * :mod:`.dropout` (REG-06): inverted dropout, forward and backward.
 * :mod:`.drop_path` (REG-06c): dropout vs DropConnect vs DropPath, mask noise and block removal.
+* :mod:`.dropconnect` (REG-06d): a digits network trained with DropConnect, dropout or neither.
 * :mod:`.augmentation` (REG-07): shifted digits, and what augmentation buys.
 * :mod:`.mixup` (REG-07b): mixup on moons, boundary steepness and calibration over seeds.
 * :mod:`.early_stopping` (REG-08): the patience rule.
@@ -63,8 +65,23 @@ from gdcourse.experiments.regularization.drop_path import (
     mask_noise,
     residual_drop_net,
 )
+from gdcourse.experiments.regularization.dropconnect import (
+    DROP_PLACES,
+    DropConnectStudy,
+    drop_mlp,
+    dropconnect_study,
+    moment_matching_probabilities,
+)
 from gdcourse.experiments.regularization.dropout import dropout_backward, dropout_forward, dropout_moments
 from gdcourse.experiments.regularization.early_stopping import should_stop
+from gdcourse.experiments.regularization.epoch_double_descent import (
+    EpochDoubleDescent,
+    curve_shape,
+    epoch_double_descent,
+    gd_path,
+    patience_stop,
+    two_scale_problem,
+)
 from gdcourse.experiments.regularization.label_smoothing import (
     SmoothingStudy,
     expected_calibration_error,
@@ -178,6 +195,8 @@ __all__ = [
     "CapacitySweep", "capacity_sweep", "legendre_features",
     # REG-01c
     "random_feature_problem", "random_features", "min_norm_fit", "DoubleDescent", "double_descent",
+    # REG-01d
+    "two_scale_problem", "gd_path", "curve_shape", "patience_stop", "EpochDoubleDescent", "epoch_double_descent",
     # REG-02, REG-06, REG-08 (the overfitting problem)
     "OVERFIT", "overfit_data", "OverfitRun", "overfit_run", "snap_dropout", "TOOLBOX", "toolbox_runs",
     "boundary_grid", "class1_probability", "DropoutView", "dropout_view",
@@ -197,6 +216,8 @@ __all__ = [
     "dropout_forward", "dropout_backward", "dropout_moments",
     # REG-06c
     "DROP_METHODS", "MaskNoise", "mask_noise", "residual_drop_net", "LesionStudy", "lesion_study",
+    # REG-06d
+    "DROP_PLACES", "drop_mlp", "moment_matching_probabilities", "DropConnectStudy", "dropconnect_study",
     # REG-07
     "shift_images", "flip_images", "augment_digits", "train_digits", "stratified_subset", "AugmentationStudy",
     "augmentation_study", "displaced_validation",

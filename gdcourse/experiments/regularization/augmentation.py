@@ -13,6 +13,7 @@ from gdcourse import nn, optim
 from gdcourse.data import batches
 from gdcourse.experiments.regularization.shared import digits, mlp, one_blas_thread, read_only
 from gdcourse.experiments.regularization.students import students_accuracy, train_students
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
 __all__ = ["shift_images", "flip_images", "augment_digits", "train_digits", "stratified_subset",
@@ -137,6 +138,7 @@ def augmentation_study(per_class=20, seeds=tuple(range(20)), epochs=60, max_shif
 
 
 @functools.lru_cache(maxsize=8)
+@stored
 @one_blas_thread
 def _augmentation_study(per_class, seeds, epochs, max_shift, prob):
     ds = digits()

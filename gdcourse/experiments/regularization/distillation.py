@@ -14,6 +14,7 @@ from gdcourse.data import batch_indices
 from gdcourse.experiments.regularization.shared import digits, mlp, one_blas_thread, read_only, trained_digits_mlp
 from gdcourse.experiments.regularization.students import students_accuracy, train_students
 from gdcourse.losses import distillation_loss
+from gdcourse.memo import stored
 from gdcourse.train import accuracy, predict
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
@@ -107,6 +108,7 @@ def _student_epochs(n):
 
 
 @functools.lru_cache(maxsize=4)
+@stored
 @one_blas_thread
 def _distillation_study(sizes, seeds, hidden, temperature, alpha):
     ds = digits()

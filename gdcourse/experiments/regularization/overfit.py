@@ -18,6 +18,7 @@ from gdcourse import regularization as R
 from gdcourse.data import make_moons
 from gdcourse.experiments.common import cached
 from gdcourse.experiments.regularization.shared import mlp, read_only
+from gdcourse.memo import stored
 from gdcourse.train import evaluate, fit, predict
 from gdcourse.validate import as_rng, check_positive, check_positive_int, check_unit_interval
 
@@ -143,6 +144,7 @@ TOOLBOX = {
 """The regularizers compared in REG-02, each alone, on the overfitting problem."""
 
 
+@stored
 def toolbox_runs(rng=0) -> dict:
     """``{name: OverfitRun}`` for every entry of :data:`TOOLBOX` (same seed for all)."""
     return {name: overfit_run(**settings, rng=rng) for name, settings in TOOLBOX.items()}

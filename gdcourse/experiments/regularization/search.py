@@ -12,6 +12,7 @@ import numpy as np
 from gdcourse import functional as F
 from gdcourse.experiments.regularization.augmentation import stratified_subset
 from gdcourse.experiments.regularization.shared import digits, one_blas_thread, read_only
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_labels, check_positive_int
 
 __all__ = ["SEARCH_RANGES", "GOOD_SCORE", "softmax_regression_scores", "grid_points", "random_points",
@@ -148,6 +149,7 @@ def search_study(budget=9, seeds=tuple(range(20)), steps=60) -> SearchStudy:
 
 
 @functools.lru_cache(maxsize=2)
+@stored
 @one_blas_thread
 def _search_study(budget, seeds, steps):
     data = search_data()

@@ -20,6 +20,7 @@ import numpy as np
 from gdcourse import functional as F
 from gdcourse.experiments.common import one_blas_thread, read_only
 from gdcourse.experiments.regularization.overfit import OVERFIT, TOOLBOX, overfit_data
+from gdcourse.memo import stored
 from gdcourse.validate import check_positive_int
 
 __all__ = ["ToolboxStudy", "toolbox_study"]
@@ -67,6 +68,7 @@ def toolbox_study(seeds=tuple(range(20))) -> ToolboxStudy:
 
 
 @functools.lru_cache(maxsize=2)
+@stored
 @one_blas_thread
 def _toolbox_study(seeds):
     results = {name: _train(seeds, **settings) for name, settings in TOOLBOX.items()}

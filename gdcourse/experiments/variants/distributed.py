@@ -18,6 +18,7 @@ from gdcourse.experiments.variants.problem import (
     regression_problem,
     start_point,
 )
+from gdcourse.memo import stored
 from gdcourse.validate import (
     as_rng,
     check_positive,
@@ -28,6 +29,7 @@ __all__ = ["simulate_async_sgd", "simulate_sync_sgd", "stable_lr_limit", "smalle
            "async_problem", "AsyncDemo", "async_demo", "straggler_slowdown"]
 
 
+@stored
 def simulate_async_sgd(problem: LeastSquares, lr, staleness: int, steps: int, batch_size: int | None = None,
                        rng=None, w0=None) -> Trace:
     """Asynchronous SGD with a fixed delay: ``w_{t+1} = w_t − η g(w_{t−τ})``.

@@ -8,6 +8,7 @@ import numpy as np
 
 from gdcourse import losses, optim, schedules
 from gdcourse.experiments import common
+from gdcourse.memo import stored
 from gdcourse.train import TrainingDiverged, fit
 from gdcourse.validate import (
     as_rng,
@@ -89,6 +90,7 @@ def lr_loss_curves(lrs, epochs: int = 8, batch_size: int = 32, depth: int = 3, w
     return LRCurves(lrs, curves, tuple(diverged), -(-len(X) // batch_size))
 
 
+@stored
 def warmup_runs(lr: float, warmup_steps: int, seeds=range(6), depth: int = 8, width: int = 64,
                 epochs: int = 6, batch_size: int = 64, data=None) -> np.ndarray:
     """Adam (default betas) on a deep ReLU MLP, with a linear warmup of ``warmup_steps`` (0 = none).

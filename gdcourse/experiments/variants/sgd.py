@@ -14,6 +14,7 @@ from gdcourse.experiments.variants.problem import (
     lr_function,
     start_point,
 )
+from gdcourse.memo import stored
 from gdcourse.validate import (
     as_rng,
     check_positive_int,
@@ -67,6 +68,7 @@ def unseen_fraction(n: int, trials: int = 200, rng=None) -> np.ndarray:
     return 1.0 - seen.mean(axis=1)
 
 
+@stored
 def epoch_end_excess(problem: LeastSquares, lr, batch_size: int, epochs: int, replacement: bool,
                      seeds=range(5), w0=None) -> np.ndarray:
     """``J(w) − J(w*)`` at the start and at the end of every epoch, one row per seed: (seeds, epochs + 1)."""
