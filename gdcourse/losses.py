@@ -29,7 +29,7 @@ from gdcourse.validate import (
 )
 
 __all__ = ["Loss", "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-           "distillation_loss"]
+           "distillation_loss", "z_loss"]
 
 
 @functools.lru_cache(maxsize=16)
@@ -337,3 +337,31 @@ def distillation_loss(student_logits, teacher_logits, labels, temperature=4.0, a
     onehot[np.arange(n), labels] = 1.0
     grad = (alpha * T * (np.exp(log_ps_T) - pt_T) + (1 - alpha) * (np.exp(log_ps) - onehot)) / n
     return float(alpha * T * T * kl + (1 - alpha) * ce), grad
+
+
+def z_loss(logits, weight=1e-4):
+    """The z-loss of PaLM (Chowdhery et al., 2022): ``weight · mean_i (log Z_i)²`` and its gradient.
+
+    ``Z_i = Σ_c exp(z_ic)`` is the softmax normalizer of row ``i`` of ``logits (N, C)``. Cross-entropy does
+    not change when a constant is added to a row's logits, so nothing in it stops the logits drifting; the
+    z-loss pulls ``log Z`` toward 0 (then the top logit sits near 0). Added to the cross-entropy with
+    ``weight = 1e-4`` it leaves the predictions alone. Gradient::
+
+        dL/dz_i = 2 · weight · log Z_i · softmax(z_i) / N
+
+    Returns ``(loss, grad (N, C))``.
+    """
+    z = check_array(logits, "logits", ndim=2, finite=True)
+    if z.shape[0] == 0:
+        raise ValueError("logits: expected a non-empty batch, got 0 rows")
+    weight = check_positive(weight, "weight", allow_zero=True)
+    log_z = _logsumexp(z)
+    p = np.exp(z - log_z[:, None])
+    n = len(z)
+    return float(weight * np.mean(log_z**2)), (2 * weight / n) * log_z[:, None] * p
+
+
+def _logsumexp(z):
+    """``log Σ_c exp(z_c)`` per row, without overflow."""
+    top = z.max(axis=1)
+    return top + np.log(np.exp(z - top[:, None]).sum(axis=1))

@@ -102,19 +102,27 @@ class MasterWeights:
             p.value[...] = master.value.astype(p.dtype)
 
 
-def mixed_precision_step(model, loss, X, y, optimizer, master=None, scaler=None) -> dict:
+def mixed_precision_step(model, loss, X, y, optimizer, master=None, scaler=None, loss_dtype=None) -> dict:
     """One training step of a float16 ``model`` with optional master weights and loss scaling.
 
     ``optimizer`` must be built on ``master.params`` when ``master`` is given, else on
     the model's own parameters. Returns ``{"loss", "stepped", "scale"}``; with a
     scaler, a step with an inf/NaN gradient is skipped (``stepped`` False).
+
+    ``loss_dtype`` (e.g. ``np.float32``): compute the loss and its gradient in that precision on
+    the model's output cast up, multiply by the scale there, and only then round the upstream
+    gradient to the model's dtype — as autocast does (softmax and losses run in float32). Small
+    gradients then underflow at that rounding, unless the scale has lifted them. ``None``: the loss
+    runs in the output's own dtype.
     """
     model.zero_grad()
-    value = loss.forward(model.forward(X), y)
+    out = model.forward(X)
+    value = loss.forward(out if loss_dtype is None else out.astype(loss_dtype), y)
     dy = loss.backward()
     scale = scaler.scale if scaler is not None else 1.0
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is expected here and detected below
-        model.backward(scaler.scaled(dy) if scaler is not None else dy, input_grad=False)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # overflow is detected below
+        dy = (scaler.scaled(dy) if scaler is not None else dy).astype(out.dtype)
+        model.backward(dy, input_grad=False)
     if master is not None:
         finite = master.load_grads(scale)
     else:

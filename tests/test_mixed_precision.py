@@ -94,3 +94,41 @@ def test_a_skipped_step_leaves_the_weights_and_halves_the_scale():
         result = mixed_precision_step(model, losses.MSELoss(), X, y, opt, master=master, scaler=scaler)
     assert result["stepped"] and scaler.skipped >= 2
     assert not np.array_equal(model[0].weight.value, before)
+
+
+def test_loss_in_float32_scaled_before_rounding_keeps_gradients_that_float16_flushes():
+    """loss_dtype=float32: the upstream gradient is scaled in float32 and only then rounded to float16."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(32, 8))
+    y = rng.integers(0, 4, 32)
+
+    class Tiny(losses.CrossEntropyLoss):                          # the mean over 32 · 2^20 terms
+        def forward(self, pred, target):
+            return super().forward(pred, target) / 2.0**20
+
+        def backward(self):
+            return super().backward() / np.float32(2.0**20)
+
+    ref = nn.Linear(8, 4, rng=np.random.default_rng(0))
+    ref(X)
+    loss = Tiny()
+    loss.forward(ref.forward(X), y)
+    ref.backward(loss.backward())
+    exact = ref.weight.grad.copy()
+
+    def weight_grad(scaler):
+        model = nn.Sequential(nn.Linear(8, 4, rng=np.random.default_rng(0), dtype=np.float16))
+        master = MasterWeights(model.parameters())
+        mixed_precision_step(model, Tiny(), X.astype(np.float16), y, SGD(master.params, lr=0.0), master=master,
+                             scaler=scaler, loss_dtype=np.float32)
+        return master.params[0].grad
+
+    unscaled = weight_grad(None)
+    scaled = weight_grad(DynamicLossScaler(init_scale=2.0**16))
+
+    def error(g):
+        return np.linalg.norm(g - exact) / np.linalg.norm(exact)
+
+    assert error(unscaled) > 0.5 and np.mean(unscaled == 0) > 0.2   # (p − y)/2^25 ≈ 1.5e-8: below 6e-8, many 0
+    assert error(scaled) < 1e-2
+

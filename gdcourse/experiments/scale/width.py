@@ -85,11 +85,15 @@ def _forward(params, x, out_mult):
 
 def _backprop(params, x, y_onehot, out_mult):
     """Gradients of the mean cross-entropy of every run, stacked like ``params``."""
-    W1, _, W2, _, W3, _ = params
     h1, h2, z = _forward(params, x, out_mult)
     p = np.exp(z - z.max(axis=-1, keepdims=True))
     p /= p.sum(axis=-1, keepdims=True)
-    dz = (p - y_onehot) / x.shape[1]
+    return _backward(params, x, h1, h2, (p - y_onehot) / x.shape[1], out_mult)
+
+
+def _backward(params, x, h1, h2, dz, out_mult):
+    """Stacked gradients of the six tensors from the forward values and ``dz = dL/dz (R, B, 10)``."""
+    _, _, W2, _, W3, _ = params
     dW3 = out_mult * h2.transpose(0, 2, 1) @ dz
     dh2 = (out_mult * dz @ W3.transpose(0, 2, 1)) * (h2 > 0)
     dW2 = h1.transpose(0, 2, 1) @ dh2
