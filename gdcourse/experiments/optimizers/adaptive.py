@@ -11,6 +11,7 @@ import numpy as np
 from gdcourse import optim
 from gdcourse.data import batch_indices, make_sparse_features
 from gdcourse.experiments.optimizers.running import descend
+from gdcourse.memo import stored
 from gdcourse.nn.module import Parameter
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
@@ -111,6 +112,7 @@ def adam_step_sizes(steps=100, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, gradient=1
     return out
 
 
+@stored
 def amsgrad_counterexample(C=3.0, steps=3000, alpha=0.5, amsgrad=False, x0=0.0) -> dict:
     """Reddi, Kale & Kumar (2018), Theorem 1: Adam converges to the worst point of a 1-D online problem.
 

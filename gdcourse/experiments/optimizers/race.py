@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdcourse import landscapes, optim
+from gdcourse.memo import stored
 from gdcourse.validate import check_positive, check_positive_int, check_unit_interval
 
 __all__ = ["RACE_OPTIMIZERS", "RACE_LANDSCAPES", "RACE_PRESETS", "race_landscape", "optimizer_factory", "race",
@@ -93,6 +94,7 @@ def race_data(landscape="quadratic", optimizers=("GD", "momentum", "Adam"), lr=0
     return RaceData(ls, race(ls, configs, check_positive_int(steps, "steps")))
 
 
+@stored
 def tuned_final_gaps(landscape, optimizers, lrs, steps=200) -> dict:
     """Each optimizer tuned on one grid of learning rates: dict name -> ``(best lr, best f(x_T) − f*)``.
 
