@@ -11,6 +11,7 @@ from gdcourse import losses as L
 from gdcourse import optim
 from gdcourse.experiments.common import cached, quiet
 from gdcourse.experiments.playbook.base import digits, mlp
+from gdcourse.filters import exponential_average
 from gdcourse.train import TrainingDiverged, evaluate, fit, lr_range_test
 from gdcourse.validate import as_rng, check_array, check_positive_int, check_unit_interval, is_seed
 
@@ -27,9 +28,7 @@ def smooth_losses(losses, beta: float = 0.98) -> np.ndarray:
     """
     losses = check_array(losses, "losses", ndim=(1, 2))
     beta = check_unit_interval(beta, "beta")
-    from scipy.signal import lfilter  # here, not at the top: scipy.signal adds 0.4 s to every kernel's start
-
-    average = lfilter([1.0 - beta], [1.0, -beta], losses, axis=0)  # the recurrence a_t, run in C
+    average = exponential_average(losses, beta)  # the recurrence a_t, vectorized in blocks
     correction = 1.0 - beta ** np.arange(1, len(losses) + 1)
     return average / correction.reshape((-1,) + (1,) * (losses.ndim - 1))
 

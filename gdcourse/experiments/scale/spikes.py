@@ -20,6 +20,7 @@ import numpy as np
 
 from gdcourse.experiments.common import cached, digits
 from gdcourse.experiments.scale.width import _backprop, _forward, initial_weights
+from gdcourse.filters import exponential_average
 
 __all__ = ["predicted_ratio", "adam_step_ratios", "jump_gradients", "JumpRun", "gradient_jump",
            "SPIKE_VARIANTS", "OnsetSpikes", "onset_spikes"]
@@ -35,17 +36,15 @@ def predicted_ratio(k, betas=(0.9, 0.999)) -> np.ndarray:
 def adam_step_ratios(grads, betas=(0.9, 0.999), eps=1e-12) -> np.ndarray:
     """|Δθ|/lr of Adam at every step for one coordinate's gradient sequence (1-D), without a loop.
 
-    The moments are first-order recursions, i.e. linear filters: ``m = lfilter([1 − β₁], [1, −β₁], g)``
-    and ``v`` the same on ``g²``; then ``|m̂| / (√v̂ + ε)`` with Adam's bias corrections. Equal to running
-    :class:`gdcourse.optim.Adam` step by step (the tests compare them).
+    The moments are first-order recursions, i.e. linear filters (:func:`gdcourse.filters.exponential_average`):
+    ``m`` of ``g`` with β₁ and ``v`` of ``g²`` with β₂; then ``|m̂| / (√v̂ + ε)`` with Adam's bias corrections.
+    Equal to running :class:`gdcourse.optim.Adam` step by step (the tests compare them).
     """
-    from scipy.signal import lfilter  # here, not at the top: `from gdcourse import check` must stay light
-
     beta1, beta2 = betas
     g = np.asarray(grads, dtype=np.float64)
     t = np.arange(1, len(g) + 1)
-    m = lfilter([1 - beta1], [1, -beta1], g)
-    v = lfilter([1 - beta2], [1, -beta2], g * g)
+    m = exponential_average(g, beta1)
+    v = exponential_average(g * g, beta2)
     return np.abs(m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
 
 
