@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int
 
 __all__ = ["CapacitySweep", "capacity_sweep", "legendre_features"]
@@ -45,6 +46,7 @@ def legendre_features(x, degree):
     return np.polynomial.legendre.legvander(x, degree)
 
 
+@stored
 def capacity_sweep(degrees=range(0, 15), n_train=15, n_val=500, noise=0.25, rng=0) -> CapacitySweep:
     """Fit polynomials of each degree by least squares; measure train and validation MSE.
 

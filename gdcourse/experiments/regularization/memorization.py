@@ -12,6 +12,7 @@ from gdcourse import losses as L
 from gdcourse import nn, optim
 from gdcourse.experiments.common import cached
 from gdcourse.experiments.regularization.shared import digits, mlp
+from gdcourse.memo import stored
 from gdcourse.train import accuracy, fit, predict, roc_auc
 from gdcourse.validate import (
     as_rng,
@@ -80,6 +81,7 @@ def _per_example_ce(model, X, y):
     return -log_p[np.arange(len(y)), y]
 
 
+@stored
 def membership_study(n_members=50, rng=0) -> MembershipStudy:
     """A loss-threshold membership attack (Yeom et al., 2018) on an overfit and a well-fit model.
 

@@ -11,6 +11,7 @@ from gdcourse import losses as L
 from gdcourse import nn, optim
 from gdcourse.data import batches
 from gdcourse.experiments.regularization.shared import digits, one_blas_thread, trained_digits_mlp, weight_matrices
+from gdcourse.memo import stored
 from gdcourse.train import accuracy, predict
 from gdcourse.validate import as_rng, check_positive_int
 
@@ -94,6 +95,7 @@ class PruningCurve:
     finetune_epochs: int
 
 
+@stored
 @one_blas_thread
 def pruning_curve(fractions=(0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98), finetune_epochs=3, rng=0) -> PruningCurve:
     """Prune the trained digits network at each fraction (globally, weights only) and evaluate."""

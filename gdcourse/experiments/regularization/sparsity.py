@@ -14,6 +14,7 @@ import numpy as np
 from gdcourse import losses as L
 from gdcourse import nn, optim
 from gdcourse.experiments.regularization.shared import one_blas_thread
+from gdcourse.memo import stored
 from gdcourse.validate import as_rng, check_array, check_positive, check_positive_int, check_same_length
 
 __all__ = ["soft_threshold", "one_dim_l1", "one_dim_l2", "sparse_regression", "lasso_ista", "ridge",
@@ -146,6 +147,7 @@ class RegPaths:
         return np.mean(self.l2 == 0.0, axis=1)
 
 
+@stored
 def regularization_paths(X, y, w_true=None, num=30, steps=3000) -> RegPaths:
     """L1 and L2 solutions for ``num`` strengths log-spaced up to ``λ_max = ‖Xᵀy/N‖_∞``.
 
@@ -253,6 +255,7 @@ def lad_line(x, y, steps=4000, lr=0.05, rng=0):
     return float(model.weight.value[0, 0]), float(model.bias.value[0])
 
 
+@stored
 def outlier_fits(n=20, outlier_shift=12.0, penalty=0.05, rng=0) -> OutlierFits:
     """REG-03b: one outlier drags the MSE line and the MSE + L1-penalty line, not the L1-loss line.
 
