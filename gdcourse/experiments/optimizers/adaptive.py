@@ -67,6 +67,7 @@ def gradient_stream(scales, steps, rng=None) -> np.ndarray:
     return signs * scales
 
 
+@stored
 def effective_rates(optimizer_factory, grads) -> np.ndarray:
     """Feed the rows of ``grads (T, d)`` to an optimizer and return ``−Δθ / g`` per step, shape ``(T, d)``.
 
@@ -190,6 +191,7 @@ class SparseRace:
     rates: dict
 
 
+@stored
 def sparse_feature_race(optimizers: dict, epochs=3, batch_size=20, n=2000, d=20, density=0.01,
                         rng=0) -> SparseRace:
     """Train ``w`` of ``y ≈ X w`` (mean squared error / 2) with each optimizer on the same mini-batches.
