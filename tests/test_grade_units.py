@@ -471,6 +471,8 @@ def test_the_kernel_environment_is_fixed_and_holds_nothing_of_the_graders(monkey
     env = sandbox.kernel_environment(tmp_path)
     assert "hunter2" not in json.dumps(env) and set(env) <= set(sandbox.kernel_environment("/x"))
     assert env["HOME"] == str(tmp_path) and env["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("GDCOURSE_CACHE", str(tmp_path / "grader-store"))      # the grader's own store stays out
+    assert sandbox.kernel_environment(tmp_path)["GDCOURSE_CACHE"] == "off"
     hidden = sandbox.default_hidden(tmp_path / "course", None, None, tmp_path)
     assert str(REPO) in hidden and str(tmp_path.resolve()) in hidden
     assert str(REPO / "gdcourse") in sandbox.default_exposed()

@@ -136,6 +136,8 @@ def kernel_environment(home, tmp=None) -> dict[str, str]:
         # One BLAS thread per kernel: parallel grading stays fair and the address space small.
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        # Each submission runs once: storing its studies (gdcourse.memo) would only fill its scratch space.
+        "GDCOURSE_CACHE": "off",
     }
 
 
