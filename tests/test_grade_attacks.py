@@ -338,6 +338,9 @@ def test_9_10_every_escaped_child_is_in_the_submissions_cgroup_and_dies_at_close
     session, runs = _session()
     try:
         assert session.execute(HOG.format(marker=MARKER + "-unit"), timeout=20).status == "ok"
+        deadline = time.monotonic() + 15     # the grandchildren exec after the cell has returned
+        while len(_host_processes_with(MARKER + "-unit")) < 16 and time.monotonic() < deadline:
+            time.sleep(0.05)
         pids = session.cgroup.pids()
         assert len(_host_processes_with(MARKER + "-unit")) == 16
         assert {int(p) for p in _host_processes_with(MARKER + "-unit")} <= pids
