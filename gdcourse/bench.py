@@ -170,29 +170,25 @@ def _time_update_rules(spec, settings, dtype, progress) -> dict:
 def _run_widgets_command(args) -> int:
     from gdcourse import bench_widgets  # matplotlib and ipywidgets only when asked for
 
-    try:
-        report = bench_widgets.run_widget_benchmark(names=args.only, rounds=1 if args.quick else 2,
-                                                    progress=lambda message: print(message, file=sys.stderr))
-    except ValueError as error:
-        print(f"gdcourse bench: bad option: {error}", file=sys.stderr)
-        return 2
-    print(bench_widgets.format_widget_report(report))
-    if args.json:
-        atomic_write(args.json, json.dumps(report, indent=2) + "\n")
-        print(f"\nresults saved to {args.json}")
-    return 0
+    return _report(lambda progress: bench_widgets.run_widget_benchmark(
+        names=args.only, rounds=1 if args.quick else 2, progress=progress), bench_widgets.format_widget_report, args)
 
 
 def _run_notebooks_command(args) -> int:
     from gdcourse import bench_notebooks  # nbclient only when asked for
 
+    return _report(lambda progress: bench_notebooks.run_notebook_benchmark(
+        args.notebooks, cold=args.cold, progress=progress), bench_notebooks.format_notebook_report, args)
+
+
+def _report(run, format_report, args) -> int:
+    """Run a benchmark (progress to stderr), print its report and save it with ``--json``; 2 on a bad option."""
     try:
-        report = bench_notebooks.run_notebook_benchmark(args.notebooks, cold=args.cold,
-                                                        progress=lambda message: print(message, file=sys.stderr))
-    except ValueError as error:
+        report = run(lambda message: print(message, file=sys.stderr))
+    except ValueError as error:  # a bad option value, named in the message
         print(f"gdcourse bench: bad option: {error}", file=sys.stderr)
         return 2
-    print(bench_notebooks.format_notebook_report(report))
+    print(format_report(report))
     if args.json:
         atomic_write(args.json, json.dumps(report, indent=2) + "\n")
         print(f"\nresults saved to {args.json}")

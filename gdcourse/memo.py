@@ -101,6 +101,13 @@ def _key(fn, signature, args, kwargs) -> str | None:
         return None
 
 
+def _entry(fn, signature, args, kwargs) -> Path | None:
+    """The file that stores this call's result, or None when the memo is off or the call cannot be stored."""
+    folder = store_dir()
+    key = None if folder is None else _key(fn, signature, args, kwargs)
+    return None if key is None else folder / f"{fn.__module__}.{fn.__qualname__}" / f"{key}.joblib"
+
+
 def _load(path: Path):
     import joblib
 
@@ -141,11 +148,9 @@ def stored(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        folder = store_dir()
-        key = None if folder is None else _key(fn, signature, args, kwargs)
-        if key is None:
+        path = _entry(fn, signature, args, kwargs)
+        if path is None:
             return fn(*args, **kwargs)
-        path = folder / f"{fn.__module__}.{fn.__qualname__}" / f"{key}.joblib"
         found, value = _load(path)
         if found:
             return value
@@ -169,11 +174,9 @@ def stored_training(fn):
 
     @functools.wraps(fn)
     def wrapper(model, *args, **kwargs):
-        folder = store_dir()
-        key = None if folder is None else _key(fn, signature, (model, *args), kwargs)
-        if key is None:
+        path = _entry(fn, signature, (model, *args), kwargs)
+        if path is None:
             return fn(model, *args, **kwargs)
-        path = folder / f"{fn.__module__}.{fn.__qualname__}" / f"{key}.joblib"
         found, value = _load(path)
         if found:
             result, state, modes = value
