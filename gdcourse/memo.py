@@ -21,8 +21,10 @@ argument cannot be hashed (a lambda), or when the store cannot be written. An en
 be read is computed again.
 
 ``gdcourse cache warm`` runs every chapter notebook once, headless, so that the learner's first
-"Run All" already finds its studies (``make lab`` does this); ``info`` and ``clear`` show and empty
-the store. The tests run with a fresh, empty store, so they compute every claim themselves.
+"Run All" already finds its studies (``make lab`` does this), and deletes the results of older
+versions of the code, which no run can read any more; ``info``, ``prune`` and ``clear`` show the
+store, delete older code's results and empty it. The tests run with a fresh, empty store, so they
+compute every claim themselves.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["stored", "stored_training", "cache_root", "fingerprint", "store_dir", "warm", "add_command"]
+__all__ = ["stored", "stored_training", "cache_root", "fingerprint", "store_dir", "warm", "prune", "add_command"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 COURSE_DIR = PACKAGE_DIR.parent
@@ -237,6 +239,7 @@ def warm(notebooks, *, jobs: int = 2, timeout: int = 600, force: bool = False, o
     if not notebooks:
         print("gdcourse cache warm: no chapter notebooks to run", file=sys.stderr)
         return 2
+    prune(out=out)
     marker = _warm_marker(notebooks)
     if marker.exists() and not force:
         print(f"gdcourse cache: the experiments of {len(notebooks)} notebooks are already stored "
@@ -263,6 +266,18 @@ def _entries(root: Path) -> list[Path]:
     return [p for p in root.rglob("*.joblib") if p.is_file()]
 
 
+def _code_folders(root: Path) -> list[Path]:
+    """The per-fingerprint folders under ``root`` (16 hex digits); anything else there is not ours."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir()
+                  if p.is_dir() and len(p.name) == 16 and all(c in "0123456789abcdef" for c in p.name))
+
+
+def _size(folders: list[Path]) -> int:
+    return sum(p.stat().st_size for folder in folders for p in _entries(folder))
+
+
 def info(out=sys.stdout) -> int:
     root = cache_root()
     if root is None:
@@ -270,21 +285,35 @@ def info(out=sys.stdout) -> int:
         return 0
     current = root / fingerprint()
     entries = _entries(current) if current.is_dir() else []
-    older = [p for p in root.iterdir() if p.is_dir() and p != current] if root.is_dir() else []
-    size = sum(p.stat().st_size for p in _entries(root)) if root.is_dir() else 0
+    older = [p for p in _code_folders(root) if p != current]
     print(f"folder        {root}", file=out)
-    print(f"this code     {fingerprint()}: {len(entries)} stored results", file=out)
-    print(f"older code    {len(older)} folders", file=out)
-    print(f"size on disk  {size / 1e6:.1f} MB", file=out)
+    print(f"this code     {fingerprint()}: {len(entries)} stored results, {_size([current]) / 1e6:.1f} MB", file=out)
+    print(f"older code    {len(older)} folders, {_size(older) / 1e6:.1f} MB (gdcourse cache prune deletes them)",
+          file=out)
+    return 0
+
+
+def prune(out=sys.stdout) -> int:
+    """Delete the results of other versions of the code (no run of this code can read them)."""
+    root = cache_root()
+    if root is None:
+        return 0
+    older = [p for p in _code_folders(root) if p.name != fingerprint()]
+    if older:
+        freed = _size(older)
+        for folder in older:
+            shutil.rmtree(folder, ignore_errors=True)
+        print(f"gdcourse cache: removed the results of {len(older)} older versions of the code "
+              f"({freed / 1e6:.1f} MB)", file=out)
     return 0
 
 
 def clear(out=sys.stdout) -> int:
     root = cache_root()
-    if root is None or not root.is_dir():
+    folders = [] if root is None else _code_folders(root)
+    if not folders:
         print("gdcourse cache: nothing to clear", file=out)
         return 0
-    folders = [p for p in root.iterdir() if p.is_dir() and len(p.name) == 16]
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"gdcourse cache: removed {len(folders)} folders from {root}", file=out)
@@ -298,8 +327,9 @@ def add_command(subparsers) -> None:
         description="The notebooks' multi-seed studies are kept on disk per version of the code "
                     "($GDCOURSE_CACHE, default ~/.cache/gdcourse; GDCOURSE_CACHE=off disables it).",
     )
-    parser.add_argument("action", choices=("info", "warm", "clear"),
-                        help="info: where and how much; warm: run every chapter notebook once to fill it; "
+    parser.add_argument("action", choices=("info", "warm", "prune", "clear"),
+                        help="info: where and how much; warm: run every chapter notebook once to fill it "
+                             "(and prune); prune: delete the results of older versions of the code; "
                              "clear: delete every stored result")
     parser.add_argument("--notebooks", metavar="DIR", default=None,
                         help="with warm: the folder of notebooks to run (default: the course's notebooks/)")
@@ -313,6 +343,8 @@ def run_command(args) -> int:
         return info()
     if args.action == "clear":
         return clear()
+    if args.action == "prune":
+        return prune()
     if args.jobs < 1:
         print(f"gdcourse cache: --jobs: expected an integer >= 1, got {args.jobs}", file=sys.stderr)
         return 2

@@ -202,6 +202,33 @@ def test_cache_warm_runs_the_chapter_notebooks_once_then_info_and_clear(tmp_path
     assert not entries(store)
 
 
+def test_warm_and_prune_delete_only_older_code_results(tmp_path, store, cli_env):
+    """Results of an older fingerprint can never be read again; warm and prune delete them, nothing else."""
+    current = store / memo.fingerprint()
+    older = store / "0123456789abcdef"
+    for folder in (current, older):
+        (folder / "some.study").mkdir(parents=True)
+        (folder / "some.study" / "k.joblib").write_bytes(b"x" * 1000)
+    (store / "notes").mkdir()                     # not a fingerprint folder: not ours to delete
+    (store / "README").write_text("keep")
+    info = gdcourse("info", env=cli_env)
+    assert "older code    1 folders" in info.stdout
+    pruned = gdcourse("prune", env=cli_env)
+    assert pruned.returncode == 0 and "removed the results of 1 older versions" in pruned.stdout
+    assert not older.exists() and (current / "some.study" / "k.joblib").exists()
+    assert (store / "notes").is_dir() and (store / "README").read_text() == "keep"
+
+    older.mkdir()
+    (older / "k.joblib").write_bytes(b"x")
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    chapter = nbformat.v4.new_notebook()
+    chapter.cells = [nbformat.v4.new_code_cell("import gdcourse.experiments")]
+    nbformat.write(chapter, folder / "01_chapter.ipynb")
+    assert gdcourse("warm", "--notebooks", str(folder), "--jobs", "1", env=cli_env).returncode == 0
+    assert not older.exists() and current.is_dir()
+
+
 def test_cache_warm_reports_a_failing_notebook_and_exits_1(tmp_path, cli_env):
     folder = tmp_path / "notebooks"
     folder.mkdir()
