@@ -43,11 +43,11 @@ def _children_cpu() -> float:
 def time_notebook(path: Path, timeout: int = 600) -> dict:
     """Run ``path`` in a fresh kernel; its wall and kernel CPU seconds, error count and slowest cell."""
     import nbformat
-    from nbclient import NotebookClient
+
+    from gdcourse.memo import headless_client
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            record_timing=True, resources={"metadata": {"path": str(path.parent)}})
+    client = headless_client(notebook, path.parent, timeout, record_timing=True)
     cpu, start = _children_cpu(), time.perf_counter()
     client.execute()
     wall, cpu = time.perf_counter() - start, _children_cpu() - cpu

@@ -201,13 +201,32 @@ def chapter_notebooks(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if "gdcourse.experiments" in p.read_text("utf-8"))
 
 
+def headless_client(notebook, folder: Path, timeout: int, **options):
+    """An nbclient runner for ``notebook`` in a fresh local kernel working in ``folder``.
+
+    The kernel talks over local (IPC) sockets rather than TCP: nothing listens on a port, and
+    ipykernel has no reason to warn about unencrypted TCP in the middle of our progress bars. The
+    sockets are named after an absolute, per-kernel connection file (the default name is relative
+    to the working directory, which differs between client and kernel); the kernel manager
+    deletes both at shutdown.
+    """
+    import secrets
+
+    from nbclient import NotebookClient
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.connection_file = os.path.join(tempfile.gettempdir(), f"gdk-{secrets.token_hex(6)}.json")
+    return NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True, config=config,
+                          resources={"metadata": {"path": str(folder)}}, **options)
+
+
 def _run_notebook(path: str, timeout: int) -> tuple[str, str | None]:
     import nbformat
-    from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(Path(path).parent)}})
+    client = headless_client(notebook, Path(path).parent, timeout)
     try:
         client.execute()
     except Exception as error:   # a dead kernel or a timeout: report it, warm the others

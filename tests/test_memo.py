@@ -189,6 +189,7 @@ def test_cache_warm_runs_the_chapter_notebooks_once_then_info_and_clear(tmp_path
     done = gdcourse("warm", "--notebooks", str(folder), "--jobs", "1", env=cli_env)
     assert done.returncode == 0, done.stderr
     assert "1 notebooks" in done.stdout
+    assert "WARNING" not in done.stderr, done.stderr       # the kernel runs on local sockets, not bare TCP
     assert [p.parent.name for p in entries(store)] == ["gdcourse.experiments.activations.gradients.deep_gradient_norms"]
 
     again = gdcourse("warm", "--notebooks", str(folder), env=cli_env)
