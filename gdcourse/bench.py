@@ -178,7 +178,8 @@ def _run_notebooks_command(args) -> int:
     from gdcourse import bench_notebooks  # nbclient only when asked for
 
     return _report(lambda progress: bench_notebooks.run_notebook_benchmark(
-        args.notebooks, cold=args.cold, progress=progress), bench_notebooks.format_notebook_report, args)
+        args.notebooks, cold=args.cold, repeats=1 if args.repeats is None else args.repeats, progress=progress),
+        bench_notebooks.format_notebook_report, args)
 
 
 def _report(run, format_report, args) -> int:
@@ -272,7 +273,8 @@ def add_command(subparsers) -> None:
                     "a hand-written NumPy step and PyTorch CPU (if installed); see bench/README.md.",
     )
     parser.add_argument("--repeats", type=int, default=None,
-                        help="timed rounds per MLP (default 40; 5 with --quick)")
+                        help="timed rounds per MLP (default 40; 5 with --quick); with --notebooks: runs of "
+                             "each notebook, reported as median and worst (default 1)")
     parser.add_argument("--quick", action="store_true", help="a short run for smoke testing (~2 s)")
     parser.add_argument("--json", metavar="PATH", default=None, help="also save the results as JSON")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")

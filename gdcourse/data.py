@@ -142,8 +142,10 @@ def batches(X, y=None, batch_size: int = 32, shuffle: bool = True, replacement: 
 # ---------------------------------------------------------------- splits
 
 def _sklearn():
-    """scikit-learn's data sets and splitter, imported on first use: importing it costs ~2 s, and
-    ``gdcourse.train`` (which imports this module for ``batches``) should not pay that."""
+    """scikit-learn's data sets and splitter, imported on first use: importing it costs ~0.8-2 s, and
+    ``gdcourse.train`` (which imports this module for ``batches``) should not pay that. The seeded
+    data sets (digits, moons, circles) are also ``@stored``, so a notebook whose data are in the
+    store does not import scikit-learn at all."""
     import sklearn.datasets
     import sklearn.model_selection
 
@@ -327,6 +329,7 @@ def _check_noise(noise) -> float:
     return check_positive(noise, "noise", allow_zero=True)
 
 
+@stored
 def make_moons(n: int = 200, noise: float = 0.1, rng=None):
     """Two interleaving half circles (scikit-learn's ``make_moons``).
 
@@ -337,6 +340,7 @@ def make_moons(n: int = 200, noise: float = 0.1, rng=None):
     return X.astype(np.float64), y.astype(np.int64)
 
 
+@stored
 def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=None):
     """A small circle inside a large one (scikit-learn's ``make_circles``); ``factor`` is the radius ratio.
 

@@ -53,17 +53,15 @@ class ThinLogMinorLocator(Locator):
         return self.tick_values(vmin, vmax)
 
     def tick_values(self, vmin, vmax):
-        ticks = np.asarray(self.inner.tick_values(vmin, vmax), dtype=float)
         low, high = sorted((vmin, vmax))
         if low <= 0 and self.axis is not None:
             low = self.axis.get_minpos()
-        if not (0 < low < high and math.isfinite(high)):
-            return ticks
-        decades = math.log10(high / low)
+        decades = math.log10(high / low) if 0 < low < high and math.isfinite(high) else 0.0
+        if decades > SOME_MINOR_UP_TO:
+            return np.array([])
+        ticks = np.asarray(self.inner.tick_values(vmin, vmax), dtype=float)
         if decades <= ALL_MINOR_UP_TO:
             return ticks
-        if decades > SOME_MINOR_UP_TO or ticks.size == 0:
-            return ticks[:0]
         positive = ticks[ticks > 0]
         mantissa = positive / 10.0 ** np.floor(np.log10(positive) + 1e-12)
         return positive[np.isclose(mantissa, 2.0) | np.isclose(mantissa, 5.0)]

@@ -37,6 +37,8 @@ from matplotlib.legend import Legend
 from matplotlib.spines import Spine
 from matplotlib.transforms import Bbox
 
+from gdcourse.plots.inline import thin_log_minor_ticks
+
 __all__ = ["LayeredFigure", "PNG_COMPRESS_LEVEL"]
 
 PNG_COMPRESS_LEVEL = 1
@@ -69,6 +71,7 @@ class LayeredFigure:
     def freeze(self):
         """Solve the layout, keep it, render the frames and the content, and remember each axes' state."""
         fig = self.fig
+        thin_log_minor_ticks(fig)                # as in the notebook's static figures
         self.canvas.draw()                       # constrained layout runs here, once
         fig.set_layout_engine("none")            # positions stay as solved
         self.counts["layouts"] += 1
