@@ -607,7 +607,8 @@ def test_tuned_schedule_shapes_on_the_same_budget():
     np.testing.assert_allclose([med["constant"], med["cosine"], med["one-cycle"], med["warm restarts"]],
                                [1.4e-3, 7.9e-5, 1.4e-4, 2.2e-4], rtol=0.2)
     cosine = result["cosine"][1]
-    assert np.sum(cosine < result["one-cycle"][1]) >= 17 and np.sum(cosine < result["warm restarts"][1]) >= 17
+    beats_both = (cosine < result["one-cycle"][1]) & (cosine < result["warm restarts"][1])
+    assert np.sum(beats_both) >= 19                          # "beats both others in 19 of 20 seeds" (VAR-10c)
 
 
 def test_schedule_shapes_match_their_definitions():

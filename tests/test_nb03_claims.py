@@ -777,8 +777,8 @@ def test_tuned_sign_sgd_loses_to_tuned_sgd_on_isotropic_least_squares():
     race = E.sign_race(X, y, 64, lrs=(0.003, 0.01, 0.03, 0.1), steps=200, seeds=range(20))
     sgd, sign, lion = (race[name][1] for name in ("SGD", "signSGD", "Lion"))
     assert all(race[name][0] in (0.01, 0.03) for name in race)          # tuned rates inside the grid
-    assert np.sum(sign > sgd) >= 19
-    assert 6 < np.median(sign / sgd) < 20
+    assert np.sum(sign > sgd) == 20                                     # "20 of 20 seeds"
+    assert 9 < np.median(sign / sgd) < 14                               # "about 11" (OPT-07c): 11.1
     assert np.median(lion) > np.median(sign)
 
 
