@@ -147,7 +147,8 @@ def test_a_stored_experiment_equals_its_recomputation(store):
     computed = deep_gradient_norms("tanh", depth=4, width=16)
     stored = deep_gradient_norms("tanh", depth=4, width=16)
     plain = deep_gradient_norms.uncached("tanh", depth=4, width=16)
-    assert len(entries(store)) == 1
+    assert [p.parent.name for p in entries(store)] == ["gdcourse.data.make_moons",     # its data, stored too
+                                                       "gdcourse.experiments.activations.gradients.deep_gradient_norms"]
     np.testing.assert_array_equal(stored, plain)
     np.testing.assert_array_equal(computed, plain)
 
@@ -190,13 +191,14 @@ def test_cache_warm_runs_the_chapter_notebooks_once_then_info_and_clear(tmp_path
     assert done.returncode == 0, done.stderr
     assert "1 notebooks" in done.stdout
     assert "WARNING" not in done.stderr, done.stderr       # the kernel runs on local sockets, not bare TCP
-    assert [p.parent.name for p in entries(store)] == ["gdcourse.experiments.activations.gradients.deep_gradient_norms"]
+    assert [p.parent.name for p in entries(store)] == ["gdcourse.data.make_moons",
+                                                       "gdcourse.experiments.activations.gradients.deep_gradient_norms"]
 
     again = gdcourse("warm", "--notebooks", str(folder), env=cli_env)
     assert again.returncode == 0 and "already stored" in again.stdout
 
     info = gdcourse("info", env=cli_env)
-    assert info.returncode == 0 and str(store) in info.stdout and "1 stored results" in info.stdout
+    assert info.returncode == 0 and str(store) in info.stdout and "2 stored results" in info.stdout
 
     cleared = gdcourse("clear", env=cli_env)
     assert cleared.returncode == 0 and "removed 1 folders" in cleared.stdout
