@@ -28,6 +28,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from gdcourse.lab import CONFIG_DIRS
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("GDCOURSE_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -121,6 +123,7 @@ class LabServer:
         private = {"JUPYTER_CONFIG_DIR": "config", "JUPYTER_DATA_DIR": "data",
                    "JUPYTER_RUNTIME_DIR": "runtime", "IPYTHONDIR": "ipython", "GDCOURSE_HOME": "progress"}
         env.update({name: str(self.workdir / folder) for name, folder in private.items()})
+        env["JUPYTER_CONFIG_PATH"] = str(CONFIG_DIRS["learner"])   # the learner's lab, as `make lab` opens it
         env.update(ONE_THREAD)
         env["PATH"] = os.pathsep.join([str(Path(jupyter_command()[0]).parent), env.get("PATH", "")])
         env["JUPYTER_PLATFORM_DIRS"] = "1"
