@@ -9,6 +9,7 @@ from gdcourse import bench_widgets as B
 from gdcourse.widgets import REDRAW, Explorer, slider
 from gdcourse.widgets import backprop as WB
 from gdcourse.widgets import gd as WG
+from gdcourse.widgets import normalization as WN
 from gdcourse.widgets import optimizers as WO
 from gdcourse.widgets import variants as WV
 
@@ -107,6 +108,7 @@ def shown_vs_full_render(explorer):
     (lambda: WO.momentum_explorer(), {"momentum": 0.8, "kappa": 10.0, "lr_times_L": 2.0}),
     (lambda: WG.lr_explorer_1d(function="parabola", x0=2.0), {"lr": 0.9, "show_threshold": False}),
     (lambda: WB.depth_explorer(depth=5), {"depth": 12, "activation": "relu"}),
+    (lambda: WN.norm_axes_explorer(), {"feature_scale": 100.0, "batch_size": 16}),
 ])
 def test_layered_updates_show_what_a_full_draw_of_the_same_figure_shows(make, moves):
     """Frames cached, content redrawn where it changed: the result must be the picture matplotlib draws."""

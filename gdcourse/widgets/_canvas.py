@@ -192,10 +192,13 @@ def _content_extent(ax, renderer):
     """Where the content of ``ax`` is drawn: the axes box, and whatever is not clipped to it (titles, texts).
 
     A legend placed by ``loc`` alone lies inside the axes box: measuring it would lay it out again.
+    Spines are skipped: they move only with the view (limits or position), and an axes whose view
+    moved is measured whole (``get_tightbbox``), so here they are where the region already covers them.
     """
     boxes = [ax.bbox]
     for artist in _content(ax):
-        if not artist.get_visible() or (isinstance(artist, Legend) and artist._bbox_to_anchor is None):
+        if (not artist.get_visible() or isinstance(artist, Spine)
+                or (isinstance(artist, Legend) and artist._bbox_to_anchor is None)):
             continue
         if not artist.get_clip_on() or artist.get_clip_box() is None or artist.get_clip_box() is not ax.bbox:
             box = artist.get_tightbbox(renderer)
