@@ -192,6 +192,20 @@ def test_exact_coverage_agrees_with_enough_monte_carlo_trials():
 
 # ---------------------------------------------------------------- the explorers' views
 
+@pytest.mark.parametrize("batch_size, momentum", [(2, 0.1), (8, 0.1), (64, 0.3)])
+def test_warmed_up_batch_norm_equals_calling_the_layer_on_every_batch(batch_size, momentum):
+    X = E.feature_population(feature_scale=30.0, num_features=4, rng=2).X
+    batches = np.random.default_rng(5).random((150, len(X))).argsort(axis=1)[:, :batch_size]
+    layer = nn.BatchNorm1d(4, momentum=momentum)
+    for rows in batches:
+        layer(X[rows])
+    fast = E.warmed_up_batch_norm(X, batches, momentum=momentum)
+    np.testing.assert_allclose(fast.running_mean, layer.running_mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fast.running_var, layer.running_var, rtol=1e-12, atol=1e-12)
+    assert fast.num_batches_tracked == layer.num_batches_tracked == 150
+    np.testing.assert_allclose(fast.eval()(X[:3]), layer.eval()(X[:3]), rtol=1e-12, atol=1e-12)
+
+
 def test_norm_axes_view_contents():
     view = E.norm_axes_view(batch_size=6, feature_scale=10.0)
     pop = E.feature_population(feature_scale=10.0)

@@ -43,6 +43,7 @@ from gdcourse.experiments.normalization.batch_size import (
     output_spread,
     sample_outputs_across_batches,
     smallest_batch_size,
+    warmed_up_batch_norm,
 )
 from gdcourse.experiments.normalization.covariate_shift import (
     ScaleInvariance,
@@ -94,7 +95,7 @@ __all__ = [
     "RunningTrace", "running_statistics",
     "sample_outputs_across_batches", "output_spread", "batch_mean_coverage", "gaussian_batch_mean_coverage",
     "smallest_batch_size",
-    "NormAxesView", "norm_axes_view", "BatchSizeView", "batch_size_view",
+    "NormAxesView", "norm_axes_view", "warmed_up_batch_norm", "BatchSizeView", "batch_size_view",
     "fold_batchnorm", "folded_linear",
     "deep_mlp", "train_on_digits", "linear_gradient_norms", "batched_predictions", "sigmoid_rescue_runs",
     "norm_comparison_seeds", "noisy_batch_norm_seeds",
