@@ -48,14 +48,14 @@ class Schedule:
         return np.broadcast_to(np.asarray(self._lr_at(t), dtype=np.float64), t.shape).copy()
 
     def _lr_at(self, t):  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must define this")
+        raise NotImplementedError(f"{type(self).__name__} must define this")  # noqa: stub-ok
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._args().items())
         return f"{type(self).__name__}({args})"
 
     def _args(self) -> dict:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must define this")
+        raise NotImplementedError(f"{type(self).__name__} must define this")  # noqa: stub-ok
 
 
 class Constant(Schedule):
