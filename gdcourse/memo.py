@@ -297,6 +297,14 @@ def _size(folders: list[Path]) -> int:
     return sum(p.stat().st_size for folder in folders for p in _entries(folder))
 
 
+def _remove(folders: list[Path]) -> int:
+    """Delete ``folders``; return the bytes their stored results took."""
+    size = _size(folders)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return size
+
+
 def info(out=sys.stdout) -> int:
     root = cache_root()
     if root is None:
@@ -305,8 +313,9 @@ def info(out=sys.stdout) -> int:
     current = root / fingerprint()
     entries = _entries(current) if current.is_dir() else []
     older = [p for p in _code_folders(root) if p != current]
+    size = sum(p.stat().st_size for p in entries)
     print(f"folder        {root}", file=out)
-    print(f"this code     {fingerprint()}: {len(entries)} stored results, {_size([current]) / 1e6:.1f} MB", file=out)
+    print(f"this code     {fingerprint()}: {len(entries)} stored results, {size / 1e6:.1f} MB", file=out)
     print(f"older code    {len(older)} folders, {_size(older) / 1e6:.1f} MB (gdcourse cache prune deletes them)",
           file=out)
     return 0
@@ -319,9 +328,7 @@ def prune(out=sys.stdout) -> int:
         return 0
     older = [p for p in _code_folders(root) if p.name != fingerprint()]
     if older:
-        freed = _size(older)
-        for folder in older:
-            shutil.rmtree(folder, ignore_errors=True)
+        freed = _remove(older)
         print(f"gdcourse cache: removed the results of {len(older)} older versions of the code "
               f"({freed / 1e6:.1f} MB)", file=out)
     return 0
@@ -333,8 +340,7 @@ def clear(out=sys.stdout) -> int:
     if not folders:
         print("gdcourse cache: nothing to clear", file=out)
         return 0
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
+    _remove(folders)
     print(f"gdcourse cache: removed {len(folders)} folders from {root}", file=out)
     return 0
 
